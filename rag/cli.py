@@ -1,0 +1,230 @@
+"""The ``rag`` command line: verbs mirror the pipeline. The only module besides the server that prints."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from rag.config import Settings, get_settings
+from rag.errors import InputError, RagError
+from rag.types import Filters, Hit
+
+app = typer.Typer(
+    help="Search Swedish municipal protocols and guidelines on AI, with cited passages.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+IndexOpt = Annotated[Path | None, typer.Option("--index", help="Index directory (default: RAG_INDEX_DIR or ./index).")]
+
+
+def _settings(index: Path | None) -> Settings:
+    settings = get_settings()
+    if index is not None:
+        settings = settings.model_copy(update={"index_dir": index})
+    return settings
+
+
+def _embedder(settings: Settings) -> Any:
+    from rag.embed import load_embedder
+
+    return load_embedder(settings)
+
+
+def _searcher(settings: Settings) -> Any:
+    from rag.index import check_compatible, load_index
+    from rag.search import Searcher
+
+    index = load_index(settings.index_dir)
+    embedder = _embedder(settings)
+    check_compatible(index.manifest, embedder, settings, settings.index_dir)
+    return Searcher(index, embedder, settings)
+
+
+def hit_json(hit: Hit) -> dict[str, Any]:
+    """A hit as the JSON contract of ``rag search --json`` (also used by the API)."""
+    c = hit.chunk
+    return {
+        "doc": c.doc,
+        "path": hit.path,
+        "start": c.start,
+        "end": c.end,
+        "text": c.text,
+        "score": hit.score,
+        "lexical_rank": hit.lexical_rank,
+        "dense_rank": hit.dense_rank,
+        "section": c.section,
+        "paragraph": c.paragraph,
+        "dnr": c.dnr,
+        "date": c.date,
+        "organisation": c.organisation,
+        "body": c.body,
+        "doc_type": c.doc_type,
+        "outcome": c.outcome,
+        "title": c.title,
+        "chunk_id": hit.chunk_id,
+    }
+
+
+@app.callback()
+def _main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress to stderr.")] = False) -> None:
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+
+
+@app.command()
+def index(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders to index.")],
+    index_dir: IndexOpt = None,
+    rebuild: Annotated[bool, typer.Option(help="Start afresh, ignoring an incompatible or existing index.")] = False,
+    replace: Annotated[bool, typer.Option(help="Keep only the documents under PATHS; drop all others.")] = False,
+) -> None:
+    """Index files and folders (.txt .md .pdf .docx .html), incrementally.
+
+    Example: rag index corpus ../shared/corpus --index index
+    """
+    from rag.index import build_index
+
+    settings = _settings(index_dir)
+    embedder = _embedder(settings)
+    with Progress(
+        TextColumn("embedding"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+        console=err, transient=True, disable=not err.is_terminal,
+    ) as bar:
+        task = bar.add_task("embed", total=None)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        report = build_index(
+            paths, settings.index_dir, embedder, settings, rebuild=rebuild, replace=replace,
+            progress=progress, on_file=lambda line: err.print(line, markup=False, highlight=False),
+        )
+    out.print(
+        f"Indexed {report.documents} documents ({report.chunks} chunks: {report.embedded} embedded, "
+        f"{report.reused} reused) in {report.seconds:.1f} s; added {len(report.added)}, "
+        f"changed {len(report.changed)}, removed {len(report.removed)}, failed {len(report.failed)}. "
+        f"Index: {settings.index_dir}",
+        markup=False, highlight=False,
+    )
+    if report.documents == 0:
+        raise RagError("Nothing could be indexed. Check the paths and the messages above.")
+
+
+def _filters(organisation: str | None, body: str | None, date_from: str | None, date_to: str | None,
+             doc_type: str | None, outcome: str | None) -> Filters:
+    return Filters(organisation=organisation, body=body, date_from=date_from, date_to=date_to,
+                   doc_type=doc_type, outcome=outcome)
+
+
+def _read_queries(path: Path) -> list[dict[str, Any]]:
+    from rag.evaluate import load_questions
+
+    return [{"id": q.id, "question": q.question} for q in load_questions(path)]
+
+
+@app.command()
+def search(
+    query: Annotated[str | None, typer.Argument(help="The question or words to search for.")] = None,
+    index_dir: IndexOpt = None,
+    k: Annotated[int, typer.Option("-k", help="Number of hits.")] = 5,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    queries: Annotated[Path | None, typer.Option("--queries", help="JSON lines of {id, question}: batch mode.")] = None,
+    organisation: Annotated[str | None, typer.Option(help="Only this organisation, e.g. 'Tibro'.")] = None,
+    body: Annotated[str | None, typer.Option(help="Only this body, e.g. 'Kommunstyrelsen' or 'KS'.")] = None,
+    date_from: Annotated[str | None, typer.Option("--from", help="From date, YYYY[-MM[-DD]].")] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="To date, YYYY[-MM[-DD]].")] = None,
+    doc_type: Annotated[str | None, typer.Option("--type", help="Document type, e.g. protokoll.")] = None,
+    outcome: Annotated[str | None, typer.Option(help="Decision outcome, e.g. avslag.")] = None,
+    mode: Annotated[str, typer.Option(help="hybrid, lexical or dense.")] = "hybrid",
+) -> None:
+    """Search the index for passages.
+
+    Example: rag search "Vad beslutade Tibro om en AI-strategi?" -k 3 --json
+    """
+    if (query is None) == (queries is None):
+        raise InputError("Give either a QUERY or --queries FILE.jsonl, not both or neither.")
+    settings = _settings(index_dir)
+    filters = _filters(organisation, body, date_from, date_to, doc_type, outcome)
+    searcher = _searcher(settings)
+    if queries is not None:
+        for row in _read_queries(queries):
+            hits = searcher.search(row["question"], k=k, filters=filters, mode=mode)
+            print(json.dumps({"id": row["id"], "hits": [hit_json(h) for h in hits]}, ensure_ascii=False))
+        return
+    assert query is not None
+    hits = searcher.search(query, k=k, filters=filters, mode=mode)
+    if as_json:
+        print(json.dumps({"query": query, "hits": [hit_json(h) for h in hits]}, ensure_ascii=False, indent=2))
+        return
+    if not hits:
+        out.print("No hits.")
+    for rank, hit in enumerate(hits, start=1):
+        c = hit.chunk
+        where = ", ".join(x for x in (c.organisation, c.body, c.paragraph, c.date, c.section) if x)
+        out.print(f"[bold]{rank}. {c.doc}[/bold] [{c.start}:{c.end}] {where}  (score {hit.score:.4f})")
+        out.print("   " + " ".join(c.text.split())[:400], markup=False, highlight=False)
+
+
+@app.command("eval")
+def eval_(
+    questions: Annotated[Path, typer.Argument(help="JSON lines: {id, question, doc, answer_quote, kind, lang}.")],
+    index_dir: IndexOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    floor: Annotated[Path | None, typer.Option(help="JSON of minimum hybrid metrics; exit 1 below any.")] = None,
+) -> None:
+    """Measure retrieval: recall@1, recall@5, MRR@10 for hybrid, lexical and dense, per question kind.
+
+    Example: rag eval ../shared/eval/dev_questions.jsonl --index index
+    """
+    from rag.evaluate import evaluate, load_questions
+
+    settings = _settings(index_dir)
+    searcher = _searcher(settings)
+    items = load_questions(questions)
+    started = time.perf_counter()
+    report = evaluate(
+        items,
+        lambda q, mode: searcher.search(q, k=10, mode=mode),
+        lambda doc: searcher.index.documents[doc].text if doc in searcher.index.documents else None,
+    )
+    seconds = time.perf_counter() - started
+    if as_json:
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        table = Table(title=f"{questions} ({len(items)} questions, {seconds:.1f} s)")
+        for col in ("group", "n", "mode", "R@1", "R@5", "MRR@10"):
+            table.add_column(col)
+        for group in report["hybrid"]:
+            for mode in report:
+                m = report[mode].get(group, {})
+                table.add_row(group, str(m.get("n", 0)), mode, f"{m.get('recall@1', 0):.3f}",
+                              f"{m.get('recall@5', 0):.3f}", f"{m.get('mrr@10', 0):.3f}")
+        out.print(table)
+        out.print(f"hybrid misses (not in top 5): {', '.join(report['hybrid']['all']['misses']) or 'none'}")
+    if floor is not None:
+        minimum = json.loads(floor.read_text(encoding="utf-8"))
+        overall = report["hybrid"]["all"]
+        below = [f"{name} {overall[name]} < {value}" for name, value in minimum.items() if overall[name] < value]
+        if below:
+            raise RagError("Retrieval quality dropped below the floor: " + "; ".join(below))
+        out.print(f"Quality floor {floor}: met.")
+
+
+def main() -> None:
+    try:
+        app()
+    except RagError as exc:
+        err.print(f"Error: {exc}", markup=False, highlight=False)
+        sys.exit(1)

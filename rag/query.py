@@ -1,0 +1,100 @@
+"""Query understanding: language, and the organisation, body, year, § and Dnr a question names.
+
+Pure functions over the question text and the organisations and bodies the index knows.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from functools import lru_cache
+
+from rag.normalise import fold, tokenize
+from rag.types import QueryInfo
+from rag.vocab import BODY_ABBREVIATIONS
+
+_YEAR = re.compile(r"\b(19[5-9]\d|20\d\d)\b")
+_PARAGRAPH = re.compile(r"(?:§|\bparagraf|\bparagraph)\s*(\d{1,4})\b", re.IGNORECASE)
+_DNR = re.compile(r"\b(?:([A-ZÅÄÖ]{1,6})\s?)?(\d{4})\s?[/-]\s?(\d{1,6})\b")
+_SWEDISH_LETTERS = re.compile(r"[åäöÅÄÖ]")
+
+
+@lru_cache(maxsize=50_000)
+def _zipf(word: str, lang: str) -> float:
+    import wordfreq
+
+    return float(wordfreq.zipf_frequency(word, lang))
+
+
+def detect_language(text: str) -> str:
+    """'sv' or 'en': Swedish letters decide; otherwise which language's word frequencies fit better."""
+    if _SWEDISH_LETTERS.search(text):
+        return "sv"
+    sv = en = 0.0
+    for token in tokenize(text):
+        word = token.word.lower()
+        if len(word) < 2 or word.isdigit():
+            continue
+        zs, ze = _zipf(word, "sv"), _zipf(word, "en")
+        if ze > zs + 0.5:
+            en += ze - zs
+        elif zs > ze + 0.5:
+            sv += zs - ze
+    return "en" if en > sv else "sv"
+
+
+def normalise_dnr(dnr: str) -> str:
+    """'KS 2023/01222-2.3.0' and 'ks 2023-1222' both become 'KS 2023/1222' for comparison."""
+    m = _DNR.search(dnr.upper())
+    if not m:
+        return dnr.strip().upper()
+    prefix, year, number = m.groups()
+    core = f"{year}/{int(number)}"
+    return f"{prefix} {core}" if prefix else core
+
+
+def _place_key(organisation: str) -> str:
+    """'Tibro kommun' -> 'tibro', 'Region Gotland' -> 'gotland', 'Västerås stad' -> 'vasteras'."""
+    words = fold(organisation).split()
+    words = [w for w in words if w not in ("kommun", "stad", "region", "regionen", "landsting")]
+    return " ".join(words)
+
+
+def parse_query(
+    text: str, organisations: Iterable[str] = (), bodies: Iterable[str] = ()
+) -> QueryInfo:
+    """What a question names, matched against the organisations and bodies in the index."""
+    folded = " " + re.sub(r"[^\w§/ -]+", " ", fold(text)) + " "
+    found_orgs = []
+    for org in organisations:
+        key = _place_key(org)
+        # "Västerås", "Västerås stad", "Västerås kommunstyrelse", genitive "Tibros"
+        if key and re.search(rf"(?<![\w]){re.escape(key)}s?(?![\w])", folded):
+            found_orgs.append(org)
+    found_bodies = []
+    words = set(re.findall(r"\b[A-ZÅÄÖ]{2,5}\b", text))
+    expansions = []
+    for abbr, name in BODY_ABBREVIATIONS.items():
+        if " " not in abbr and abbr in words:
+            found_bodies.append(name)
+            expansions.append(name)
+    for body in set(bodies) | set(BODY_ABBREVIATIONS.values()):
+        stem = fold(body).split()[0]
+        stem = stem[:-2] if stem.endswith("en") else stem  # kommunstyrelsen -> kommunstyrels(e)
+        stem = stem.rstrip("e")
+        if len(stem) >= 6 and re.search(rf"\b{re.escape(stem)}", folded):
+            found_bodies.append(body)
+            expansions.extend(a for a, n in BODY_ABBREVIATIONS.items() if n == body and " " not in a)
+    dnrs = tuple(
+        normalise_dnr(m.group()) for m in _DNR.finditer(text) if m.group(1) or "/" in m.group() or len(m.group(3)) >= 3
+    )
+    return QueryInfo(
+        text=text,
+        language=detect_language(text),
+        organisations=tuple(dict.fromkeys(found_orgs)),
+        bodies=tuple(dict.fromkeys(found_bodies)),
+        years=tuple(dict.fromkeys(y for y in _YEAR.findall(text) if not any(y in d for d in dnrs))),
+        paragraphs=tuple(int(n) for n in _PARAGRAPH.findall(text)),
+        dnrs=dnrs,
+        expansions=tuple(dict.fromkeys(expansions)),
+    )

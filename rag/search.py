@@ -1,0 +1,193 @@
+"""Hybrid search: BM25 and dense ranks fused by weighted reciprocal rank fusion, with soft boosts
+for what the question names, hard filters, and per-document diversification."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from rag.config import Settings
+from rag.errors import InputError
+from rag.index import Index
+from rag.normalise import analyse, fold
+from rag.query import normalise_dnr, parse_query
+from rag.types import Chunk, Filters, Hit, QueryInfo
+from rag.vocab import BODY_ABBREVIATIONS, OUTCOMES
+
+if TYPE_CHECKING:
+    from rag.embed import Embedder
+
+logger = logging.getLogger(__name__)
+
+MODES = ("hybrid", "lexical", "dense")
+
+
+@dataclass(frozen=True)
+class Boosts:
+    """Multipliers on the fused score when a chunk matches what the question names."""
+
+    organisation: float = 1.6
+    body: float = 1.15
+    year: float = 1.15
+    exact: float = 4.0  # the § or Dnr the question names
+
+
+def _matches(value: str | None, wanted: str) -> bool:
+    return value is not None and fold(wanted) in fold(value)
+
+
+def _body_matches(value: str | None, wanted: str) -> bool:
+    wanted = BODY_ABBREVIATIONS.get(wanted.upper(), wanted)
+    return _matches(value, wanted)
+
+
+def validate_filters(filters: Filters) -> None:
+    """Raise ``InputError`` naming the field for a filter value that can never be valid."""
+    if filters.outcome is not None and filters.outcome not in OUTCOMES:
+        raise InputError(f"outcome: unknown value '{filters.outcome}'. Use one of: {', '.join(OUTCOMES)}.")
+    for name, value in (("from", filters.date_from), ("to", filters.date_to)):
+        if value is not None and not _valid_date(value):
+            raise InputError(f"{name}: '{value}' is not a date. Use YYYY, YYYY-MM or YYYY-MM-DD.")
+
+
+def _valid_date(value: str) -> bool:
+    import re
+
+    return re.fullmatch(r"\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?", value) is not None
+
+
+def chunk_passes(chunk: Chunk, filters: Filters) -> bool:
+    """Whether a chunk satisfies every filter; a date filter excludes chunks without a date."""
+    if filters.organisation and not _matches(chunk.organisation, filters.organisation):
+        return False
+    if filters.body and not _body_matches(chunk.body, filters.body):
+        return False
+    if filters.doc_type and fold(chunk.doc_type or "") != fold(filters.doc_type):
+        return False
+    if filters.outcome and chunk.outcome != filters.outcome:
+        return False
+    if filters.date_from and (not chunk.date or chunk.date[: len(filters.date_from)] < filters.date_from):
+        return False
+    return not (filters.date_to and (not chunk.date or chunk.date[: len(filters.date_to)] > filters.date_to))
+
+
+def rrf(rankings: Sequence[tuple[Sequence[int], float]], k: int) -> dict[int, float]:
+    """Weighted reciprocal rank fusion: sum of ``weight / (k + rank)`` over the rankings (1-based)."""
+    fused: dict[int, float] = {}
+    for ids, weight in rankings:
+        for rank, cid in enumerate(ids, start=1):
+            fused[cid] = fused.get(cid, 0.0) + weight / (k + rank)
+    return fused
+
+
+def diversify(ordered: Sequence[int], doc_of: Sequence[str], per_doc: int, k: int) -> list[int]:
+    """The first ``k`` of ``ordered`` with at most ``per_doc`` from one document, then the rest in order."""
+    taken, overflow, seen = [], [], {}
+    for cid in ordered:
+        doc = doc_of[cid]
+        if seen.get(doc, 0) < per_doc:
+            taken.append(cid)
+            seen[doc] = seen.get(doc, 0) + 1
+        else:
+            overflow.append(cid)
+        if len(taken) >= k:
+            break
+    return (taken + overflow)[:k]
+
+
+class Searcher:
+    """Search over a loaded index with an embedder; load once, query many times."""
+
+    def __init__(self, index: Index, embedder: Embedder, settings: Settings, boosts: Boosts | None = None) -> None:
+        self.index = index
+        self.embedder = embedder
+        self.settings = settings
+        self.boosts = boosts or Boosts()
+        chunks = index.chunks
+        self._doc_of = [c.doc for c in chunks]
+        self.organisations = sorted({c.organisation for c in chunks if c.organisation})
+        self.bodies = sorted({c.body for c in chunks if c.body})
+        self._dnr = [normalise_dnr(c.dnr) if c.dnr else None for c in chunks]
+
+    def understand(self, query: str) -> QueryInfo:
+        return parse_query(query, self.organisations, self.bodies)
+
+    def allowed(self, filters: Filters | None) -> np.ndarray | None:
+        """Ids of chunks passing the filters, or None when there are no filters."""
+        if filters is None or filters.empty():
+            return None
+        validate_filters(filters)
+        return np.array([i for i, c in enumerate(self.index.chunks) if chunk_passes(c, filters)], dtype=np.int64)
+
+    def lexical_ranking(self, info: QueryInfo, allowed: np.ndarray | None, n: int) -> list[int]:
+        keys = analyse(info.text) + analyse(" ".join(info.expansions))
+        scores = self.index.lexical.scores(keys)
+        if allowed is not None:
+            mask = np.zeros(len(scores), dtype=bool)
+            mask[allowed] = True
+            scores = np.where(mask, scores, 0.0)
+        top = np.argsort(-scores, kind="stable")[:n]
+        return [int(i) for i in top if scores[i] > 0]
+
+    def dense_ranking(self, info: QueryInfo, allowed: np.ndarray | None, n: int) -> list[int]:
+        vector = self.embedder.embed_queries([info.text])[0]
+        ids, _ = self.index.dense.search(vector, n, allowed)
+        return [int(i) for i in ids]
+
+    def _boost(self, cid: int, info: QueryInfo) -> float:
+        chunk = self.index.chunks[cid]
+        factor = 1.0
+        b = self.boosts
+        if info.organisations and chunk.organisation in info.organisations:
+            factor *= b.organisation
+        if info.bodies and any(_body_matches(chunk.body, body) for body in info.bodies):
+            factor *= b.body
+        if info.years and chunk.date and chunk.date[:4] in info.years:
+            factor *= b.year
+        if info.dnrs and self._dnr[cid] and any(
+            self._dnr[cid] == d or self._dnr[cid].endswith(" " + d) for d in info.dnrs
+        ):
+            factor *= b.exact
+        if info.paragraphs and chunk.paragraph and int(chunk.paragraph.split()[-1]) in info.paragraphs:
+            factor *= b.exact
+        return factor
+
+    def search(self, query: str, k: int = 10, filters: Filters | None = None, mode: str = "hybrid") -> list[Hit]:
+        """The ``k`` best passages for ``query``: fused, boosted, filtered and diversified."""
+        if not query.strip():
+            raise InputError("query: the query is empty. Give a question or some words to search for.")
+        if mode not in MODES:
+            raise InputError(f"mode: unknown mode '{mode}'. Use one of: {', '.join(MODES)}.")
+        if not 1 <= k <= 1000:
+            raise InputError(f"k: {k} is out of range. Use a number from 1 to 1000.")
+        info = self.understand(query)
+        allowed = self.allowed(filters)
+        if allowed is not None and not len(allowed):
+            return []
+        n = max(self.settings.candidates, k)
+        lexical = self.lexical_ranking(info, allowed, n) if mode in ("hybrid", "lexical") else []
+        dense = self.dense_ranking(info, allowed, n) if mode in ("hybrid", "dense") else []
+        lexical_weight = self.settings.lexical_weight
+        if info.language != "sv":
+            lexical_weight *= self.settings.foreign_lexical_weight
+        fused = rrf([(lexical, lexical_weight), (dense, self.settings.dense_weight)], self.settings.rrf_k)
+        scored = {cid: score * self._boost(cid, info) for cid, score in fused.items()}
+        ordered = sorted(scored, key=lambda cid: -scored[cid])
+        top = diversify(ordered, self._doc_of, self.settings.max_per_document, k)
+        lex_rank = {cid: r for r, cid in enumerate(lexical, start=1)}
+        dense_rank = {cid: r for r, cid in enumerate(dense, start=1)}
+        return [
+            Hit(
+                chunk_id=cid,
+                chunk=self.index.chunks[cid],
+                score=round(scored[cid], 6),
+                lexical_rank=lex_rank.get(cid),
+                dense_rank=dense_rank.get(cid),
+                path=self.index.documents[self.index.chunks[cid].doc].path,
+            )
+            for cid in top
+        ]

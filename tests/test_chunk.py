@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+import hashlib
+
+from conftest import CORPUS, VASTERAS
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from rag.chunk import chunk_document
+from rag.structure import parse_structure
+from rag.types import Document
+
+
+def _doc(text: str, name: str = "x.txt") -> Document:
+    return Document(name, name, text, hashlib.sha256(text.encode()).hexdigest(), "txt")
+
+
+def _check_invariants(text: str, size: int, overlap: int) -> None:
+    doc = _doc(text)
+    structure = parse_structure(text)
+    chunks = chunk_document(doc, structure, size=size, overlap=overlap)
+    covered = bytearray(len(text))
+    for c in chunks:
+        assert c.text == text[c.start : c.end]
+        assert len(c.text) <= size
+        assert c.text.strip() == c.text and c.text
+        for i in range(c.start, c.end):
+            covered[i] = 1
+    for a, b in structure.furniture:
+        for i in range(a, b):
+            covered[i] = 1
+    missing = "".join(ch for i, ch in enumerate(text) if not covered[i])
+    assert missing.strip() == "", f"text outside every chunk: {missing.strip()[:80]!r}"
+
+
+words = st.sampled_from(
+    ["AI", "Beslut", "kommunen", "§", "12", "Dnr", "KS", "2023/12", "motion.", "yrkar", "bifall.", "Ärendet", "-", "(M)"]
+)
+separators = st.sampled_from([" ", " ", " ", "\n", "\n\n", ". ", ", "])
+texts = st.lists(st.tuples(words, separators), min_size=1, max_size=150).map(lambda xs: "".join(w + s for w, s in xs))
+
+
+@settings(max_examples=150, deadline=None)
+@given(texts, st.integers(min_value=40, max_value=400), st.integers(min_value=0, max_value=60))
+def test_chunks_cover_the_text_respect_the_size_and_are_exact_substrings(text, size, overlap):
+    _check_invariants(text, size, overlap)
+
+
+def test_invariants_hold_on_the_seeds():
+    for path in sorted(CORPUS.glob("*.txt")):
+        _check_invariants(path.read_text(encoding="utf-8"), 700, 120)
+
+
+def test_chunks_carry_item_and_section_metadata_and_skip_furniture():
+    text = VASTERAS.read_text(encoding="utf-8")
+    chunks = chunk_document(_doc(text, "v.txt"), parse_structure(text))
+    beslut = next(c for c in chunks if c.section == "Beslut")
+    assert beslut.text == "Beslut\nForslag till kommunfullmiktige:\n\nMotionen foranleder ingen ytterligare atgéard."
+    assert (beslut.paragraph, beslut.dnr, beslut.date, beslut.organisation, beslut.body, beslut.outcome) == (
+        "§ 87", "KS 2023/01222", "2024-03-06", "Västerås stad", "Kommunstyrelsen", "ingen åtgärd"
+    )
+    assert not any("Justerandes signatur" in c.text or "Utdragsbestyrkande" in c.text for c in chunks)
+
+
+def test_chunks_over_the_token_budget_are_split_again():
+    text = "Ord " * 400
+    chunks = chunk_document(_doc(text), parse_structure(text), size=1000, overlap=0, max_tokens=50,
+                            count_tokens=lambda t: len(t.split()))
+    assert all(len(c.text.split()) <= 50 for c in chunks)
+    assert len(chunks) >= 8
+    assert " ".join(c.text for c in chunks).split() == text.split()
