@@ -60,7 +60,8 @@ def _split(text: str, start: int, end: int, size: int, overlap: int) -> list[tup
             at = cursor
             part = piece[at : at + len(part)]
         spans.append((start + at, start + at + len(part)))
-        cursor = at + 1
+        # the next chunk overlaps this one by at most ``overlap`` characters
+        cursor = max(at + 1, at + len(part) - min(overlap, size // 2))
     return spans
 
 

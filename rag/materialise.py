@@ -193,31 +193,35 @@ def precompiled_charsmap(norm: dict[int, str]) -> bytes:
         for byte in chr(cp).encode():
             node = node.setdefault(byte, {})
         node[-1] = where[target]  # -1: this node ends a key
-    units = [0] * 1024
-    used, bases, start = bytearray(1024), set(), 1
-    used[0] = 1
+    size = 1 << 16
+    units = np.zeros(size, np.uint32)
+    used = np.zeros(size, bool)  # slot holds a unit
+    is_base = np.zeros(size, bool)  # a node's children hang off this base: bases must differ
+    used[0] = True  # the root's unit
     stack = [(trie, 0)]
     while stack:
         node, pos = stack.pop()
-        slots = [c for c in node if c != -1] + ([0] if -1 in node else [])
-        base = start
-        while (base in bases or any(base ^ c < len(used) and used[base ^ c] for c in slots)):
-            base += 1
-        need = (base | 255) + 1
-        if need > len(units):
-            units += [0] * (need - len(units))
-            used += bytearray(need - len(used))
-        bases.add(base)
-        while start < len(used) and used[start]:
-            start += 1
-        units[pos] |= (pos ^ base) << 10 | (1 << 8 if -1 in node else 0)
+        slots = [c for c in node if c != -1] + ([0] if -1 in node else [])  # slot 0: the value
+        first_free = int(np.argmin(used)) & ~255
+        for lo in range(first_free, size - 256, 4096):  # XOR keeps children in base's 256-block
+            cand = np.arange(lo, min(lo + 4096, size - 256))
+            ok = ~is_base[cand]
+            for c in slots:
+                ok &= ~used[cand ^ c]
+            if ok.any():
+                base = int(cand[np.argmax(ok)])
+                break
+        else:
+            raise ModelError("the normalisation map is too large for a precompiled charsmap")
+        is_base[base] = True
+        units[pos] |= (pos ^ base) << 10 | (1 << 8 if -1 in node else 0)  # offset, has-leaf
         for c in slots:
-            used[base ^ c] = 1
-            units[base ^ c] = node[-1] | 1 << 31 if c == 0 else c
+            used[base ^ c] = True
+            units[base ^ c] = node[-1] | 1 << 31 if c == 0 else c  # value unit / label unit
             if c:
                 stack.append((node[c], base ^ c))
-    assert max(units) < 1 << 32 and len(units) < 1 << 21
-    trie_bytes = np.asarray(units, dtype="<u4").tobytes()
+    units = units[: int(np.flatnonzero(used)[-1]) + 1]
+    trie_bytes = units.astype("<u4").tobytes()
     return struct.pack("<I", len(trie_bytes)) + trie_bytes + bytes(strings)
 
 
