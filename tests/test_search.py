@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from conftest import CORPUS
+
+from rag.errors import InputError
+from rag.search import chunk_passes, diversify, rrf, validate_filters
+from rag.types import Chunk, Filters
+
+
+def test_rrf_sums_weighted_reciprocal_ranks():
+    fused = rrf([([1, 2, 3], 1.0), ([3, 1], 0.5)], k=10)
+    assert fused[1] == pytest.approx(1 / 11 + 0.5 / 12)
+    assert fused[3] == pytest.approx(1 / 13 + 0.5 / 11)
+    assert fused[2] == pytest.approx(1 / 12)
+
+
+def test_diversify_caps_each_document_then_fills_from_the_overflow():
+    docs = ["a", "a", "a", "b", "a", "c"]
+    assert diversify([0, 1, 2, 3, 4, 5], docs, per_doc=2, k=4) == [0, 1, 3, 5]
+    assert diversify([0, 1, 2], docs, per_doc=1, k=3) == [0, 1, 2]
+
+
+CHUNK = Chunk("d.txt", 0, 4, "text", organisation="Västerås stad", body="Kommunstyrelsen", date="2024-03-06",
+              doc_type="protokoll", outcome="ingen åtgärd")
+
+
+def test_filters():
+    assert chunk_passes(CHUNK, Filters(organisation="vasteras"))
+    assert chunk_passes(CHUNK, Filters(body="KS"))
+    assert not chunk_passes(CHUNK, Filters(body="KF"))
+    assert chunk_passes(CHUNK, Filters(date_from="2024", date_to="2024-03"))
+    assert not chunk_passes(CHUNK, Filters(date_from="2024-04"))
+    assert not chunk_passes(Chunk("d", 0, 1, "t"), Filters(date_to="2030"))
+    assert chunk_passes(CHUNK, Filters(outcome="ingen åtgärd", doc_type="Protokoll"))
+    assert not chunk_passes(CHUNK, Filters(outcome="avslag"))
+
+
+def test_bad_filter_values_name_the_field():
+    with pytest.raises(InputError, match="^outcome: unknown value 'maybe'. Use one of: bifall, avslag"):
+        validate_filters(Filters(outcome="maybe"))
+    with pytest.raises(InputError, match="^from: '2024-13' is not a date. Use YYYY, YYYY-MM or YYYY-MM-DD.$"):
+        validate_filters(Filters(date_from="2024-13"))
+
+
+@pytest.fixture(scope="module")
+def searcher(tmp_path_factory):
+    from rag.config import Settings
+    from rag.embed import FakeEmbedder
+    from rag.index import build_index, load_index
+    from rag.search import Searcher
+
+    root = tmp_path_factory.mktemp("search")
+    shutil.copytree(CORPUS, root / "corpus")
+    settings = Settings(index_dir=root / "index", embedder="fake")
+    embedder = FakeEmbedder()
+    build_index([root / "corpus"], settings.index_dir, embedder, settings)
+    return Searcher(load_index(settings.index_dir), embedder, settings)
+
+
+def test_search_finds_the_decision(searcher):
+    hits = searcher.search("Vad beslutade Tibro om AI-strategi?", k=3)
+    assert hits[0].chunk.doc == "000_cf550d43679497b7.txt"
+    assert all(h.chunk.text == searcher.index.documents[h.chunk.doc].text[h.chunk.start : h.chunk.end] for h in hits)
+
+
+def test_dnr_and_paragraph_lookup_rank_the_item_first(searcher):
+    assert searcher.search("KS 2023/01222", k=1)[0].chunk.paragraph == "§ 87"
+    assert searcher.search("§ 58", k=1)[0].chunk.doc == "003_122012043ca4c196.txt"
+
+
+def test_a_filter_that_matches_nothing_returns_nothing(searcher):
+    assert searcher.search("AI", k=5, filters=Filters(organisation="Göteborg")) == []
+    hits = searcher.search("AI", k=5, filters=Filters(organisation="Gotland"))
+    assert hits and all(h.chunk.organisation == "Region Gotland" for h in hits)
+
+
+def test_modes_and_diversification(searcher):
+    for mode in ("hybrid", "lexical", "dense"):
+        hits = searcher.search("motion om artificiell intelligens", k=6, mode=mode)
+        assert hits
+        top = [h.chunk.doc for h in hits[:6]]
+        assert max(top.count(d) for d in set(top)) <= 3
+    lexical = searcher.search("AI-strategi", k=3, mode="lexical")
+    assert all(h.dense_rank is None and h.lexical_rank for h in lexical)
+
+
+def test_bad_queries(searcher):
+    with pytest.raises(InputError, match="^query: the query is empty"):
+        searcher.search("  ")
+    with pytest.raises(InputError, match="^k: 0 is out of range"):
+        searcher.search("AI", k=0)
