@@ -57,6 +57,11 @@ class Embedder(Protocol):
         ...
 
 
+def default_model_dir() -> Path:
+    """The built-in model's folder: ``Settings.model_dir`` unless ``RAG_MODEL_DIR`` overrides it."""
+    return Path(Settings.model_fields["model_dir"].default).expanduser()
+
+
 def _empty(dim: int) -> np.ndarray:
     return np.zeros((0, dim), dtype=np.float32)
 
@@ -80,12 +85,13 @@ class SentenceTransformerEmbedder:
     """An ``Embedder`` over a local sentence-transformers folder, run on the CPU.
 
     The folder's prompts named ``"query"`` and ``"passage"`` are put before queries and passages
-    when present. The default folder (``Settings().model_dir``) is materialised when missing.
+    when present. The default folder (``default_model_dir()``) is materialised when missing; any
+    other folder must already exist.
     """
 
     def __init__(self, model_dir: Path, *, threads: int | None = None) -> None:
         self.model_dir = Path(model_dir).expanduser()
-        if self.model_dir.resolve() == Settings().model_dir.expanduser().resolve():
+        if self.model_dir.resolve() == default_model_dir().resolve():
             materialise(self.model_dir)  # builds the default folder if missing, else no-op
         elif not (self.model_dir / "modules.json").is_file():
             raise ModelError(
@@ -102,6 +108,7 @@ class SentenceTransformerEmbedder:
             raise ModelError(f"{self.model_dir}: the model does not report its embedding size")
         self.dim = int(dim)
         self.identity = self._identity()
+        self._counter = self._untruncated_tokenizer()
         self.embed_queries(["warm-up"])  # the first call pays for lazy initialisation
 
     def _load(self, threads: int) -> Any:
@@ -168,9 +175,23 @@ class SentenceTransformerEmbedder:
                 progress(start + len(batch))
         return out
 
+    def _untruncated_tokenizer(self) -> Any:
+        """A private copy of the fast tokenizer: encoding sets truncation on the shared one."""
+        backend = getattr(self.model.tokenizer, "backend_tokenizer", None)
+        if backend is None:
+            return None
+        from tokenizers import Tokenizer
+
+        counter = Tokenizer.from_str(backend.to_str())
+        counter.no_truncation()
+        counter.no_padding()
+        return counter
+
     def count_tokens(self, text: str) -> int:
-        encoded = self.model.tokenizer((self.passage_prompt or "") + text, truncation=False)
-        return len(encoded["input_ids"])
+        text = (self.passage_prompt or "") + text
+        if self._counter is not None:
+            return len(self._counter.encode(text).ids)
+        return len(self.model.tokenizer(text, truncation=False)["input_ids"])
 
 
 _WORD = re.compile(r"\w+")
@@ -205,7 +226,7 @@ class FakeEmbedder:
             for i in range(len(padded) - 2):
                 index, sign = _bucket("#" + padded[i:i + 3], self.dim)
                 vec[index] += 0.5 * sign
-        norm = np.linalg.norm(vec)
+        norm = float(np.linalg.norm(vec))
         if norm == 0:  # no words at all: a fixed unit vector
             vec[0], norm = 1.0, 1.0
         return (vec / norm).astype(np.float32)

