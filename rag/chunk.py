@@ -50,18 +50,24 @@ def _segments(item: Item, furniture: tuple[tuple[int, int], ...]) -> list[tuple[
 
 
 def _split(text: str, start: int, end: int, size: int, overlap: int) -> list[tuple[int, int]]:
-    """Spans of the chunks of ``text[start:end]``, each located exactly in the text."""
+    """Spans of the chunks of ``text[start:end]``, each located exactly in the text.
+
+    The splitter returns strings; each is located at or after the previous chunk's start minus the
+    overlap, and must reach past the previous chunk's end (a chunk adds new text), which makes the
+    location unambiguous even when phrases repeat.
+    """
     piece = text[start:end]
-    spans = []
-    cursor = 0
+    spans: list[tuple[int, int]] = []
+    lower, prev_end = 0, 0
     for part in _splitter(size, overlap).split_text(piece):
-        at = piece.find(part, cursor)
-        if at < 0:  # the splitter changed the text; fall back to the stripped remainder
-            at = cursor
+        at = piece.find(part, lower)
+        while at >= 0 and at + len(part) <= prev_end:
+            at = piece.find(part, at + 1)
+        if at < 0:  # cannot happen with literal separators; keep coverage rather than fail
+            at = prev_end
             part = piece[at : at + len(part)]
         spans.append((start + at, start + at + len(part)))
-        # the next chunk overlaps this one by at most ``overlap`` characters
-        cursor = max(at + 1, at + len(part) - min(overlap, size // 2))
+        lower, prev_end = max(at + 1, at + len(part) - min(overlap, size // 2) - 1), at + len(part)
     return spans
 
 

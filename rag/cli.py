@@ -16,7 +16,8 @@ from rich.table import Table
 
 from rag.config import Settings, get_settings
 from rag.errors import InputError, RagError
-from rag.types import Filters, Hit
+from rag.search import hit_dict
+from rag.types import Filters
 
 app = typer.Typer(
     help="Search Swedish municipal protocols and guidelines on AI, with cited passages.",
@@ -51,31 +52,6 @@ def _searcher(settings: Settings) -> Any:
     embedder = _embedder(settings)
     check_compatible(index.manifest, embedder, settings, settings.index_dir)
     return Searcher(index, embedder, settings)
-
-
-def hit_json(hit: Hit) -> dict[str, Any]:
-    """A hit as the JSON contract of ``rag search --json`` (also used by the API)."""
-    c = hit.chunk
-    return {
-        "doc": c.doc,
-        "path": hit.path,
-        "start": c.start,
-        "end": c.end,
-        "text": c.text,
-        "score": hit.score,
-        "lexical_rank": hit.lexical_rank,
-        "dense_rank": hit.dense_rank,
-        "section": c.section,
-        "paragraph": c.paragraph,
-        "dnr": c.dnr,
-        "date": c.date,
-        "organisation": c.organisation,
-        "body": c.body,
-        "doc_type": c.doc_type,
-        "outcome": c.outcome,
-        "title": c.title,
-        "chunk_id": hit.chunk_id,
-    }
 
 
 @app.callback()
@@ -171,12 +147,12 @@ def search(
     if queries is not None:
         for row in _read_queries(queries):
             hits = searcher.search(row["question"], k=k, filters=filters, mode=mode)
-            print(json.dumps({"id": row["id"], "hits": [hit_json(h) for h in hits]}, ensure_ascii=False))
+            print(json.dumps({"id": row["id"], "hits": [hit_dict(h) for h in hits]}, ensure_ascii=False))
         return
     assert query is not None
     hits = searcher.search(query, k=k, filters=filters, mode=mode)
     if as_json:
-        print(json.dumps({"query": query, "hits": [hit_json(h) for h in hits]}, ensure_ascii=False, indent=2))
+        print(json.dumps({"query": query, "hits": [hit_dict(h) for h in hits]}, ensure_ascii=False, indent=2))
         return
     if not hits:
         out.print("No hits.")
@@ -230,6 +206,32 @@ def eval_(
         if below:
             raise RagError("Retrieval quality dropped below the floor: " + "; ".join(below))
         out.print(f"Quality floor {floor}: met.")
+
+
+@app.command()
+def serve(
+    index_dir: IndexOpt = None,
+    host: Annotated[str | None, typer.Option(help="Address to listen on (default: RAG_HOST or 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default: RAG_PORT or 8000).")] = None,
+    refresh: Annotated[bool, typer.Option(help="Index RAG_CORPUS first when the index is missing or stale.")] = True,
+) -> None:
+    """Serve the HTTP API, first bringing the index up to date with the corpus.
+
+    Example: rag serve --port 8000
+    """
+    import uvicorn
+
+    from rag.index import build_index
+
+    settings = _settings(index_dir)
+    if refresh:
+        report = build_index(settings.corpus, settings.index_dir, _embedder(settings), settings)
+        out.print(f"Index {settings.index_dir}: {report.documents} documents, {report.chunks} chunks "
+                  f"({report.embedded} embedded now).", markup=False, highlight=False)
+    import server
+
+    uvicorn.run(server.create_app(settings), host=host or settings.host, port=port or settings.port,
+                log_level="info")
 
 
 def main() -> None:

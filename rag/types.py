@@ -133,3 +133,4 @@ class QueryInfo:
     paragraphs: tuple[int, ...] = ()
     dnrs: tuple[str, ...] = ()
     expansions: tuple[str, ...] = field(default=())
+    sections: tuple[str, ...] = ()  # sections that state what the question asks for (Beslut, Yrkanden ...)

@@ -40,7 +40,7 @@ separators = st.sampled_from([" ", " ", " ", "\n", "\n\n", ". ", ", "])
 texts = st.lists(st.tuples(words, separators), min_size=1, max_size=150).map(lambda xs: "".join(w + s for w, s in xs))
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(texts, st.integers(min_value=40, max_value=400), st.integers(min_value=0, max_value=60))
 def test_chunks_cover_the_text_respect_the_size_and_are_exact_substrings(text, size, overlap):
     _check_invariants(text, size, overlap)

@@ -41,7 +41,9 @@ def test_build_and_load_round_trip(corpus, settings):
     manifest = read_manifest(settings.index_dir)
     assert manifest["schema_version"] == 1
     assert manifest["model"] == {"name": "fake", "dim": 64}
-    assert manifest["chunking"] == {"chunk_size": 700, "chunk_overlap": 120, "max_chunk_tokens": 400}
+    assert manifest["chunking"] == {
+        "chunk_size": settings.chunk_size, "chunk_overlap": settings.chunk_overlap, "max_chunk_tokens": 400
+    }
     assert manifest["documents"][TIBRO.name]["sha256"] == index.documents[TIBRO.name].sha256
     vectors = np.load(current_path(settings.index_dir) / "vectors.npy")
     assert vectors.dtype == np.float32

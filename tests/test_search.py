@@ -17,10 +17,12 @@ def test_rrf_sums_weighted_reciprocal_ranks():
     assert fused[2] == pytest.approx(1 / 12)
 
 
-def test_diversify_caps_each_document_then_fills_from_the_overflow():
-    docs = ["a", "a", "a", "b", "a", "c"]
-    assert diversify([0, 1, 2, 3, 4, 5], docs, per_doc=2, k=4) == [0, 1, 3, 5]
-    assert diversify([0, 1, 2], docs, per_doc=1, k=3) == [0, 1, 2]
+def test_diversify_scores_down_further_chunks_of_a_document():
+    docs = ["a", "a", "a", "b", "c"]
+    scored = {0: 1.0, 1: 0.99, 2: 0.98, 3: 0.9, 4: 0.5}
+    assert diversify(scored, docs, decay=0.85, k=4) == [0, 3, 1, 2]
+    assert diversify(scored, docs, decay=1.0, k=4) == [0, 1, 2, 3]
+    assert diversify(scored, docs, decay=0.5, k=5) == [0, 3, 4, 1, 2]
 
 
 CHUNK = Chunk("d.txt", 0, 4, "text", organisation="Västerås stad", body="Kommunstyrelsen", date="2024-03-06",
@@ -81,8 +83,7 @@ def test_modes_and_diversification(searcher):
     for mode in ("hybrid", "lexical", "dense"):
         hits = searcher.search("motion om artificiell intelligens", k=6, mode=mode)
         assert hits
-        top = [h.chunk.doc for h in hits[:6]]
-        assert max(top.count(d) for d in set(top)) <= 3
+        assert len({h.chunk.doc for h in hits}) >= 2
     lexical = searcher.search("AI-strategi", k=3, mode="lexical")
     assert all(h.dense_rank is None and h.lexical_rank for h in lexical)
 
