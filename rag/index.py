@@ -36,7 +36,7 @@ import numpy as np
 from rag.chunk import chunk_document
 from rag.config import Settings
 from rag.dense import DenseIndex
-from rag.errors import IndexMismatch, IndexMissing, ParseError
+from rag.errors import IndexMismatch, IndexMissing, ParseError, RagError
 from rag.lexical import LexicalIndex
 from rag.normalise import repair
 from rag.parse import discover, read_document
@@ -315,6 +315,12 @@ def build_index(
         elif old_hashes[doc_id] != doc.sha256:
             report.changed.append(doc_id)
 
+    if not docs:
+        raise RagError(
+            f"Nothing could be indexed from {', '.join(str(p) for p in paths)}: "
+            f"{len(report.failed)} files failed and no other supported files were found. "
+            "Check the paths and the messages above; the index was left as it was."
+        )
     if previous and not rebuild and not (report.added or report.changed or report.removed):
         report.documents = len(docs)
         report.chunks = previous.get("counts", {}).get("chunks", 0)

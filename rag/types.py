@@ -90,7 +90,8 @@ class Chunk:
 
     def header(self) -> str:
         """The context line put before the text for embedding and keyword matching."""
-        parts = [self.organisation, self.body, self.paragraph, self.title, self.date, self.section]
+        section = self.section if self.section != self.title else None
+        parts = [self.organisation, self.body, self.paragraph, self.title, self.date, section]
         return " · ".join(p for p in parts if p)
 
 

@@ -1,0 +1,121 @@
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+from conftest import CORPUS
+from typer.testing import CliRunner
+
+from rag.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def indexed(tmp_path, monkeypatch):
+    monkeypatch.setenv("RAG_EMBEDDER", "fake")
+    corpus = tmp_path / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    index = tmp_path / "index"
+    result = runner.invoke(app, ["index", str(corpus), "--index", str(index)])
+    assert result.exit_code == 0, result.output
+    return corpus, index, result.output
+
+
+def test_index_prints_a_summary_and_reindexing_embeds_nothing(indexed):
+    corpus, index, output = indexed
+    assert output.startswith("Indexed 3 documents (")
+    assert "added 3, changed 0, removed 0, failed 0." in output
+    again = runner.invoke(app, ["index", str(corpus), "--index", str(index)])
+    assert again.exit_code == 0
+    assert " 0 embedded," in again.output
+
+
+def test_a_bad_file_gets_one_line_and_the_rest_is_indexed(tmp_path, monkeypatch):
+    monkeypatch.setenv("RAG_EMBEDDER", "fake")
+    shutil.copytree(CORPUS, tmp_path / "corpus")
+    (tmp_path / "corpus" / "tom.txt").write_text("", encoding="utf-8")
+    result = runner.invoke(app, ["index", str(tmp_path / "corpus"), "--index", str(tmp_path / "index")])
+    assert result.exit_code == 0
+    assert "skipped tom.txt: the file has no text. Remove it or add its content.\n" in result.output
+    assert "failed 1." in result.output
+
+
+def test_nothing_indexable_exits_non_zero(tmp_path, monkeypatch):
+    monkeypatch.setenv("RAG_EMBEDDER", "fake")
+    (tmp_path / "tom.txt").write_text(" ", encoding="utf-8")
+    result = runner.invoke(app, ["index", str(tmp_path), "--index", str(tmp_path / "index")])
+    assert result.exit_code != 0
+    assert str(result.exception).startswith(f"Nothing could be indexed from {tmp_path}: 1 files failed")
+    assert not (tmp_path / "index" / "current").exists()
+
+
+def test_search_json_contract(indexed):
+    _, index, _ = indexed
+    result = runner.invoke(app, ["search", "Vad beslutade Tibro om AI-strategi?", "--index", str(index), "--json", "-k", "2"])
+    assert result.exit_code == 0, result.output
+    hits = json.loads(result.output)["hits"]
+    assert len(hits) == 2
+    keys = {"doc", "path", "start", "end", "text", "score", "lexical_rank", "dense_rank", "section", "paragraph",
+            "dnr", "date", "organisation", "body", "doc_type", "outcome"}
+    assert keys <= set(hits[0])
+    text = (CORPUS / hits[0]["doc"]).read_text(encoding="utf-8")
+    assert hits[0]["text"] == text[hits[0]["start"] : hits[0]["end"]]
+
+
+def test_search_filters_and_batch(indexed, tmp_path):
+    _, index, _ = indexed
+    result = runner.invoke(app, ["search", "AI", "--index", str(index), "--json", "--organisation", "Gotland"])
+    assert {h["organisation"] for h in json.loads(result.output)["hits"]} == {"Region Gotland"}
+    result = runner.invoke(app, ["search", "AI", "--index", str(index), "--json", "--outcome", "återremiss"])
+    assert json.loads(result.output)["hits"] == []
+    queries = tmp_path / "q.jsonl"
+    queries.write_text('{"id": "a", "question": "halvårsvis"}\n{"id": "b", "question": "Sara Holm"}\n', encoding="utf-8")
+    result = runner.invoke(app, ["search", "--queries", str(queries), "--index", str(index), "-k", "1"])
+    rows = [json.loads(line) for line in result.output.splitlines()]
+    assert [r["id"] for r in rows] == ["a", "b"]
+    assert rows[0]["hits"][0]["doc"] == "003_122012043ca4c196.txt"
+
+
+def test_errors_are_one_clean_line(tmp_path, monkeypatch, capsys):
+    from rag.cli import main
+
+    monkeypatch.setenv("RAG_EMBEDDER", "fake")
+    monkeypatch.setattr("sys.argv", ["rag", "search", "AI", "--index", str(tmp_path / "none")])
+    with pytest.raises(SystemExit) as info:
+        main()
+    assert info.value.code == 1
+    assert capsys.readouterr().err == f"Error: No index at {tmp_path / 'none'}. Run 'rag index corpus --index {tmp_path / 'none'}' first.\n"
+
+
+def test_bad_filter_is_named(indexed, capsys, monkeypatch):
+    from rag.cli import main
+
+    _, index, _ = indexed
+    monkeypatch.setattr("sys.argv", ["rag", "search", "AI", "--index", str(index), "--from", "igår"])
+    with pytest.raises(SystemExit):
+        main()
+    assert capsys.readouterr().err == "Error: from: 'igår' is not a date. Use YYYY, YYYY-MM or YYYY-MM-DD.\n"
+
+
+def test_eval_prints_metrics_and_guards_a_floor(indexed, tmp_path):
+    _, index, _ = indexed
+    questions = tmp_path / "q.jsonl"
+    questions.write_text(
+        json.dumps({"id": "x", "question": "Hur ofta avrapporteras uppdraget?", "doc": "003_122012043ca4c196.txt",
+                    "answer_quote": "Uppdraget avrapporteras halvårsvis till socialnämnden.", "kind": "when"}) + "\n"
+        + json.dumps({"id": "y", "question": "Vad kostar det?", "doc": None, "answer_quote": None,
+                      "kind": "unanswerable"}) + "\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["eval", str(questions), "--index", str(index), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert set(report) == {"hybrid", "lexical", "dense"}
+    assert report["hybrid"]["all"]["n"] == 1
+    floor = tmp_path / "floor.json"
+    floor.write_text('{"recall@5": 1.01}', encoding="utf-8")
+    result = runner.invoke(app, ["eval", str(questions), "--index", str(index), "--floor", str(floor)])
+    assert result.exit_code != 0
+    assert "Retrieval quality dropped below the floor: recall@5" in str(result.exception)
