@@ -23,6 +23,14 @@ from rag.types import Filters
 logger = logging.getLogger(__name__)
 
 
+def get_searcher(request: Request) -> Searcher:
+    """The searcher loaded in the lifespan."""
+    return request.app.state.searcher  # type: ignore[no-any-return]
+
+
+SearcherDep = Annotated[Searcher, Depends(get_searcher)]
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The app; ``settings`` override the environment (tests pass their own)."""
 
@@ -56,16 +64,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def rag_error(request: Request, exc: RagError) -> JSONResponse:
         return JSONResponse(status_code=400, content={"detail": str(exc)})
 
-    def searcher(request: Request) -> Searcher:
-        return request.app.state.searcher  # type: ignore[no-any-return]
-
     @app.get("/api/health")
-    def health(s: Annotated[Searcher, Depends(searcher)]) -> dict[str, Any]:
+    def health(s: SearcherDep) -> dict[str, Any]:
         return {"status": "ok", "documents": len(s.index.documents), "chunks": len(s.index.chunks)}
 
     @app.get("/api/search")
     def search(
-        s: Annotated[Searcher, Depends(searcher)],
+        s: SearcherDep,
         q: Annotated[str, Query(min_length=1, max_length=1000, examples=["Vad beslutade Tibro om en AI-strategi?"])],
         k: Annotated[int, Query(ge=1, le=100)] = 10,
         organisation: str | None = None,

@@ -49,25 +49,64 @@ def _segments(item: Item, furniture: tuple[tuple[int, int], ...]) -> list[tuple[
     return pieces
 
 
+def _occurrences(piece: str, part: str) -> list[int]:
+    found, at = [], piece.find(part)
+    while at >= 0:
+        found.append(at)
+        at = piece.find(part, at + 1)
+    return found
+
+
+def _locate(piece: str, parts: list[str]) -> list[tuple[int, int]]:
+    """Place each chunk string in ``piece``: starts never go back, no text is skipped between chunks.
+
+    The splitter returns strings, and a phrase can occur several times, so this is a small
+    depth-first search over the occurrences of each chunk for the placement that covers the piece.
+    """
+    occurrences = [_occurrences(piece, part) for part in parts]
+    choice = [-1] * len(parts)  # index into occurrences[i] tried last
+    placed: list[tuple[int, int, int]] = []  # (start, end, covered_to)
+    i = 0
+    while 0 <= i < len(parts):
+        prev_start, covered = (placed[-1][0], placed[-1][2]) if placed else (0, 0)
+        choice[i] += 1
+        ok = False
+        while choice[i] < len(occurrences[i]):
+            at = occurrences[i][choice[i]]
+            if at >= prev_start and not piece[covered:at].strip():
+                ok = True
+                break
+            if at > covered:
+                break  # later occurrences leave a gap too
+            choice[i] += 1
+        if ok:
+            at = occurrences[i][choice[i]]
+            placed.append((at, at + len(parts[i]), max(covered, at + len(parts[i]))))
+            i += 1
+            if i == len(parts) and piece[placed[-1][2] :].strip():
+                i -= 1  # the last chunk does not reach the end: try other placements
+                placed.pop()
+        else:
+            choice[i] = -1
+            i -= 1
+            if placed:
+                placed.pop()
+    if i < 0:
+        raise ValueError("the splitter's chunks do not cover the text")
+    return [(a, b) for a, b, _ in placed]
+
+
 def _split(text: str, start: int, end: int, size: int, overlap: int) -> list[tuple[int, int]]:
     """Spans of the chunks of ``text[start:end]``, each located exactly in the text.
 
-    The splitter returns strings; each is located at or after the previous chunk's start minus the
-    overlap, and must reach past the previous chunk's end (a chunk adds new text), which makes the
-    location unambiguous even when phrases repeat.
+    A chunk that only repeats text of the chunk before it (the overlap) adds nothing and is dropped.
     """
     piece = text[start:end]
     spans: list[tuple[int, int]] = []
-    lower, prev_end = 0, 0
-    for part in _splitter(size, overlap).split_text(piece):
-        at = piece.find(part, lower)
-        while at >= 0 and at + len(part) <= prev_end:
-            at = piece.find(part, at + 1)
-        if at < 0:  # cannot happen with literal separators; keep coverage rather than fail
-            at = prev_end
-            part = piece[at : at + len(part)]
-        spans.append((start + at, start + at + len(part)))
-        lower, prev_end = max(at + 1, at + len(part) - min(overlap, size // 2) - 1), at + len(part)
+    for a, b in _locate(piece, _splitter(size, overlap).split_text(piece)):
+        if spans and b <= spans[-1][1] - start:
+            continue
+        spans.append((start + a, start + b))
     return spans
 
 

@@ -37,7 +37,7 @@ class Settings(BaseSettings):
     lexical_weight: float = 1.0
     dense_weight: float = 1.0
     # For a question detected as non-Swedish the lexical ranking is weighted by this factor.
-    foreign_lexical_weight: float = 0.2
+    foreign_lexical_weight: float = 0.7
     # How many candidates each retriever contributes before fusion.
     candidates: int = 100
     # Diversification: past the first same_document_free hits of one document, each further hit

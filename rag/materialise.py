@@ -221,7 +221,13 @@ def _char_class(code_points: list[int]) -> str:
 
 
 def build_tokenizer(f: E5File) -> tk.Tokenizer:
-    """The engine's unigram tokenizer as a ``tokenizers.Tokenizer`` producing ``<s> … </s>``."""
+    """The engine's unigram tokenizer as a ``tokenizers.Tokenizer`` producing ``<s> … </s>``.
+
+    Rare differences remain: a grapheme under 6 bytes that starts with a mapped character loses
+    its combining marks (``Precompiled`` maps whole graphemes), the text ``<unk>`` becomes the unk
+    id, and about one word in 100,000 splits differently because e5.c adds its Viterbi scores in
+    float32 across the whole text (``tokenizers`` uses float64 per word).
+    """
     sp = f.special
     vocab = [(p, float(s)) for p, s in zip(f.pieces, f.scores, strict=True)]
     tok = tk.Tokenizer(tk.models.Unigram(vocab, unk_id=sp["unk"], byte_fallback=False))

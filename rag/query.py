@@ -18,13 +18,15 @@ _PARAGRAPH = re.compile(r"(?:§|\bparagraf|\bparagraph)\s*(\d{1,4})\b", re.IGNOR
 _DNR = re.compile(r"\b(?:([A-ZÅÄÖ]{1,6})\s?)?(\d{4})\s?[/-]\s?(\d{1,6})\b")
 _SWEDISH_LETTERS = re.compile(r"[åäöÅÄÖ]")
 # What a question asks for, recognised from its words (folded), and the sections that state it.
+# The specific asks (who proposed, who dissented, how the vote went) come first: when one matches,
+# the general "what was decided" does not also apply.
 _INTENTS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (r"\breserv|\bdissent", ("Reservation",)),
+    (r"\bomrostning|\brostade|\bvoter|\bvote", ("Omröstning", "Proposition")),
+    (r"\byrka|\byrkande|\bforeslog\b|\bproposed\b|\bmoved\b", ("Yrkanden", "Förslag till beslut", "Proposition")),
     (r"\bbeslut|\bavgjord|\bavslo|\bbifoll|\bsagt? (nej|ja)\b|\bblev (det|resultatet|utfallet|forslaget)"
      r"|\bvad blev\b|\bdecide|\bdecision|\boutcome|\breject|\bapprove|\bturned down",
      ("Beslut", "Förslag till beslut")),
-    (r"\byrka|\byrkande|\bforeslog\b|\bproposed\b|\bmoved\b", ("Yrkanden", "Förslag till beslut", "Proposition")),
-    (r"\breserver|\breservation|\bdissent", ("Reservation",)),
-    (r"\bomrostning|\brostade|\bvoter|\bvote", ("Omröstning", "Proposition")),
 )
 
 
@@ -99,7 +101,7 @@ def parse_query(
     dnrs = tuple(
         normalise_dnr(m.group()) for m in _DNR.finditer(text) if m.group(1) or "/" in m.group() or len(m.group(3)) >= 3
     )
-    sections = tuple(dict.fromkeys(sec for pattern, secs in _INTENTS if re.search(pattern, folded) for sec in secs))
+    sections = next((secs for pattern, secs in _INTENTS if re.search(pattern, folded)), ())
     return QueryInfo(
         text=text,
         sections=sections,

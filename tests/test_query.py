@@ -42,3 +42,12 @@ def test_dnr_is_normalised_and_not_taken_for_a_year():
     assert info.years == ()
     assert normalise_dnr("KS 2023/01222-2.3.0") == "KS 2023/1222"
     assert normalise_dnr("Dnr 2023-000304") == "2023/304"
+
+
+def test_what_the_question_asks_for_selects_sections():
+    assert parse_query("Vad beslutade kommunfullmäktige?").sections == ("Beslut", "Förslag till beslut")
+    assert parse_query("What did Tibro decide?").sections == ("Beslut", "Förslag till beslut")
+    assert parse_query("Vilka reserverade sig mot beslutet?").sections == ("Reservation",)
+    assert parse_query("Who reserved themselves against the decision?").sections == ("Reservation",)
+    assert parse_query("Vem yrkade bifall?").sections == ("Yrkanden", "Förslag till beslut", "Proposition")
+    assert parse_query("Hur många anställda finns?").sections == ()

