@@ -56,7 +56,8 @@ def _searcher(settings: Settings) -> Any:
 
 @app.callback()
 def _main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress to stderr.")] = False) -> None:
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    level = logging.INFO if verbose else logging.WARNING
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("bm25s").setLevel(logging.WARNING)  # it sets itself to DEBUG on import
 
 
@@ -76,8 +77,13 @@ def index(
     settings = _settings(index_dir)
     embedder = _embedder(settings)
     with Progress(
-        TextColumn("embedding"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-        console=err, transient=True, disable=not err.is_terminal,
+        TextColumn("embedding"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
     ) as bar:
         task = bar.add_task("embed", total=None)
 
@@ -85,15 +91,22 @@ def index(
             bar.update(task, completed=done, total=total)
 
         report = build_index(
-            paths, settings.index_dir, embedder, settings, rebuild=rebuild, replace=replace,
-            progress=progress, on_file=lambda line: err.print(line, markup=False, highlight=False),
+            paths,
+            settings.index_dir,
+            embedder,
+            settings,
+            rebuild=rebuild,
+            replace=replace,
+            progress=progress,
+            on_file=lambda line: err.print(line, markup=False, highlight=False),
         )
     out.print(
         f"Indexed {report.documents} documents ({report.chunks} chunks: {report.embedded} embedded, "
         f"{report.reused} reused) in {report.seconds:.1f} s; added {len(report.added)}, "
         f"changed {len(report.changed)}, removed {len(report.removed)}, failed {len(report.failed)}. "
         f"Index: {settings.index_dir}",
-        markup=False, highlight=False,
+        markup=False,
+        highlight=False,
     )
 
 
@@ -107,10 +120,17 @@ def model(index_dir: IndexOpt = None) -> None:
     out.print(json.dumps(dict(embedder.identity), ensure_ascii=False), markup=False, highlight=False)
 
 
-def _filters(organisation: str | None, body: str | None, date_from: str | None, date_to: str | None,
-             doc_type: str | None, outcome: str | None) -> Filters:
-    return Filters(organisation=organisation, body=body, date_from=date_from, date_to=date_to,
-                   doc_type=doc_type, outcome=outcome)
+def _filters(
+    organisation: str | None,
+    body: str | None,
+    date_from: str | None,
+    date_to: str | None,
+    doc_type: str | None,
+    outcome: str | None,
+) -> Filters:
+    return Filters(
+        organisation=organisation, body=body, date_from=date_from, date_to=date_to, doc_type=doc_type, outcome=outcome
+    )
 
 
 def _read_queries(path: Path) -> list[dict[str, Any]]:
@@ -194,8 +214,14 @@ def eval_(
         for group in report["hybrid"]:
             for mode in report:
                 m = report[mode].get(group, {})
-                table.add_row(group, str(m.get("n", 0)), mode, f"{m.get('recall@1', 0):.3f}",
-                              f"{m.get('recall@5', 0):.3f}", f"{m.get('mrr@10', 0):.3f}")
+                table.add_row(
+                    group,
+                    str(m.get("n", 0)),
+                    mode,
+                    f"{m.get('recall@1', 0):.3f}",
+                    f"{m.get('recall@5', 0):.3f}",
+                    f"{m.get('mrr@10', 0):.3f}",
+                )
         out.print(table)
         out.print(f"hybrid misses (not in top 5): {', '.join(report['hybrid']['all']['misses']) or 'none'}")
     if floor is not None:
@@ -225,12 +251,15 @@ def serve(
     settings = _settings(index_dir)
     if refresh:
         report = build_index(settings.corpus, settings.index_dir, _embedder(settings), settings)
-        out.print(f"Index {settings.index_dir}: {report.documents} documents, {report.chunks} chunks "
-                  f"({report.embedded} embedded now).", markup=False, highlight=False)
+        out.print(
+            f"Index {settings.index_dir}: {report.documents} documents, {report.chunks} chunks "
+            f"({report.embedded} embedded now).",
+            markup=False,
+            highlight=False,
+        )
     import server
 
-    uvicorn.run(server.create_app(settings), host=host or settings.host, port=port or settings.port,
-                log_level="info")
+    uvicorn.run(server.create_app(settings), host=host or settings.host, port=port or settings.port, log_level="info")
 
 
 def main() -> None:

@@ -97,7 +97,8 @@ class SentenceTransformerEmbedder:
             raise ModelError(
                 f"no sentence-transformers model in {self.model_dir} (modules.json missing); "
                 "point RAG_MODEL_DIR at a local sentence-transformers folder, or unset it to "
-                "use the built-in multilingual-e5-small")
+                "use the built-in multilingual-e5-small"
+            )
         self.model = self._load(threads or _cpu_count())
         prompts: dict[str, str] = getattr(self.model, "prompts", None) or {}
         self.query_prompt = prompts.get("query") or None
@@ -122,11 +123,13 @@ class SentenceTransformerEmbedder:
         transformers.logging.disable_progress_bar()
         try:
             model = SentenceTransformer(
-                str(self.model_dir), device="cpu", local_files_only=True, trust_remote_code=False)
+                str(self.model_dir), device="cpu", local_files_only=True, trust_remote_code=False
+            )
         except Exception as exc:  # any loader failure means the folder is unusable
             raise ModelError(
                 f"cannot load the sentence-transformers model in {self.model_dir}: {exc}; "
-                "delete the folder to rebuild the default model, or fix RAG_MODEL_DIR") from exc
+                "delete the folder to rebuild the default model, or fix RAG_MODEL_DIR"
+            ) from exc
         model.eval()
         return model
 
@@ -137,21 +140,30 @@ class SentenceTransformerEmbedder:
                 info = json.loads(info_file.read_text(encoding="utf-8"))
                 identity = {k: info[k] for k in ("name", "source", "sha256", "dim")}
             except (OSError, ValueError, KeyError) as exc:
-                raise ModelError(f"{info_file} is unreadable ({exc}); delete the model folder "
-                                 "to rebuild it") from exc
+                raise ModelError(f"{info_file} is unreadable ({exc}); delete the model folder to rebuild it") from exc
             if identity["dim"] != self.dim:
-                raise ModelError(f"{info_file} says dim {identity['dim']} but the model gives "
-                                 f"{self.dim}; delete the model folder to rebuild it")
+                raise ModelError(
+                    f"{info_file} says dim {identity['dim']} but the model gives "
+                    f"{self.dim}; delete the model folder to rebuild it"
+                )
             return identity
-        weights = next((self.model_dir / n for n in _WEIGHT_FILES
-                        if (self.model_dir / n).is_file()), None)
-        return {"name": self.model_dir.name, "source": "local sentence-transformers folder",
-                "sha256": _sha256(weights) if weights else "unknown", "dim": self.dim}
+        weights = next((self.model_dir / n for n in _WEIGHT_FILES if (self.model_dir / n).is_file()), None)
+        return {
+            "name": self.model_dir.name,
+            "source": "local sentence-transformers folder",
+            "sha256": _sha256(weights) if weights else "unknown",
+            "dim": self.dim,
+        }
 
     def _encode(self, texts: Sequence[str], prompt: str | None, batch_size: int) -> np.ndarray:
         vectors = self.model.encode(
-            list(texts), prompt=prompt, batch_size=batch_size, show_progress_bar=False,
-            convert_to_numpy=True, normalize_embeddings=True)
+            list(texts),
+            prompt=prompt,
+            batch_size=batch_size,
+            show_progress_bar=False,
+            convert_to_numpy=True,
+            normalize_embeddings=True,
+        )
         return np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dim)
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
@@ -169,7 +181,7 @@ class SentenceTransformerEmbedder:
         out = _empty(self.dim) if not texts else np.empty((len(texts), self.dim), np.float32)
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))  # less padding
         for start in range(0, len(order), batch_size):
-            batch = order[start:start + batch_size]
+            batch = order[start : start + batch_size]
             out[batch] = self._encode([texts[i] for i in batch], self.passage_prompt, batch_size)
             if progress is not None:
                 progress(start + len(batch))
@@ -224,7 +236,7 @@ class FakeEmbedder:
             vec[index] += sign
             padded = f"<{word}>"
             for i in range(len(padded) - 2):
-                index, sign = _bucket("#" + padded[i:i + 3], self.dim)
+                index, sign = _bucket("#" + padded[i : i + 3], self.dim)
                 vec[index] += 0.5 * sign
         norm = float(np.linalg.norm(vec))
         if norm == 0:  # no words at all: a fixed unit vector
@@ -248,7 +260,7 @@ class FakeEmbedder:
     ) -> np.ndarray:
         parts = [_empty(self.dim)]
         for start in range(0, len(texts), batch_size):
-            parts.append(self._matrix(texts[start:start + batch_size]))
+            parts.append(self._matrix(texts[start : start + batch_size]))
             if progress is not None:
                 progress(min(start + batch_size, len(texts)))
         return np.concatenate(parts)

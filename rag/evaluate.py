@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from rag.errors import InputError
 from rag.types import Hit
@@ -48,7 +49,7 @@ class Metrics:
         if rank is None or rank > 5:
             self.misses.append(question_id)
 
-    def as_dict(self) -> dict[str, float | int]:
+    def as_dict(self) -> dict[str, Any]:
         if not self.n:
             return {"n": 0, "recall@1": 0.0, "recall@5": 0.0, "mrr@10": 0.0}
         return {
@@ -72,7 +73,8 @@ def load_questions(path: Path) -> list[Question]:
         try:
             row = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise InputError(f"{path}:{number}: not valid JSON ({exc.msg}). Each line must be one JSON object.") from exc
+            message = f"{path}:{number}: not valid JSON ({exc.msg}). Each line must be one JSON object."
+            raise InputError(message) from exc
         if not isinstance(row, dict) or not isinstance(row.get("question"), str) or not row["question"].strip():
             raise InputError(f"{path}:{number}: field 'question' is missing or empty. Give each line a question.")
         questions.append(
@@ -110,7 +112,7 @@ def evaluate(
     search: Callable[[str, str], list[Hit]],
     document_text: Callable[[str], str | None],
     modes: Sequence[str] = ("hybrid", "lexical", "dense"),
-) -> dict[str, dict[str, dict[str, float | int]]]:
+) -> dict[str, dict[str, dict[str, Any]]]:
     """Metrics per mode, overall and per question kind; ``search(question, mode)`` returns hits."""
     results: dict[str, dict[str, Metrics]] = {m: defaultdict(Metrics) for m in modes}
     for q in questions:

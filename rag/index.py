@@ -143,8 +143,10 @@ def check_compatible(manifest: dict[str, Any], embedder: Embedder, settings: Set
             f"this program reads version {SCHEMA_VERSION}. {rebuild}"
         )
     built, running = manifest.get("model", {}), dict(embedder.identity)
-    if built.get("name") != running.get("name") or built.get("dim") != running.get("dim") or (
-        built.get("sha256") != running.get("sha256")
+    if (
+        built.get("name") != running.get("name")
+        or built.get("dim") != running.get("dim")
+        or (built.get("sha256") != running.get("sha256"))
     ):
         raise IndexMismatch(
             f"The index at {index_dir} was built with model {built.get('name')} (dim {built.get('dim')}), "
@@ -182,16 +184,42 @@ def _write_sqlite(path: Path, docs: Sequence[tuple[Document, Structure]], chunks
         con.executemany(
             "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
             [
-                (d.id, d.path, d.sha256, d.format, int(d.internal), d.text, s.doc_type, s.title,
-                 s.organisation, s.body, s.date, json.dumps(_structure_summary(s), ensure_ascii=False))
+                (
+                    d.id,
+                    d.path,
+                    d.sha256,
+                    d.format,
+                    int(d.internal),
+                    d.text,
+                    s.doc_type,
+                    s.title,
+                    s.organisation,
+                    s.body,
+                    s.date,
+                    json.dumps(_structure_summary(s), ensure_ascii=False),
+                )
                 for d, s in docs
             ],
         )
         con.executemany(
             "INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             [
-                (i, c.doc, c.start, c.end, c.section, c.paragraph, c.dnr, c.date, c.organisation, c.body,
-                 c.doc_type, c.outcome, c.title, int(c.internal))
+                (
+                    i,
+                    c.doc,
+                    c.start,
+                    c.end,
+                    c.section,
+                    c.paragraph,
+                    c.dnr,
+                    c.date,
+                    c.organisation,
+                    c.body,
+                    c.doc_type,
+                    c.outcome,
+                    c.title,
+                    int(c.internal),
+                )
                 for i, c in enumerate(chunks)
             ],
         )
@@ -200,19 +228,20 @@ def _write_sqlite(path: Path, docs: Sequence[tuple[Document, Structure]], chunks
 
 def _read_sqlite(path: Path) -> tuple[dict[str, StoredDocument], list[Chunk]]:
     con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    con.row_factory = sqlite3.Row
     docs = {}
-    for row in con.execute(
-        "SELECT id, path, sha256, format, internal, text, doc_type, title, organisation, body, date, structure "
-        "FROM documents"
-    ):
-        docs[row[0]] = StoredDocument(*row[:4], bool(row[4]), *row[5:11], json.loads(row[11]))
+    for row in con.execute("SELECT * FROM documents"):
+        fields = dict(row)
+        fields["internal"] = bool(fields["internal"])
+        fields["structure"] = json.loads(fields["structure"])
+        docs[fields["id"]] = StoredDocument(**fields)
     chunks = []
-    for row in con.execute(
-        'SELECT doc, start, "end", section, paragraph, dnr, date, organisation, body, doc_type, outcome, '
-        "title, internal FROM chunks ORDER BY id"
-    ):
-        doc, start, end = row[0], row[1], row[2]
-        chunks.append(Chunk(doc, start, end, docs[doc].text[start:end], *row[3:12], bool(row[12])))
+    for row in con.execute("SELECT * FROM chunks ORDER BY id"):
+        fields = dict(row)
+        del fields["id"]
+        fields["internal"] = bool(fields["internal"])
+        fields["text"] = docs[fields["doc"]].text[fields["start"] : fields["end"]]
+        chunks.append(Chunk(**fields))
     con.close()
     return docs, chunks
 
@@ -259,7 +288,10 @@ def _read_all(
                 on_file(f"skipped {exc}")
             continue
         if doc.id in docs and docs[doc.id].path != doc.path:
-            message = f"{file.name}: another file of the same name is already indexed ({docs[doc.id].path}). Rename one of them."
+            message = (
+                f"{file.name}: another file of the same name is already indexed ({docs[doc.id].path}). "
+                "Rename one of them."
+            )
             report.failed.append((str(file), message))
             continue
         docs[doc.id] = doc
@@ -373,16 +405,25 @@ def build_index(
         "chunking": _settings_key(settings),
         "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "documents": {
-            d.id: {"sha256": d.sha256, "path": d.path, "internal": d.internal,
-                   "chunks": sum(1 for c in chunks if c.doc == d.id)}
+            d.id: {
+                "sha256": d.sha256,
+                "path": d.path,
+                "internal": d.internal,
+                "chunks": sum(1 for c in chunks if c.doc == d.id),
+            }
             for d, _ in parsed
         },
         "counts": {"documents": len(parsed), "chunks": len(chunks)},
     }
     report.path = str(_write_version(index_dir, manifest, parsed, chunks, vectors, hashes))
     report.seconds = time.perf_counter() - started
-    logger.info("indexed %d documents, %d chunks (%d embedded) in %.1f s", report.documents, report.chunks,
-                report.embedded, report.seconds)
+    logger.info(
+        "indexed %d documents, %d chunks (%d embedded) in %.1f s",
+        report.documents,
+        report.chunks,
+        report.embedded,
+        report.seconds,
+    )
     return report
 
 

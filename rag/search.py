@@ -182,9 +182,8 @@ class Searcher:
             factor *= b.section
         if info.years and chunk.date and chunk.date[:4] in info.years:
             factor *= b.year
-        if info.dnrs and self._dnr[cid] and any(
-            self._dnr[cid] == d or self._dnr[cid].endswith(" " + d) for d in info.dnrs
-        ):
+        dnr = self._dnr[cid]
+        if info.dnrs and dnr and any(dnr == d or dnr.endswith(" " + d) for d in info.dnrs):
             factor *= b.exact
         if info.paragraphs and chunk.paragraph and int(chunk.paragraph.split()[-1]) in info.paragraphs:
             factor *= b.exact

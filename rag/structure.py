@@ -126,9 +126,7 @@ def _heading(line: str) -> str | None:
 
 def _sections(text: str, start: int, end: int) -> tuple[Section, ...]:
     heads = [(s, h) for s, _, line in _lines(text, start, end) if (h := _heading(line))]
-    return tuple(
-        Section(h, s, heads[i + 1][0] if i + 1 < len(heads) else end) for i, (s, h) in enumerate(heads)
-    )
+    return tuple(Section(h, s, heads[i + 1][0] if i + 1 < len(heads) else end) for i, (s, h) in enumerate(heads))
 
 
 def _body(abbr: str | None, text: str) -> str | None:
@@ -155,9 +153,9 @@ def _first_date(text: str) -> str | None:
 def meeting_date(text: str) -> str | None:
     """The meeting date: a 'Sammanträdesdatum' line, else a date on a header line of the first page."""
     for _, _, line in _lines(text):
-        if "sammantradesdatum" in fold(line) or "datum for sammantrade" in fold(line):
-            if d := _first_date(line):
-                return d
+        folded = fold(line)
+        if ("sammantradesdatum" in folded or "datum for sammantrade" in folded) and (d := _first_date(line)):
+            return d
     head = text[:600]
     for _, _, line in _lines(head):
         if len(line.strip()) <= 60 and (d := _first_date(line)) and not _DNR.search(line):
@@ -189,15 +187,18 @@ def organisation(text: str) -> str | None:
     return counts.most_common(1)[0][0]
 
 
+_MOTION = "(motionen|medborgarforslaget)"
+
+
 def outcome(decision_text: str) -> str:
     """The decision outcome stated in a decision text (one of ``rag.vocab.OUTCOMES``)."""
     t = fold(repair(decision_text))
     rules = (
         ("återremiss", r"aterremi"),
         ("ingen åtgärd", r"ingen (ytterligare )?atgard"),
-        ("avslag", r"avsla(s|r)? (motionen|medborgarforslaget|forslaget)\b(?! om)|(motionen|medborgarforslaget) avslas"),
+        ("avslag", rf"avsla(s|r)? ({_MOTION}|forslaget)\b(?! om)|{_MOTION} avslas"),
         ("besvarad", r"besvarad"),
-        ("bifall", r"bifalla (motionen|medborgarforslaget)|(motionen|medborgarforslaget) bifalls|bifall till (motionen|medborgarforslaget)"),
+        ("bifall", rf"bifalla {_MOTION}|{_MOTION} bifalls|bifall till {_MOTION}"),
         ("uppdrag", r"i uppdrag|uppdrar (at|till)|uppdras"),
         ("avslag", r"\bavsla|\bavslag"),
         ("bifall", r"\bbifall|\bgodkann|\banta(r|s)?\b|\bfaststall"),
@@ -244,7 +245,7 @@ def persons(text: str, sections: tuple[Section, ...], offset: int) -> tuple[Pers
 def _item_title(text: str, heading_rest: str, start: int, end: int) -> str | None:
     rest = _DNR.sub("", heading_rest).strip(" \t-–:*#")
     if not rest:
-        lines = []
+        lines: list[str] = []
         for _, _, line in _lines(text, start, end):
             if not line.strip():
                 if lines:
@@ -304,16 +305,21 @@ def parse_structure(text: str) -> Structure:
         preamble = ""  # a Dnr line or nothing: it belongs to the first item
     if preamble.strip():
         preamble_end = heads[0].start()
-        items.append(Item(start=body_start, end=preamble_end, body=doc_body, date=doc_date,
-                          sections=_sections(text, body_start, preamble_end)))
+        items.append(
+            Item(
+                start=body_start,
+                end=preamble_end,
+                body=doc_body,
+                date=doc_date,
+                sections=_sections(text, body_start, preamble_end),
+            )
+        )
     for i, m in enumerate(heads):
         start, end = m.start(), heads[i + 1].start() if i + 1 < len(heads) else len(text)
         if i == 0 and not preamble.strip():
             start = body_start
         item_text = text[start:end]
-        dnr_match = _DNR.search(item_text[:400]) or (
-            _DNR.search(text[body_start:start]) if i == 0 else None
-        )
+        dnr_match = _DNR.search(item_text[:400]) or (_DNR.search(text[body_start:start]) if i == 0 else None)
         sections = _sections(text, m.end() + 1, end)
         decision = " ".join(text[s.start : s.end] for s in sections if s.heading in DECISION_SECTIONS)
         items.append(

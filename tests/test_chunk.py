@@ -34,7 +34,22 @@ def _check_invariants(text: str, size: int, overlap: int) -> None:
 
 
 words = st.sampled_from(
-    ["AI", "Beslut", "kommunen", "§", "12", "Dnr", "KS", "2023/12", "motion.", "yrkar", "bifall.", "Ärendet", "-", "(M)"]
+    [
+        "AI",
+        "Beslut",
+        "kommunen",
+        "§",
+        "12",
+        "Dnr",
+        "KS",
+        "2023/12",
+        "motion.",
+        "yrkar",
+        "bifall.",
+        "Ärendet",
+        "-",
+        "(M)",
+    ]
 )
 separators = st.sampled_from([" ", " ", " ", "\n", "\n\n", ". ", ", "])
 texts = st.lists(st.tuples(words, separators), min_size=1, max_size=150).map(lambda xs: "".join(w + s for w, s in xs))
@@ -57,15 +72,21 @@ def test_chunks_carry_item_and_section_metadata_and_skip_furniture():
     beslut = next(c for c in chunks if c.section == "Beslut")
     assert beslut.text == "Beslut\nForslag till kommunfullmiktige:\n\nMotionen foranleder ingen ytterligare atgéard."
     assert (beslut.paragraph, beslut.dnr, beslut.date, beslut.organisation, beslut.body, beslut.outcome) == (
-        "§ 87", "KS 2023/01222", "2024-03-06", "Västerås stad", "Kommunstyrelsen", "ingen åtgärd"
+        "§ 87",
+        "KS 2023/01222",
+        "2024-03-06",
+        "Västerås stad",
+        "Kommunstyrelsen",
+        "ingen åtgärd",
     )
     assert not any("Justerandes signatur" in c.text or "Utdragsbestyrkande" in c.text for c in chunks)
 
 
 def test_chunks_over_the_token_budget_are_split_again():
     text = "Ord " * 400
-    chunks = chunk_document(_doc(text), parse_structure(text), size=1000, overlap=0, max_tokens=50,
-                            count_tokens=lambda t: len(t.split()))
+    chunks = chunk_document(
+        _doc(text), parse_structure(text), size=1000, overlap=0, max_tokens=50, count_tokens=lambda t: len(t.split())
+    )
     assert all(len(c.text.split()) <= 50 for c in chunks)
     assert len(chunks) >= 8
     assert " ".join(c.text for c in chunks).split() == text.split()

@@ -53,12 +53,30 @@ def test_nothing_indexable_exits_non_zero(tmp_path, monkeypatch):
 
 def test_search_json_contract(indexed):
     _, index, _ = indexed
-    result = runner.invoke(app, ["search", "Vad beslutade Tibro om AI-strategi?", "--index", str(index), "--json", "-k", "2"])
+    result = runner.invoke(
+        app, ["search", "Vad beslutade Tibro om AI-strategi?", "--index", str(index), "--json", "-k", "2"]
+    )
     assert result.exit_code == 0, result.output
     hits = json.loads(result.output)["hits"]
     assert len(hits) == 2
-    keys = {"doc", "path", "start", "end", "text", "score", "lexical_rank", "dense_rank", "section", "paragraph",
-            "dnr", "date", "organisation", "body", "doc_type", "outcome"}
+    keys = {
+        "doc",
+        "path",
+        "start",
+        "end",
+        "text",
+        "score",
+        "lexical_rank",
+        "dense_rank",
+        "section",
+        "paragraph",
+        "dnr",
+        "date",
+        "organisation",
+        "body",
+        "doc_type",
+        "outcome",
+    }
     assert keys <= set(hits[0])
     text = (CORPUS / hits[0]["doc"]).read_text(encoding="utf-8")
     assert hits[0]["text"] == text[hits[0]["start"] : hits[0]["end"]]
@@ -71,7 +89,9 @@ def test_search_filters_and_batch(indexed, tmp_path):
     result = runner.invoke(app, ["search", "AI", "--index", str(index), "--json", "--outcome", "återremiss"])
     assert json.loads(result.output)["hits"] == []
     queries = tmp_path / "q.jsonl"
-    queries.write_text('{"id": "a", "question": "halvårsvis"}\n{"id": "b", "question": "Sara Holm"}\n', encoding="utf-8")
+    queries.write_text(
+        '{"id": "a", "question": "halvårsvis"}\n{"id": "b", "question": "Sara Holm"}\n', encoding="utf-8"
+    )
     result = runner.invoke(app, ["search", "--queries", str(queries), "--index", str(index), "-k", "1"])
     rows = [json.loads(line) for line in result.output.splitlines()]
     assert [r["id"] for r in rows] == ["a", "b"]
@@ -86,7 +106,10 @@ def test_errors_are_one_clean_line(tmp_path, monkeypatch, capsys):
     with pytest.raises(SystemExit) as info:
         main()
     assert info.value.code == 1
-    assert capsys.readouterr().err == f"Error: No index at {tmp_path / 'none'}. Run 'rag index corpus --index {tmp_path / 'none'}' first.\n"
+    assert (
+        capsys.readouterr().err
+        == f"Error: No index at {tmp_path / 'none'}. Run 'rag index corpus --index {tmp_path / 'none'}' first.\n"
+    )
 
 
 def test_bad_filter_is_named(indexed, capsys, monkeypatch):
@@ -103,10 +126,20 @@ def test_eval_prints_metrics_and_guards_a_floor(indexed, tmp_path):
     _, index, _ = indexed
     questions = tmp_path / "q.jsonl"
     questions.write_text(
-        json.dumps({"id": "x", "question": "Hur ofta avrapporteras uppdraget?", "doc": "003_122012043ca4c196.txt",
-                    "answer_quote": "Uppdraget avrapporteras halvårsvis till socialnämnden.", "kind": "when"}) + "\n"
-        + json.dumps({"id": "y", "question": "Vad kostar det?", "doc": None, "answer_quote": None,
-                      "kind": "unanswerable"}) + "\n",
+        json.dumps(
+            {
+                "id": "x",
+                "question": "Hur ofta avrapporteras uppdraget?",
+                "doc": "003_122012043ca4c196.txt",
+                "answer_quote": "Uppdraget avrapporteras halvårsvis till socialnämnden.",
+                "kind": "when",
+            }
+        )
+        + "\n"
+        + json.dumps(
+            {"id": "y", "question": "Vad kostar det?", "doc": None, "answer_quote": None, "kind": "unanswerable"}
+        )
+        + "\n",
         encoding="utf-8",
     )
     result = runner.invoke(app, ["eval", str(questions), "--index", str(index), "--json"])

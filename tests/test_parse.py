@@ -58,21 +58,35 @@ def test_pdf_docx_and_html(tmp_path):
     document.add_paragraph("Riktlinje för generativ AI")
     document.add_paragraph("Sekretessuppgifter får inte matas in.")
     document.save(tmp_path / "riktlinje.docx")
-    assert read_document(tmp_path / "riktlinje.docx").text == "Riktlinje för generativ AI\n\nSekretessuppgifter får inte matas in."
+    assert (
+        read_document(tmp_path / "riktlinje.docx").text
+        == "Riktlinje för generativ AI\n\nSekretessuppgifter får inte matas in."
+    )
 
     (tmp_path / "sida.html").write_text(
         "<html><head><script>alert(1)</script><style>p{}</style></head>"
-        "<body><h1>AI i skolan</h1><p>Nämnden beslutade.</p></body></html>", encoding="utf-8")
+        "<body><h1>AI i skolan</h1><p>Nämnden beslutade.</p></body></html>",
+        encoding="utf-8",
+    )
     assert read_document(tmp_path / "sida.html").text == "AI i skolan\nNämnden beslutade."
 
 
 def test_errors_name_the_file_and_the_fix(tmp_path):
     cases = {
         "empty.txt": (b"", "empty.txt: the file has no text. Remove it or add its content."),
-        "scan.pdf": (make_pdf([]), "scan.pdf: the PDF has no text layer (a scan?). Run OCR on it (e.g. ocrmypdf) and index the result."),
+        "scan.pdf": (
+            make_pdf([]),
+            "scan.pdf: the PDF has no text layer (a scan?). Run OCR on it (e.g. ocrmypdf) and index the result.",
+        ),
         "cut.pdf": (make_pdf(["x"])[:60], None),
-        "bad.docx": (b"not a zip", "bad.docx: not a readable .docx file (it is not a zip archive). Re-save it from Word."),
-        "image.png": (b"\x89PNG", "image.png: unsupported file type '.png'. Supported: .txt, .md, .pdf, .docx, .html, .htm."),
+        "bad.docx": (
+            b"not a zip",
+            "bad.docx: not a readable .docx file (it is not a zip archive). Re-save it from Word.",
+        ),
+        "image.png": (
+            b"\x89PNG",
+            "image.png: unsupported file type '.png'. Supported: .txt, .md, .pdf, .docx, .html, .htm.",
+        ),
     }
     for name, (data, message) in cases.items():
         (tmp_path / name).write_bytes(data)
@@ -81,7 +95,9 @@ def test_errors_name_the_file_and_the_fix(tmp_path):
         assert str(info.value).startswith(name + ": ")
         if message:
             assert str(info.value) == message
-    with pytest.raises(ParseError, match=r"^big.txt: 11 bytes is over the limit of 10. Split the file or raise RAG_MAX_FILE_BYTES.$"):
+    with pytest.raises(
+        ParseError, match=r"^big.txt: 11 bytes is over the limit of 10. Split the file or raise RAG_MAX_FILE_BYTES.$"
+    ):
         (tmp_path / "big.txt").write_text("x" * 11)
         read_document(tmp_path / "big.txt", max_bytes=10)
 
@@ -98,5 +114,5 @@ def test_discover_walks_folders_skips_hidden_and_readme_and_survives_symlink_loo
     assert found == ["a/one.txt", "internal/staff.md"]
     doc = read_document(tmp_path / "internal" / "staff.md", root=tmp_path)
     assert doc.internal
-    with pytest.raises(ParseError, match="/nowhere: no such file or folder. Check the path.$"):
+    with pytest.raises(ParseError, match=r"/nowhere: no such file or folder. Check the path.$"):
         list(discover([tmp_path / "nowhere"]))

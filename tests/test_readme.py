@@ -53,8 +53,14 @@ def test_the_readme_run_command_serves_the_bundled_corpus(tmp_path):
     port = _free_port()
     env = {**os.environ, "RAG_INDEX_DIR": str(tmp_path / "index"), "RAG_PORT": str(port)}
     env.pop("RAG_EMBEDDER", None)
-    proc = subprocess.Popen(["bash", "-c", readme_run_command()], cwd=ROOT, env=env, start_new_session=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        ["bash", "-c", readme_run_command()],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     try:
         deadline = time.monotonic() + 600
         health = None
@@ -65,7 +71,9 @@ def test_the_readme_run_command_serves_the_bundled_corpus(tmp_path):
                     break
             except OSError:
                 time.sleep(1)
-        assert health == {"status": "ok", "documents": 3, "chunks": health["chunks"]}, proc.stdout and proc.stdout.read1()
+        assert health == {"status": "ok", "documents": 3, "chunks": health["chunks"]}, (
+            proc.stdout and proc.stdout.read1()
+        )
         url = f"http://127.0.0.1:{port}/api/search?q=Hur+ofta+ska+uppdraget+avrapporteras&k=1"
         with urllib.request.urlopen(url, timeout=30) as r:
             hit = json.load(r)["hits"][0]

@@ -5,7 +5,6 @@ floor last reached (eval/floor.json)."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from conftest import CORPUS, ROOT, SHARED
@@ -47,7 +46,11 @@ def test_reindexing_unchanged_files_embeds_nothing(real):
 def test_the_tibro_decision_is_found_first(real):
     hit = real[3].search("Vad beslutade kommunfullmäktige i Tibro om förslaget att ta fram en AI-strategi?", k=1)[0]
     assert (hit.chunk.doc, hit.chunk.paragraph, hit.chunk.section, hit.chunk.date) == (
-        "000_cf550d43679497b7.txt", "§ 100", "Beslut", "2024-09-30")
+        "000_cf550d43679497b7.txt",
+        "§ 100",
+        "Beslut",
+        "2024-09-30",
+    )
 
 
 def test_english_questions_find_swedish_passages(real):

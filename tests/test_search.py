@@ -25,8 +25,17 @@ def test_diversify_scores_down_further_chunks_of_a_document():
     assert diversify(scored, docs, decay=0.5, k=5) == [0, 3, 4, 1, 2]
 
 
-CHUNK = Chunk("d.txt", 0, 4, "text", organisation="Västerås stad", body="Kommunstyrelsen", date="2024-03-06",
-              doc_type="protokoll", outcome="ingen åtgärd")
+CHUNK = Chunk(
+    "d.txt",
+    0,
+    4,
+    "text",
+    organisation="Västerås stad",
+    body="Kommunstyrelsen",
+    date="2024-03-06",
+    doc_type="protokoll",
+    outcome="ingen åtgärd",
+)
 
 
 def test_filters():
@@ -41,9 +50,9 @@ def test_filters():
 
 
 def test_bad_filter_values_name_the_field():
-    with pytest.raises(InputError, match="^outcome: unknown value 'maybe'. Use one of: bifall, avslag"):
+    with pytest.raises(InputError, match=r"^outcome: unknown value 'maybe'. Use one of: bifall, avslag"):
         validate_filters(Filters(outcome="maybe"))
-    with pytest.raises(InputError, match="^from: '2024-13' is not a date. Use YYYY, YYYY-MM or YYYY-MM-DD.$"):
+    with pytest.raises(InputError, match=r"^from: '2024-13' is not a date. Use YYYY, YYYY-MM or YYYY-MM-DD.$"):
         validate_filters(Filters(date_from="2024-13"))
 
 
@@ -89,7 +98,7 @@ def test_modes_and_diversification(searcher):
 
 
 def test_bad_queries(searcher):
-    with pytest.raises(InputError, match="^query: the query is empty"):
+    with pytest.raises(InputError, match=r"^query: the query is empty"):
         searcher.search("  ")
-    with pytest.raises(InputError, match="^k: 0 is out of range"):
+    with pytest.raises(InputError, match=r"^k: 0 is out of range"):
         searcher.search("AI", k=0)

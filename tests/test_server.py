@@ -23,7 +23,11 @@ def client(tmp_path_factory):
 
 
 def test_health(client):
-    assert client.get("/api/health").json() == {"status": "ok", "documents": 3, "chunks": client.get("/api/health").json()["chunks"]}
+    assert client.get("/api/health").json() == {
+        "status": "ok",
+        "documents": 3,
+        "chunks": client.get("/api/health").json()["chunks"],
+    }
 
 
 def test_search_returns_hits_with_exact_spans(client):

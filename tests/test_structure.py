@@ -13,13 +13,22 @@ def _structure(path):
 
 def test_tibro_item_metadata():
     text, s = _structure(TIBRO)
-    assert (s.doc_type, s.organisation, s.body, s.date) == ("protokoll", "Tibro kommun", "Kommunfullmäktige", "2024-09-30")
+    assert (s.doc_type, s.organisation, s.body, s.date) == (
+        "protokoll",
+        "Tibro kommun",
+        "Kommunfullmäktige",
+        "2024-09-30",
+    )
     (item,) = s.items
     assert (item.paragraph, item.number, item.dnr, item.outcome) == ("§ 100", 100, "2023-000304", "besvarad")
     assert item.title.startswith("Svar på motion om att utreda användandet av artificiell intelligens (AI)")
     assert item.title.endswith("ta fram en AI-strategi")
     assert [sec.heading for sec in item.sections] == [
-        "Beslut", "Ärendet", "Förslag till beslut", "Beslutsunderlag", "Beslut delges"
+        "Beslut",
+        "Ärendet",
+        "Förslag till beslut",
+        "Beslutsunderlag",
+        "Beslut delges",
     ]
     beslut = item.sections[0]
     assert text[beslut.start : beslut.end].strip() == (
@@ -35,13 +44,20 @@ def test_tibro_item_metadata():
 
 
 def test_vasteras_ocr_protocol():
-    text, s = _structure(VASTERAS)
+    _text, s = _structure(VASTERAS)
     assert (s.organisation, s.body, s.date) == ("Västerås stad", "Kommunstyrelsen", "2024-03-06")
     (item,) = s.items
     assert (item.paragraph, item.dnr, item.outcome) == ("§ 87", "KS 2023/01222", "ingen åtgärd")
     assert item.title == "Svar pa motion fran (M) om att utreda fler anvandningsomraden av artificiell intelligens"
     headings = [sec.heading for sec in item.sections]
-    assert headings[:6] == ["Beslut", "Reservation", "Ärendebeskrivning", "Yrkanden", "Proposition", "Förslag till beslut"]
+    assert headings[:6] == [
+        "Beslut",
+        "Reservation",
+        "Ärendebeskrivning",
+        "Yrkanden",
+        "Proposition",
+        "Förslag till beslut",
+    ]
     assert {"Faktaunderlag", "Juridisk bedömning", "Ekonomisk bedömning", "Motion"} <= set(headings)
     roles = {(p.name, p.party, p.role) for p in item.persons}
     assert roles == {
@@ -67,10 +83,15 @@ def test_vasteras_page_furniture_is_found():
 
 
 def test_gotland_committee_item():
-    text, s = _structure(GOTLAND)
+    _text, s = _structure(GOTLAND)
     assert (s.organisation, s.body, s.date) == ("Region Gotland", "Socialnämndens arbetsutskott", None)
     (item,) = s.items
-    assert (item.paragraph, item.dnr, item.title, item.outcome) == ("§ 58", "SON 2024/29", "Uppdrag om digitalisering", "uppdrag")
+    assert (item.paragraph, item.dnr, item.title, item.outcome) == (
+        "§ 58",
+        "SON 2024/29",
+        "Uppdrag om digitalisering",
+        "uppdrag",
+    )
     assert [sec.heading for sec in item.sections] == ["Förslag till beslut", "Ärendets behandling"]
     assert item.persons == ()
 
