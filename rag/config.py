@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -33,6 +34,10 @@ class Settings(BaseSettings):
     chunk_overlap: int = 150
     max_chunk_tokens: int = 400
     # Fusion: reciprocal rank fusion weights and constant, chosen by measurement (README).
+    # "score": weighted sum of the two retrievers' scores, each min-max normalised over its
+    # candidates; "rrf": weighted reciprocal rank fusion (constant rrf_k). Score fusion measured
+    # better on both question sets (README), so it is the default.
+    fusion: Literal["score", "rrf"] = "score"
     rrf_k: int = 60
     lexical_weight: float = 1.0
     dense_weight: float = 1.0

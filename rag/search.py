@@ -1,5 +1,5 @@
-"""Hybrid search: BM25 and dense ranks fused by weighted reciprocal rank fusion, with soft boosts
-for what the question names, hard filters, and per-document diversification."""
+"""Hybrid search: BM25 and dense results fused (normalised scores, or reciprocal ranks), with soft
+boosts for what the question names, hard filters, and per-document diversification."""
 
 from __future__ import annotations
 
@@ -86,6 +86,20 @@ def rrf(rankings: Sequence[tuple[Sequence[int], float]], k: int) -> dict[int, fl
     return fused
 
 
+def score_fusion(rankings: Sequence[tuple[Sequence[tuple[int, float]], float]]) -> dict[int, float]:
+    """Weighted sum of scores min-max normalised within each ranking's candidates (absent = 0)."""
+    fused: dict[int, float] = {}
+    for ranked, weight in rankings:
+        if not ranked:
+            continue
+        scores = [s for _, s in ranked]
+        low, high = min(scores), max(scores)
+        span = high - low or 1.0
+        for cid, s in ranked:
+            fused[cid] = fused.get(cid, 0.0) + weight * ((s - low) / span if high > low else 1.0)
+    return fused
+
+
 def diversify(scored: dict[int, float], doc_of: Sequence[str], decay: float, k: int, free: int = 0) -> list[int]:
     """The ``k`` best ids, each chunk of a document beyond its first ``free`` scored down by ``decay``.
 
@@ -152,7 +166,7 @@ class Searcher:
         validate_filters(filters)
         return np.array([i for i, c in enumerate(self.index.chunks) if chunk_passes(c, filters)], dtype=np.int64)
 
-    def lexical_ranking(self, info: QueryInfo, allowed: np.ndarray | None, n: int) -> list[int]:
+    def lexical_ranking(self, info: QueryInfo, allowed: np.ndarray | None, n: int) -> list[tuple[int, float]]:
         extra = list(info.expansions)
         if info.language != "sv":
             extra.append(translate_terms(info.text))
@@ -163,12 +177,12 @@ class Searcher:
             mask[allowed] = True
             scores = np.where(mask, scores, 0.0)
         top = np.argsort(-scores, kind="stable")[:n]
-        return [int(i) for i in top if scores[i] > 0]
+        return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
 
-    def dense_ranking(self, info: QueryInfo, allowed: np.ndarray | None, n: int) -> list[int]:
+    def dense_ranking(self, info: QueryInfo, allowed: np.ndarray | None, n: int) -> list[tuple[int, float]]:
         vector = self.embedder.embed_queries([info.text])[0]
-        ids, _ = self.index.dense.search(vector, n, allowed)
-        return [int(i) for i in ids]
+        ids, scores = self.index.dense.search(vector, n, allowed)
+        return [(int(i), float(s)) for i, s in zip(ids, scores, strict=True)]
 
     def _boost(self, cid: int, info: QueryInfo) -> float:
         chunk = self.index.chunks[cid]
@@ -207,11 +221,17 @@ class Searcher:
         lexical_weight = self.settings.lexical_weight
         if info.language != "sv":
             lexical_weight *= self.settings.foreign_lexical_weight
-        fused = rrf([(lexical, lexical_weight), (dense, self.settings.dense_weight)], self.settings.rrf_k)
+        if self.settings.fusion == "rrf":
+            fused = rrf(
+                [([c for c, _ in lexical], lexical_weight), ([c for c, _ in dense], self.settings.dense_weight)],
+                self.settings.rrf_k,
+            )
+        else:
+            fused = score_fusion([(lexical, lexical_weight), (dense, self.settings.dense_weight)])
         scored = {cid: score * self._boost(cid, info) for cid, score in fused.items()}
         top = diversify(scored, self._doc_of, self.settings.same_document_decay, k, self.settings.same_document_free)
-        lex_rank = {cid: r for r, cid in enumerate(lexical, start=1)}
-        dense_rank = {cid: r for r, cid in enumerate(dense, start=1)}
+        lex_rank = {cid: r for r, (cid, _) in enumerate(lexical, start=1)}
+        dense_rank = {cid: r for r, (cid, _) in enumerate(dense, start=1)}
         return [
             Hit(
                 chunk_id=cid,

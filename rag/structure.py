@@ -33,6 +33,21 @@ _DNR = re.compile(
     re.IGNORECASE,
 )
 _DATE = re.compile(r"\b(20\d\d|19\d\d)-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])\b")
+_MONTHS = (
+    "januari",
+    "februari",
+    "mars",
+    "april",
+    "maj",
+    "juni",
+    "juli",
+    "augusti",
+    "september",
+    "oktober",
+    "november",
+    "december",
+)
+_WORD_DATE = re.compile(r"\b([12]?\d|3[01])\s+(" + "|".join(_MONTHS) + r")\s+((?:19|20)\d\d)\b", re.IGNORECASE)
 _SOURCE_HEADER = re.compile(r"\ASOURCE-HEADER\n(?P<body>.*?)\nEND-SOURCE-HEADER\n", re.DOTALL)
 _FURNITURE_LINE = re.compile(
     r"^(justerandes?( signatur| sign\.?)?|utdragsbestyrkande|ordforandes signatur|sekreterarens? signatur|"
@@ -46,7 +61,8 @@ _PERSON = re.compile(
 _ROLE_WORDS = ("ordförande", "ordföranden", "ledamoten", "ledamot", "ersättaren", "motionären", "motionärerna")
 _ORG_NAME = re.compile(
     r"\b(?:(?P<region>Region)[ ](?P<rname>[A-ZÅÄÖ][a-zåäö]+)|"
-    r"(?P<name>[A-ZÅÄÖ][a-zåäöé]+(?:[- ][A-ZÅÄÖ][a-zåäö]+)?)[ ](?P<kind>kommun|stad|STAD|KOMMUN)\b)"
+    r"(?P<name>[A-ZÅÄÖ][a-zåäöé]+(?:[- ][A-ZÅÄÖ][a-zåäö]+)?)[ ](?P<kind>kommun|stad|Stad)\b|"
+    r"(?P<uname>[A-ZÅÄÖ]{2,}(?:[- ][A-ZÅÄÖ]{2,})?)[ ](?P<ukind>KOMMUN|STAD)\b)"
 )
 
 
@@ -101,6 +117,8 @@ def find_furniture(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+# Headings that are also the first word of ordinary titles ("Motion om AI i skolan").
+_EXACT_ONLY = frozenset({"motion"})
 _HEADINGS_LONGEST_FIRST = sorted(SECTION_HEADINGS.items(), key=lambda kv: -len(kv[0]))
 
 
@@ -116,7 +134,7 @@ def _heading(line: str) -> str | None:
         return None
     key = _key(stripped)
     for known, display in _HEADINGS_LONGEST_FIRST:
-        if key == known or (key.startswith(known + " ") and len(key) - len(known) <= 40):
+        if key == known or (known not in _EXACT_ONLY and key.startswith(known + " ") and len(key) - len(known) <= 40):
             # "Beslut - Svar på motion ..." is a title, not the Beslut section
             if key.startswith(known + " -"):
                 return None
@@ -145,9 +163,13 @@ def _body(abbr: str | None, text: str) -> str | None:
 
 
 def _first_date(text: str) -> str | None:
-    for m in _DATE.finditer(text):
-        return m.group()
-    return None
+    """The first date in ``text`` as ISO: '2024-09-30' or '12 mars 2025' -> '2025-03-12'."""
+    iso = _DATE.search(text)
+    word = _WORD_DATE.search(text)
+    if word and (not iso or word.start() < iso.start()):
+        day, month, year = word.groups()
+        return f"{year}-{_MONTHS.index(month.lower()) + 1:02d}-{int(day):02d}"
+    return iso.group() if iso else None
 
 
 def meeting_date(text: str) -> str | None:
@@ -169,6 +191,8 @@ def organisation(text: str) -> str | None:
     for m in _ORG_NAME.finditer(text):
         if m.group("region"):
             name = "Region " + m.group("rname")
+        elif m.group("uname"):  # a page header in capitals: "LUNDS KOMMUN"
+            name = f"{m.group('uname').title()} {m.group('ukind').lower()}"
         else:
             place = m.group("name")
             if fold(place) in {fold(w) for w in NOT_PLACE_NAMES}:
@@ -242,6 +266,27 @@ def persons(text: str, sections: tuple[Section, ...], offset: int) -> tuple[Pers
     return tuple(found.values())
 
 
+def _title_block_end(text: str, heading: re.Match[str], end: int) -> int:
+    """Where an item's heading block ends: its § line, then title and Dnr lines up to a blank line.
+
+    Section headings are looked for only after it, so a title such as "Motion om AI i skolan" is
+    not taken for the heading "Motion".
+    """
+    pos = heading.end() + 1
+    if _DNR.sub("", heading.group("rest")).strip(" \t-–:*#"):
+        return min(pos, end)  # the title is on the § line itself
+    seen_text = False
+    for s, _, line in _lines(text, pos, end):
+        if not line.strip():
+            if seen_text:
+                return s
+            continue
+        if not seen_text and _key(line) in SECTION_HEADINGS:
+            return s  # no title: the item starts with a section such as "Beslut"
+        seen_text = True
+    return end
+
+
 def _item_title(text: str, heading_rest: str, start: int, end: int) -> str | None:
     rest = _DNR.sub("", heading_rest).strip(" \t-–:*#")
     if not rest:
@@ -251,7 +296,9 @@ def _item_title(text: str, heading_rest: str, start: int, end: int) -> str | Non
                 if lines:
                     break
                 continue
-            if _DNR.search(line) and not lines:
+            if _DNR.search(line):
+                if lines:
+                    break
                 continue
             lines.append(line.strip())
             if len(lines) == 3:
@@ -320,7 +367,7 @@ def parse_structure(text: str) -> Structure:
             start = body_start
         item_text = text[start:end]
         dnr_match = _DNR.search(item_text[:400]) or (_DNR.search(text[body_start:start]) if i == 0 else None)
-        sections = _sections(text, m.end() + 1, end)
+        sections = _sections(text, _title_block_end(text, m, end), end)
         decision = " ".join(text[s.start : s.end] for s in sections if s.heading in DECISION_SECTIONS)
         items.append(
             Item(
@@ -340,7 +387,13 @@ def parse_structure(text: str) -> Structure:
     if not heads:
         sections = _sections(text, body_start, len(text))
         items.append(Item(start=body_start, end=len(text), body=doc_body, date=doc_date, sections=sections))
-    title = fields.get("titel") or next((it.title for it in items if it.title), None) or _first_line(text, body_start)
+    numbered = [it for it in items if it.paragraph]
+    title: str | None
+    if len(numbered) > 1:  # a protocol of several items is named by its meeting
+        title = " ".join(x for x in ("Protokoll", doc_body, doc_date) if x)
+    else:
+        title = fields.get("titel") or next((it.title for it in items if it.title), None)
+    title = title or _first_line(text, body_start)
     return Structure(
         doc_type=_doc_type(fields, text[body_start:], bool(heads)),
         title=title,

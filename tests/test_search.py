@@ -102,3 +102,11 @@ def test_bad_queries(searcher):
         searcher.search("  ")
     with pytest.raises(InputError, match=r"^k: 0 is out of range"):
         searcher.search("AI", k=0)
+
+
+def test_score_fusion_normalises_each_ranking_and_weights_it():
+    from rag.search import score_fusion
+
+    fused = score_fusion([([(1, 10.0), (2, 5.0), (3, 0.0)], 1.0), ([(3, 0.9), (1, 0.5)], 0.5)])
+    assert fused == pytest.approx({1: 1.0 + 0.0, 2: 0.5, 3: 0.0 + 0.5})
+    assert score_fusion([([(7, 2.0)], 1.0), ([], 1.0)]) == {7: 1.0}

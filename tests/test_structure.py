@@ -134,3 +134,71 @@ def test_furniture_only_repeats_header_lines():
     text = "KOMMUN X PROTOKOLL\ntext.\n\nJusterandes signatur\n\nKOMMUN X PROTOKOLL\nmer text.\n"
     spans = [text[a:b] for a, b in find_furniture(text)]
     assert spans == ["KOMMUN X PROTOKOLL", "Justerandes signatur", "KOMMUN X PROTOKOLL"]
+
+
+LUND = """LUNDS KOMMUN
+PROTOKOLL
+Kommunstyrelsen
+Sammanträdesdatum: 12 mars 2025
+
+§ 45
+Riktlinjer för användning av generativ AI
+Dnr KS 2025/123
+
+Sammanfattning
+Kommunstyrelsen föreslås anta riktlinjer för användning av generativ AI.
+
+Beslut
+Kommunstyrelsen antar riktlinjer för användning av generativ AI.
+
+Justerandes sign
+
+§ 46
+Motion om AI i skolan
+Dnr KS 2024/456
+
+Ärendebeskrivning
+Karin Berg (L) har i en motion föreslagit att AI ska användas i undervisningen.
+
+Yrkanden
+Anna Andersson (V) yrkar bifall till motionen.
+
+Beslut
+Kommunstyrelsen föreslår kommunfullmäktige att avslå motionen.
+
+Reservation
+Anna Andersson (V) reserverar sig mot beslutet.
+
+Justerandes sign
+"""
+
+
+def test_another_layout_with_several_items_and_a_written_date():
+    s = parse_structure(LUND)
+    assert (s.organisation, s.body, s.date, s.title) == (
+        "Lunds kommun",
+        "Kommunstyrelsen",
+        "2025-03-12",
+        "Protokoll Kommunstyrelsen 2025-03-12",
+    )
+    preamble, first, second = s.items
+    assert preamble.paragraph is None and LUND[preamble.start : preamble.end].startswith("LUNDS KOMMUN")
+    assert (first.paragraph, first.title, first.dnr, first.outcome) == (
+        "§ 45",
+        "Riktlinjer för användning av generativ AI",
+        "KS 2025/123",
+        "bifall",
+    )
+    assert (second.paragraph, second.title, second.dnr, second.outcome) == (
+        "§ 46",
+        "Motion om AI i skolan",
+        "KS 2024/456",
+        "avslag",
+    )
+    assert [sec.heading for sec in second.sections] == ["Ärendebeskrivning", "Yrkanden", "Beslut", "Reservation"]
+    assert [(p.name, p.role) for p in second.persons] == [
+        ("Karin Berg", "motionär"),
+        ("Anna Andersson", "yrkande"),
+        ("Anna Andersson", "reservation"),
+    ]
+    assert [LUND[a:b] for a, b in s.furniture] == ["Justerandes sign", "Justerandes sign"]
