@@ -119,7 +119,7 @@ def read_document(path: Path, *, root: Path | None = None, max_bytes: int = 50_0
     relative = path.relative_to(root) if root is not None and path.is_relative_to(root) else Path(path.name)
     return Document(
         id=path.name,
-        path=str(path),
+        path=str(path.resolve()),
         text=text,
         sha256=hashlib.sha256(data).hexdigest(),
         format=suffix.lstrip("."),

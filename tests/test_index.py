@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -145,3 +146,14 @@ def test_a_failed_build_leaves_the_previous_index_serving(corpus, settings):
     versions = [p.name for p in settings.index_dir.iterdir() if p.name.startswith("v-")]
     assert versions == [before.name]
     assert json.loads((before / "manifest.json").read_text())["counts"]["documents"] == 3
+
+
+def test_documents_indexed_from_another_working_directory_are_kept(corpus, settings, tmp_path, monkeypatch):
+    monkeypatch.chdir(corpus.parent)
+    build_index([Path("corpus")], settings.index_dir, CountingEmbedder(), settings)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "ny.md").write_text("# Ny riktlinje\n\nText om AI.\n", encoding="utf-8")
+    monkeypatch.chdir(elsewhere)
+    report = build_index([Path("ny.md")], settings.index_dir, CountingEmbedder(), settings)
+    assert (report.documents, report.removed) == (4, [])
