@@ -12,7 +12,12 @@ if [[ "${1:-}" == "--dev" ]]; then extras="[dev]"; fi
 if [[ ! -x .venv/bin/python ]]; then
   python3 -m venv .venv
 fi
+# pip warns once per package about local index folders this machine's pip config names but
+# that are absent; that noise is dropped, everything else (and pip's exit status) is kept.
+pip_install() {
+  .venv/bin/pip install --quiet "$@" 2>&1 | { grep -v "^WARNING: Location 'file:" || true; }
+}
 # torch first and pinned: 2.13.0 is the CPU build on disk; anything else pulls gigabytes of CUDA.
-.venv/bin/pip install --quiet "torch==2.13.0"
-.venv/bin/pip install --quiet -e ".${extras}"
+pip_install "torch==2.13.0"
+pip_install -e ".${extras}"
 .venv/bin/rag model
