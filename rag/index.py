@@ -27,6 +27,7 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
+from dataclasses import replace as replace_field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -293,6 +294,8 @@ def _read_all(
                 "Rename one of them."
             )
             report.failed.append((str(file), message))
+            if on_file:
+                on_file(f"skipped {message}")
             continue
         docs[doc.id] = doc
     return list(docs.values())
@@ -323,22 +326,21 @@ def build_index(
     reuse = {} if rebuild else _previous_vectors(index_dir)
 
     docs = {d.id: d for d in _read_all(paths, settings, report, on_file)}
-    if previous and not replace:
-        old_version = current_path(index_dir)
-        assert old_version is not None
-        old_docs, _ = _read_sqlite(old_version / "chunks.sqlite")
-        for old in old_docs.values():
-            if old.id in docs:
+    indexed: dict[str, dict[str, Any]] = (previous or {}).get("documents", {})
+    if not replace:
+        # documents indexed before stay, read again from their files; a file that is gone is dropped
+        for doc_id, entry in indexed.items():
+            if doc_id in docs:
                 continue
-            if Path(old.path).exists():
+            if Path(entry["path"]).exists():
                 try:
-                    docs[old.id] = read_document(Path(old.path), max_bytes=settings.max_file_bytes)
-                    docs[old.id] = Document(**{**asdict(docs[old.id]), "internal": old.internal})
+                    doc = read_document(Path(entry["path"]), max_bytes=settings.max_file_bytes)
+                    docs[doc_id] = replace_field(doc, internal=entry["internal"])
                     continue
                 except ParseError as exc:
-                    report.failed.append((old.path, str(exc)))
-            report.removed.append(old.id)
-    old_hashes = {k: v["sha256"] for k, v in (previous or {}).get("documents", {}).items()}
+                    report.failed.append((entry["path"], str(exc)))
+            report.removed.append(doc_id)
+    old_hashes = {doc_id: entry["sha256"] for doc_id, entry in indexed.items()}
     if replace:
         report.removed = sorted(set(old_hashes) - set(docs))
     for doc_id, doc in docs.items():
