@@ -25,6 +25,7 @@ import os
 import shutil
 import sqlite3
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from dataclasses import replace as replace_field
@@ -50,6 +51,10 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
+# Bump when parsing, structure, chunking or text analysis change what an index holds: an index of
+# another version is brought up to date by the next 'rag index' (everything is re-analysed; only
+# chunks whose embedding text changed are embedded again) and refused for searching until then.
+ANALYSIS_VERSION = 1
 CURRENT = "current"
 
 
@@ -160,6 +165,16 @@ def check_compatible(manifest: dict[str, Any], embedder: Embedder, settings: Set
         )
 
 
+def check_current(manifest: dict[str, Any], index_dir: Path) -> None:
+    """Refuse to search an index whose text analysis is older than this program's."""
+    if manifest.get("analysis") != ANALYSIS_VERSION:
+        raise IndexMismatch(
+            f"The index at {index_dir} was analysed by an older version of this program "
+            f"(analysis {manifest.get('analysis')}, now {ANALYSIS_VERSION}). "
+            f"Update it: rag index PATH ... --index {index_dir}"
+        )
+
+
 def _structure_summary(structure: Structure) -> dict[str, Any]:
     return {
         "items": [asdict(item) for item in structure.items],
@@ -253,6 +268,7 @@ def load_index(index_dir: Path, *, mmap: bool = True) -> Index:
     if version is None or not (version / "manifest.json").exists():
         raise IndexMissing(f"No index at {index_dir}. Run 'rag index corpus --index {index_dir}' first.")
     manifest = json.loads((version / "manifest.json").read_text(encoding="utf-8"))
+    check_current(manifest, index_dir)
     docs, chunks = _read_sqlite(version / "chunks.sqlite")
     dense = DenseIndex.load(version / "dense.faiss", mmap=mmap)
     lexical = LexicalIndex.load(version / "bm25", len(chunks), mmap=mmap)
@@ -323,7 +339,6 @@ def build_index(
     previous = read_manifest(index_dir)
     if previous and not rebuild:
         check_compatible(previous, embedder, settings, index_dir)
-    reuse = {} if rebuild else _previous_vectors(index_dir)
 
     docs = {d.id: d for d in _read_all(paths, settings, report, on_file)}
     indexed: dict[str, dict[str, Any]] = (previous or {}).get("documents", {})
@@ -355,7 +370,8 @@ def build_index(
             f"{len(report.failed)} files failed and no other supported files were found. "
             "Check the paths and the messages above; the index was left as it was."
         )
-    if previous and not rebuild and not (report.added or report.changed or report.removed):
+    unchanged = not (report.added or report.changed or report.removed)
+    if previous and previous.get("analysis") == ANALYSIS_VERSION and not rebuild and unchanged:
         report.documents = len(docs)
         report.chunks = previous.get("counts", {}).get("chunks", 0)
         report.reused = report.chunks
@@ -380,28 +396,25 @@ def build_index(
         )
     texts = [embed_text(c) for c in chunks]
     hashes = [_sha(t) for t in texts]
+    reuse = {} if rebuild else _previous_vectors(index_dir)
     vectors = np.zeros((len(chunks), embedder.dim), dtype=np.float32)
     todo = [i for i, h in enumerate(hashes) if h not in reuse]
     for i, h in enumerate(hashes):
         if h in reuse:
             vectors[i] = reuse[h]
     if todo:
-        done = 0
-
-        def advance(n: int) -> None:
-            nonlocal done
-            done = n
-            if progress:
-                progress(done, len(todo))
-
         vectors[todo] = embedder.embed_passages(
-            [texts[i] for i in todo], batch_size=settings.embed_batch_size, progress=advance
+            [texts[i] for i in todo],
+            batch_size=settings.embed_batch_size,
+            progress=(lambda n: progress(n, len(todo))) if progress else None,
         )
     report.embedded, report.reused = len(todo), len(chunks) - len(todo)
     report.documents, report.chunks = len(parsed), len(chunks)
 
+    per_doc = Counter(c.doc for c in chunks)
     manifest = {
         "schema_version": SCHEMA_VERSION,
+        "analysis": ANALYSIS_VERSION,
         "model": dict(embedder.identity),
         "dim": embedder.dim,
         "chunking": _settings_key(settings),
@@ -411,7 +424,7 @@ def build_index(
                 "sha256": d.sha256,
                 "path": d.path,
                 "internal": d.internal,
-                "chunks": sum(1 for c in chunks if c.doc == d.id),
+                "chunks": per_doc[d.id],
             }
             for d, _ in parsed
         },

@@ -4,6 +4,7 @@ boosts for what the question names, hard filters, and per-document diversificati
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -57,8 +58,6 @@ def validate_filters(filters: Filters) -> None:
 
 
 def _valid_date(value: str) -> bool:
-    import re
-
     return re.fullmatch(r"\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?", value) is not None
 
 
@@ -100,7 +99,7 @@ def score_fusion(rankings: Sequence[tuple[Sequence[tuple[int, float]], float]]) 
     return fused
 
 
-def diversify(scored: dict[int, float], doc_of: Sequence[str], decay: float, k: int, free: int = 0) -> list[int]:
+def diversify(scored: dict[int, float], doc_of: Sequence[str], decay: float, k: int, free: int = 1) -> list[int]:
     """The ``k`` best ids, each chunk of a document beyond its first ``free`` scored down by ``decay``.
 
     Greedy: a document's n-th pick (n > free) counts ``score * decay**(n - free)``, so one document

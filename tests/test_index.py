@@ -157,3 +157,21 @@ def test_documents_indexed_from_another_working_directory_are_kept(corpus, setti
     monkeypatch.chdir(elsewhere)
     report = build_index([Path("ny.md")], settings.index_dir, CountingEmbedder(), settings)
     assert (report.documents, report.removed) == (4, [])
+
+
+def test_an_index_from_an_older_analysis_is_refused_for_search_and_updated_by_index(corpus, settings):
+    build_index([corpus], settings.index_dir, CountingEmbedder(), settings)
+    manifest_file = current_path(settings.index_dir) / "manifest.json"
+    manifest = json.loads(manifest_file.read_text())
+    manifest["analysis"] = 0
+    manifest_file.write_text(json.dumps(manifest))
+    with pytest.raises(IndexMismatch) as info:
+        load_index(settings.index_dir)
+    assert str(info.value) == (
+        f"The index at {settings.index_dir} was analysed by an older version of this program (analysis 0, now 1). "
+        f"Update it: rag index PATH ... --index {settings.index_dir}"
+    )
+    embedder = CountingEmbedder()
+    report = build_index([corpus], settings.index_dir, embedder, settings)
+    assert embedder.embedded == 0 and report.reused == report.chunks
+    assert load_index(settings.index_dir).manifest["analysis"] == 1
