@@ -23,8 +23,11 @@ from rag.vocab import (
     SECTION_HEADINGS,
 )
 
+# An item heading: "§ 87", "KF § 100 Svar på motion ...", "SON AU § 58 ...". A line that starts
+# with a § reference inside running text ("§ 12 i reglementet ...") goes on in lower case: not one.
 _ITEM = re.compile(
-    r"^[ \t#*]*(?:(?P<abbr>[A-ZÅÄÖ]{1,5}(?:[ \t]+[A-ZÅÄÖ]{2,4})?)[ \t]+)?§[ \t]*(?P<num>\d{1,4})\b(?P<rest>[^\n]*)$",
+    r"^[ \t#*]*(?:(?P<abbr>[A-ZÅÄÖ]{1,5}(?:[ \t]+[A-ZÅÄÖ]{2,4})?)[ \t]+)?§[ \t]*(?P<num>\d{1,4})\b"
+    r"(?![ \t]*[a-zåäö])(?P<rest>[^\n]*)$",
     re.MULTILINE,
 )
 _DNR = re.compile(

@@ -202,3 +202,9 @@ def test_another_layout_with_several_items_and_a_written_date():
         ("Anna Andersson", "reservation"),
     ]
     assert [LUND[a:b] for a, b in s.furniture] == ["Justerandes sign", "Justerandes sign"]
+
+
+def test_a_paragraph_reference_at_a_line_start_is_not_an_item():
+    text = "§ 5 Riktlinje för AI\n\nBeslut\nNämnden beslutar enligt\n§ 12 i reglementet att anta riktlinjen.\n"
+    s = parse_structure(text)
+    assert [it.paragraph for it in s.items] == ["§ 5"]
