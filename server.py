@@ -14,9 +14,8 @@ from fastapi import Depends, FastAPI, Query, Request
 from fastapi.responses import JSONResponse
 
 from rag.config import Settings, get_settings
-from rag.embed import load_embedder
+from rag.embed import Embedder
 from rag.errors import IndexMissing, InputError, RagError
-from rag.index import check_compatible, load_index
 from rag.search import Searcher, hit_dict
 from rag.types import Filters
 
@@ -31,18 +30,16 @@ def get_searcher(request: Request) -> Searcher:
 SearcherDep = Annotated[Searcher, Depends(get_searcher)]
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """The app; ``settings`` override the environment (tests pass their own)."""
+def create_app(settings: Settings | None = None, embedder: Embedder | None = None) -> FastAPI:
+    """The app; ``settings`` override the environment (tests pass their own), and an ``embedder``
+    already loaded (by ``rag serve``) is used instead of loading the model again."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         conf = settings or get_settings()
-        index = load_index(conf.index_dir)
-        embedder = load_embedder(conf)
-        check_compatible(index.manifest, embedder, conf, conf.index_dir)
         app.state.settings = conf
-        app.state.searcher = Searcher(index, embedder, conf)
-        logger.info("serving index %s", index.path)
+        app.state.searcher = Searcher.open(conf, embedder)
+        logger.info("serving index %s", app.state.searcher.index.path)
         yield
 
     app = FastAPI(

@@ -127,7 +127,7 @@ def chunk_document(
                 continue
             spans = _split(doc.text, start, end, size, overlap)
             if max_tokens and count_tokens:
-                spans = _fit_tokens(doc.text, spans, size, overlap, max_tokens, count_tokens)
+                spans = _fit_tokens(doc.text, spans, overlap, max_tokens, count_tokens)
             for s, e in spans:
                 chunks.append(
                     Chunk(
@@ -153,7 +153,6 @@ def chunk_document(
 def _fit_tokens(
     text: str,
     spans: list[tuple[int, int]],
-    size: int,
     overlap: int,
     max_tokens: int,
     count_tokens: Callable[[str], int],
@@ -165,5 +164,5 @@ def _fit_tokens(
             out.append((s, e))
             continue
         smaller = _split(text, s, e, max(50, (e - s) // 2), overlap // 2)
-        out.extend(_fit_tokens(text, smaller, size, overlap, max_tokens, count_tokens))
+        out.extend(_fit_tokens(text, smaller, overlap, max_tokens, count_tokens))
     return out

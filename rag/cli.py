@@ -45,13 +45,9 @@ def _embedder(settings: Settings) -> Any:
 
 
 def _searcher(settings: Settings) -> Any:
-    from rag.index import check_compatible, load_index
     from rag.search import Searcher
 
-    index = load_index(settings.index_dir)
-    embedder = _embedder(settings)
-    check_compatible(index.manifest, embedder, settings, settings.index_dir)
-    return Searcher(index, embedder, settings)
+    return Searcher.open(settings)
 
 
 @app.callback()
@@ -249,8 +245,9 @@ def serve(
     from rag.index import build_index
 
     settings = _settings(index_dir)
+    embedder = _embedder(settings)
     if refresh:
-        report = build_index(settings.corpus, settings.index_dir, _embedder(settings), settings)
+        report = build_index(settings.corpus, settings.index_dir, embedder, settings)
         out.print(
             f"Index {settings.index_dir}: {report.documents} documents, {report.chunks} chunks "
             f"({report.embedded} embedded now).",
@@ -259,7 +256,9 @@ def serve(
         )
     import server
 
-    uvicorn.run(server.create_app(settings), host=host or settings.host, port=port or settings.port, log_level="info")
+    uvicorn.run(
+        server.create_app(settings, embedder), host=host or settings.host, port=port or settings.port, log_level="info"
+    )
 
 
 def main() -> None:

@@ -113,9 +113,6 @@ class Index:
     dense: DenseIndex
     lexical: LexicalIndex
 
-    def chunk_ids(self, doc: str) -> list[int]:
-        return [i for i, c in enumerate(self.chunks) if c.doc == doc]
-
 
 def _settings_key(settings: Settings) -> dict[str, int]:
     return {

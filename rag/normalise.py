@@ -180,11 +180,6 @@ def analyse(text: str) -> list[str]:
     return keys
 
 
-def token_keys(text: str) -> list[tuple[Token, str]]:
-    """Each token of ``text`` with its index key (stopwords left out), for highlighting matches."""
-    return [(t, k) for t in tokenize(text) if (k := _key(t.word))]
-
-
 _LONE_ONE = re.compile(r"(?<=[a-zåäöé,]) 1 (?=[a-zåäöé])")
 
 
@@ -205,8 +200,8 @@ def repair(text: str) -> str:
         if _is_ai_misread(word):
             out.append("AI" + word[2:])
             continue
-        fixed = repair_word(word.lower()) if not word.isupper() else word.lower()
-        if fixed == word.lower() or word.isupper():
+        fixed = word.lower() if word.isupper() else repair_word(word.lower())
+        if fixed == word.lower():
             out.append(word)
         elif word[0].isupper():
             out.append(fixed[0].upper() + fixed[1:])

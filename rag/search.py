@@ -155,6 +155,17 @@ class Searcher:
         self.bodies = sorted({c.body for c in chunks if c.body})
         self._dnr = [normalise_dnr(c.dnr) if c.dnr else None for c in chunks]
 
+    @classmethod
+    def open(cls, settings: Settings, embedder: Embedder | None = None) -> Searcher:
+        """Load the index at ``settings.index_dir`` and the model (unless given), refusing a mismatch."""
+        from rag.embed import load_embedder
+        from rag.index import check_compatible, load_index
+
+        index = load_index(settings.index_dir)
+        embedder = embedder or load_embedder(settings)
+        check_compatible(index.manifest, embedder, settings, settings.index_dir)
+        return cls(index, embedder, settings)
+
     def understand(self, query: str) -> QueryInfo:
         return parse_query(query, self.organisations, self.bodies)
 
