@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
+from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -51,6 +52,38 @@ class Settings(BaseSettings):
     same_document_free: int = 3
     max_file_bytes: int = 50_000_000
     embed_batch_size: int = 16
+
+    # --- the HTTP API ---
+    # Longest question accepted, in characters.
+    max_question_chars: int = 1000
+    # Largest request body, in bytes (uploads have their own limit, max_upload_bytes).
+    max_request_bytes: int = 65_536
+    max_upload_bytes: int = 20_000_000
+    # Browser origins allowed to call the API (the widget's host pages), e.g. '["https://intranet.example.se"]'.
+    cors_origins: list[str] = []
+    # Bearer token for POST/DELETE /api/documents; unset means those endpoints are off.
+    admin_token: SecretStr | None = None
+    # Where uploaded documents are stored (they stay indexed across re-indexing).
+    upload_dir: Path = Path("uploads")
+    # Query log: JSON lines, rotated at query_log_max_bytes keeping query_log_backups old files;
+    # personnummer, e-mail addresses and phone numbers in questions are masked before writing.
+    # Empty string turns the log off.
+    query_log: Path | None = Path("logs/queries.jsonl")
+    query_log_max_bytes: int = 10_000_000
+    query_log_backups: int = 5
+
+    # --- optional generative wording (an OpenAI-compatible chat endpoint, e.g. a local LLM server) ---
+    # Unset: nothing leaves the machine and answers are extractive.
+    llm_url: str | None = None  # base URL, e.g. http://127.0.0.1:8080/v1
+    llm_model: str = "local"
+    llm_api_key: SecretStr | None = None
+    llm_timeout: float = 20.0
+    llm_max_tokens: int = 400
+
+    @field_validator("query_log", "llm_url", "admin_token", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
 
 def get_settings() -> Settings:

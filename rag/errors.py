@@ -24,4 +24,8 @@ class ModelError(RagError):
 
 
 class InputError(RagError):
-    """A query, filter or input file has a bad value."""
+    """A query, filter or input file has a bad value; ``field`` names it for field-level API errors."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field

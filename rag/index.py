@@ -42,6 +42,7 @@ from rag.errors import IndexMismatch, IndexMissing, ParseError, RagError
 from rag.lexical import LexicalIndex
 from rag.normalise import repair
 from rag.parse import discover, read_document
+from rag.query import named_places
 from rag.structure import parse_structure
 from rag.types import Chunk, Document, Structure
 
@@ -54,7 +55,7 @@ SCHEMA_VERSION = 1
 # Bump when parsing, structure, chunking or text analysis change what an index holds: an index of
 # another version is brought up to date by the next 'rag index' (everything is re-analysed; only
 # chunks whose embedding text changed are embedded again) and refused for searching until then.
-ANALYSIS_VERSION = 1
+ANALYSIS_VERSION = 2
 CURRENT = "current"
 
 
@@ -172,10 +173,13 @@ def check_current(manifest: dict[str, Any], index_dir: Path) -> None:
         )
 
 
-def _structure_summary(structure: Structure) -> dict[str, Any]:
+def _structure_summary(doc: Document, structure: Structure) -> dict[str, Any]:
     return {
         "items": [asdict(item) for item in structure.items],
         "furniture": [list(span) for span in structure.furniture],
+        # municipalities and regions the text names at all, and those it names as organisations
+        "places": list(named_places(doc.text)),
+        "organisations": list(named_places(doc.text, as_organisation=True)),
     }
 
 
@@ -209,7 +213,7 @@ def _write_sqlite(path: Path, docs: Sequence[tuple[Document, Structure]], chunks
                     s.organisation,
                     s.body,
                     s.date,
-                    json.dumps(_structure_summary(s), ensure_ascii=False),
+                    json.dumps(_structure_summary(d, s), ensure_ascii=False),
                 )
                 for d, s in docs
             ],

@@ -36,6 +36,19 @@ class LexicalIndex:
             return np.zeros(self._count, dtype=np.float32)
         return np.asarray(self._bm25.get_scores(keys), dtype=np.float32)
 
+    def document_frequency(self, key: str) -> int:
+        """How many chunks contain ``key`` (0 for a key the index has never seen)."""
+        column = self._vocab.get(key)
+        if column is None:
+            return 0
+        indptr = self._bm25.scores["indptr"]
+        return int(indptr[column + 1] - indptr[column])
+
+    def idf(self, key: str) -> float:
+        """BM25's (Lucene) inverse document frequency of ``key``; an unseen key gets the highest."""
+        df = self.document_frequency(key)
+        return float(np.log(1.0 + (self._count - df + 0.5) / (df + 0.5)))
+
     def save(self, directory: Path) -> None:
         self._bm25.save(str(directory), allow_pickle=False)
 

@@ -11,7 +11,7 @@ from functools import lru_cache
 
 from rag.normalise import fold, tokenize
 from rag.types import QueryInfo
-from rag.vocab import BODY_ABBREVIATIONS
+from rag.vocab import AMBIGUOUS_PLACES, BODY_ABBREVIATIONS, PLACE_ALIASES, MUNICIPALITIES, REGIONS
 
 _YEAR = re.compile(r"\b(19[5-9]\d|20\d\d)\b")
 _PARAGRAPH = re.compile(r"(?:§|\bparagraf|\bparagraph)\s*(\d{1,4})\b", re.IGNORECASE)
@@ -30,6 +30,32 @@ _INTENTS: tuple[tuple[str, tuple[str, ...]], ...] = (
         ("Beslut", "Förslag till beslut"),
     ),
 )
+
+
+# What kind of thing a question asks for, recognised from its words (folded).
+_ANSWER_TYPES: tuple[tuple[str, str], ...] = (
+    (r"\bhur ofta\b|\bhow often\b", "frequency"),
+    (
+        r"^\W*(?:och |men )?nar\b|\bvilket datum\b|\bvilken dag\b|\bvilket ar\b|\bhur snart\b|\bnar i tiden\b"
+        r"|^\W*(?:and |but )?when\b|\bwhat date\b|\bwhich year\b|\bhow soon\b",
+        "date",
+    ),
+    (
+        r"\bvad (?:kostar|kostade)\b|\bkosta\b|\bkostnad(?:en|er|erna)?\b|\bhur mycket pengar\b|\bkronor\b"
+        r"|\bbudget(?:en)?\b"
+        r"|\bhow much money\b|\bcosts?\b|\bspen[dt]\b|\ballocated?\b",
+        "money",
+    ),
+    (r"\bhur (?:manga|mycket|stor)|\bhow (?:many|much)\b", "number"),
+    (r"^\W*(?:och |men )?vem\b|\bvilka (?:ledamoter|personer|politiker)|^\W*(?:and |but )?who\b|\bwhom\b", "person"),
+    (r"\bvarfor\b|\bwhy\b", "reason"),
+)
+
+
+def answer_type(text: str) -> str | None:
+    """'person', 'date', 'money', 'number', 'frequency' or 'reason' when the question asks for one, else None."""
+    folded = fold(text)
+    return next((kind for pattern, kind in _ANSWER_TYPES if re.search(pattern, folded)), None)
 
 
 @lru_cache(maxsize=50_000)
@@ -56,6 +82,38 @@ def detect_language(text: str) -> str:
     return "en" if en > sv else "sv"
 
 
+@lru_cache(maxsize=1)
+def _place_pattern() -> re.Pattern[str]:
+    names = sorted({*MUNICIPALITIES, *REGIONS, *PLACE_ALIASES}, key=len, reverse=True)
+    alternatives = "|".join(re.escape(n) for n in names)
+    return re.compile(
+        rf"(?<![\w-])(?P<region>[Rr]egion(?:en)?\s+)?(?P<name>{alternatives})(?:s|'s)?"
+        rf"(?P<kind>\s+(?:kommuns?|stads?|municipality|city|county|region))?(?![\w-])"
+    )
+
+
+def named_places(text: str, *, as_organisation: bool = False) -> tuple[str, ...]:
+    """The Swedish municipalities and regions a text names: 'Göteborgs stad', 'Malmö', 'Region Skåne',
+    'Gothenburg'. A place name that is also an everyday word ('Mark', 'Vara') counts only with
+    'kommun' or 'Region' beside it; ``as_organisation`` keeps only names written that way
+    ('Linköpings kommun', not 'Linköpings universitet')."""
+    found = []
+    for m in _place_pattern().finditer(text):
+        name = PLACE_ALIASES.get(m.group("name"), m.group("name"))
+        as_org = bool(m.group("region") or m.group("kind") or m.group("name") == "Västra Götalandsregionen")
+        if (name in AMBIGUOUS_PLACES or as_organisation) and not as_org:
+            continue
+        found.append(name)
+    return tuple(dict.fromkeys(found))
+
+
+def place_key(organisation: str) -> str:
+    """'Tibro kommun' -> 'tibro', 'Region Gotland' -> 'gotland', 'Västerås stad' -> 'vasteras'."""
+    words = fold(organisation).split()
+    words = [w for w in words if w not in ("kommun", "stad", "region", "regionen", "landsting")]
+    return " ".join(words)
+
+
 def normalise_dnr(dnr: str) -> str:
     """'KS 2023/01222-2.3.0' and 'ks 2023-1222' both become 'KS 2023/1222' for comparison."""
     m = _DNR.search(dnr.upper())
@@ -68,19 +126,12 @@ def normalise_dnr(dnr: str) -> str:
     return f"{prefix} {core}" if prefix else core
 
 
-def _place_key(organisation: str) -> str:
-    """'Tibro kommun' -> 'tibro', 'Region Gotland' -> 'gotland', 'Västerås stad' -> 'vasteras'."""
-    words = fold(organisation).split()
-    words = [w for w in words if w not in ("kommun", "stad", "region", "regionen", "landsting")]
-    return " ".join(words)
-
-
 def parse_query(text: str, organisations: Iterable[str] = (), bodies: Iterable[str] = ()) -> QueryInfo:
     """What a question names, matched against the organisations and bodies in the index."""
     folded = " " + re.sub(r"[^\w§/ -]+", " ", fold(text)) + " "
     found_orgs = []
     for org in organisations:
-        key = _place_key(org)
+        key = place_key(org)
         # "Västerås", "Västerås stad", "Västerås kommunstyrelse", genitive "Tibros"
         if key and re.search(rf"(?<![\w]){re.escape(key)}s?(?![\w])", folded):
             found_orgs.append(org)
@@ -112,4 +163,6 @@ def parse_query(text: str, organisations: Iterable[str] = (), bodies: Iterable[s
         paragraphs=tuple(int(n) for n in _PARAGRAPH.findall(text)),
         dnrs=dnrs,
         expansions=tuple(dict.fromkeys(expansions)),
+        places=named_places(text),
+        answer_type=answer_type(text),
     )

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -51,10 +53,12 @@ def _body_matches(value: str | None, wanted: str) -> bool:
 def validate_filters(filters: Filters) -> None:
     """Raise ``InputError`` naming the field for a filter value that can never be valid."""
     if filters.outcome is not None and filters.outcome not in OUTCOMES:
-        raise InputError(f"outcome: unknown value '{filters.outcome}'. Use one of: {', '.join(OUTCOMES)}.")
+        raise InputError(
+            f"outcome: unknown value '{filters.outcome}'. Use one of: {', '.join(OUTCOMES)}.", field="outcome"
+        )
     for name, value in (("from", filters.date_from), ("to", filters.date_to)):
         if value is not None and not _valid_date(value):
-            raise InputError(f"{name}: '{value}' is not a date. Use YYYY, YYYY-MM or YYYY-MM-DD.")
+            raise InputError(f"{name}: '{value}' is not a date. Use YYYY, YYYY-MM or YYYY-MM-DD.", field=name)
 
 
 def _valid_date(value: str) -> bool:
@@ -154,6 +158,22 @@ class Searcher:
         self.organisations = sorted({c.organisation for c in chunks if c.organisation})
         self.bodies = sorted({c.body for c in chunks if c.body})
         self._dnr = [normalise_dnr(c.dnr) if c.dnr else None for c in chunks]
+        self._query_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache_lock = threading.Lock()
+
+    def query_vector(self, text: str) -> np.ndarray:
+        """The query's embedding; the last few hundred are cached (a chat asks, then searches, the same)."""
+        with self._cache_lock:
+            vector = self._query_vectors.get(text)
+            if vector is not None:
+                self._query_vectors.move_to_end(text)
+                return vector
+        vector = self.embedder.embed_queries([text])[0]
+        with self._cache_lock:
+            self._query_vectors[text] = vector
+            if len(self._query_vectors) > 512:
+                self._query_vectors.popitem(last=False)
+        return vector
 
     @classmethod
     def open(cls, settings: Settings, embedder: Embedder | None = None) -> Searcher:
@@ -190,7 +210,7 @@ class Searcher:
         return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
 
     def dense_ranking(self, info: QueryInfo, allowed: np.ndarray | None, n: int) -> list[tuple[int, float]]:
-        vector = self.embedder.embed_queries([info.text])[0]
+        vector = self.query_vector(info.text)
         ids, scores = self.index.dense.search(vector, n, allowed)
         return [(int(i), float(s)) for i, s in zip(ids, scores, strict=True)]
 
@@ -216,11 +236,11 @@ class Searcher:
     def search(self, query: str, k: int = 10, filters: Filters | None = None, mode: str = "hybrid") -> list[Hit]:
         """The ``k`` best passages for ``query``: fused, boosted, filtered and diversified."""
         if not query.strip():
-            raise InputError("query: the query is empty. Give a question or some words to search for.")
+            raise InputError("query: the query is empty. Give a question or some words to search for.", field="q")
         if mode not in MODES:
-            raise InputError(f"mode: unknown mode '{mode}'. Use one of: {', '.join(MODES)}.")
+            raise InputError(f"mode: unknown mode '{mode}'. Use one of: {', '.join(MODES)}.", field="mode")
         if not 1 <= k <= 1000:
-            raise InputError(f"k: {k} is out of range. Use a number from 1 to 1000.")
+            raise InputError(f"k: {k} is out of range. Use a number from 1 to 1000.", field="k")
         info = self.understand(query)
         allowed = self.allowed(filters)
         if allowed is not None and not len(allowed):

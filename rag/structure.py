@@ -145,6 +145,11 @@ def _heading(line: str) -> str | None:
     return None
 
 
+def is_heading(line: str) -> bool:
+    """Whether a line is a section heading (Beslut, Yrkanden, Ärendet ...)."""
+    return _heading(line) is not None
+
+
 def _sections(text: str, start: int, end: int) -> tuple[Section, ...]:
     heads = [(s, h) for s, _, line in _lines(text, start, end) if (h := _heading(line))]
     return tuple(Section(h, s, heads[i + 1][0] if i + 1 < len(heads) else end) for i, (s, h) in enumerate(heads))

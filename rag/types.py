@@ -134,4 +134,6 @@ class QueryInfo:
     paragraphs: tuple[int, ...] = ()
     dnrs: tuple[str, ...] = ()
     expansions: tuple[str, ...] = field(default=())
+    answer_type: str | None = None  # "person" | "date" | "number" | "frequency" | "reason"
+    places: tuple[str, ...] = ()  # Swedish municipalities and regions named, known to the index or not
     sections: tuple[str, ...] = ()  # sections that state what the question asks for (Beslut, Yrkanden ...)

@@ -143,3 +143,103 @@ NOT_PLACE_NAMES = frozenset(
         "sådan",
     }
 )
+
+# The 290 municipalities of Sweden (written with "_" for a space inside a name), for recognising a
+# place a question names. Regions are "Region <län>" and Västra Götalandsregionen (REGIONS).
+MUNICIPALITIES: tuple[str, ...] = tuple(
+    name.replace("_", " ")
+    for name in """
+    Botkyrka Danderyd Ekerö Haninge Huddinge Järfälla Lidingö Nacka Norrtälje Nykvarn Nynäshamn Salem
+    Sigtuna Sollentuna Solna Stockholm Sundbyberg Södertälje Tyresö Täby Upplands-Bro Upplands_Väsby
+    Vallentuna Vaxholm Värmdö Österåker
+    Enköping Heby Håbo Knivsta Tierp Uppsala Älvkarleby Östhammar
+    Eskilstuna Flen Gnesta Katrineholm Nyköping Oxelösund Strängnäs Trosa Vingåker
+    Boxholm Finspång Kinda Linköping Mjölby Motala Norrköping Söderköping Vadstena Valdemarsvik Ydre
+    Åtvidaberg Ödeshög
+    Aneby Eksjö Gislaved Gnosjö Habo Jönköping Mullsjö Nässjö Sävsjö Tranås Vaggeryd Vetlanda Värnamo
+    Alvesta Lessebo Ljungby Markaryd Tingsryd Uppvidinge Växjö Älmhult
+    Borgholm Emmaboda Hultsfred Högsby Kalmar Mönsterås Mörbylånga Nybro Oskarshamn Torsås Vimmerby Västervik
+    Gotland
+    Karlshamn Karlskrona Olofström Ronneby Sölvesborg
+    Bjuv Bromölla Burlöv Båstad Eslöv Helsingborg Hässleholm Höganäs Hörby Höör Klippan Kristianstad Kävlinge
+    Landskrona Lomma Lund Malmö Osby Perstorp Simrishamn Sjöbo Skurup Staffanstorp Svalöv Svedala Tomelilla
+    Trelleborg Vellinge Ystad Åstorp Ängelholm Örkelljunga Östra_Göinge
+    Falkenberg Halmstad Hylte Kungsbacka Laholm Varberg
+    Ale Alingsås Bengtsfors Bollebygd Borås Dals-Ed Essunga Falköping Färgelanda Grästorp Gullspång Göteborg
+    Götene Herrljunga Hjo Härryda Karlsborg Kungälv Lerum Lidköping Lilla_Edet Lysekil Mariestad Mark Mellerud
+    Munkedal Mölndal Orust Partille Skara Skövde Sotenäs Stenungsund Strömstad Svenljunga Tanum Tibro Tidaholm
+    Tjörn Tranemo Trollhättan Töreboda Uddevalla Ulricehamn Vara Vårgårda Vänersborg Åmål Öckerö
+    Arvika Eda Filipstad Forshaga Grums Hagfors Hammarö Karlstad Kil Kristinehamn Munkfors Storfors Sunne
+    Säffle Torsby Årjäng
+    Askersund Degerfors Hallsberg Hällefors Karlskoga Kumla Laxå Lekeberg Lindesberg Ljusnarsberg Nora Örebro
+    Arboga Fagersta Hallstahammar Kungsör Köping Norberg Sala Skinnskatteberg Surahammar Västerås
+    Avesta Borlänge Falun Gagnef Hedemora Leksand Ludvika Malung-Sälen Mora Orsa Rättvik Smedjebacken Säter
+    Vansbro Älvdalen
+    Bollnäs Gävle Hofors Hudiksvall Ljusdal Nordanstig Ockelbo Ovanåker Sandviken Söderhamn
+    Härnösand Kramfors Sollefteå Sundsvall Timrå Ånge Örnsköldsvik
+    Berg Bräcke Härjedalen Krokom Ragunda Strömsund Åre Östersund
+    Bjurholm Dorotea Lycksele Malå Nordmaling Norsjö Robertsfors Skellefteå Sorsele Storuman Umeå Vilhelmina
+    Vindeln Vännäs Åsele
+    Arjeplog Arvidsjaur Boden Gällivare Haparanda Jokkmokk Kalix Kiruna Luleå Pajala Piteå Älvsbyn Överkalix
+    Övertorneå
+    """.split()
+)
+REGIONS: tuple[str, ...] = (
+    "Stockholm",
+    "Uppsala",
+    "Sörmland",
+    "Östergötland",
+    "Jönköpings län",
+    "Kronoberg",
+    "Kalmar län",
+    "Gotland",
+    "Blekinge",
+    "Skåne",
+    "Halland",
+    "Västra Götaland",
+    "Värmland",
+    "Örebro län",
+    "Västmanland",
+    "Dalarna",
+    "Gävleborg",
+    "Västernorrland",
+    "Jämtland Härjedalen",
+    "Västerbotten",
+    "Norrbotten",
+)
+# Place names that are also everyday words; a question names them only as "Mark kommun", "Region ...".
+AMBIGUOUS_PLACES = frozenset({"Mark", "Berg", "Kil", "Vara", "Sala", "Nora", "Boden", "Salem", "Ale", "Eda", "Lund"})
+# Other names of places: English names, and the region that is not called "Region X".
+PLACE_ALIASES = {
+    "Gothenburg": "Göteborg",
+    "Scania": "Skåne",
+    "Gothland": "Gotland",
+    "Västra Götalandsregionen": "Västra Götaland",
+}
+
+# What the bodies are called in English, for the wording around quotes in answers to English questions.
+BODY_ENGLISH: dict[str, str] = {
+    "Kommunfullmäktige": "municipal council",
+    "Kommunstyrelsen": "municipal executive board",
+    "Kommunstyrelsens arbetsutskott": "working committee of the municipal executive board",
+    "Regionfullmäktige": "regional council",
+    "Regionstyrelsen": "regional executive board",
+    "Regionstyrelsens arbetsutskott": "working committee of the regional executive board",
+    "Socialnämnden": "social services committee",
+    "Socialnämndens arbetsutskott": "working committee of the social services committee",
+    "Barn- och utbildningsnämnden": "children and education committee",
+    "Barn- och utbildningsnämndens arbetsutskott": "working committee of the children and education committee",
+    "Utbildningsnämnden": "education committee",
+    "Gymnasie- och vuxenutbildningsnämnden": "upper secondary and adult education committee",
+    "Omsorgsnämnden": "care committee",
+    "Vård- och omsorgsnämnden": "health and social care committee",
+    "Äldrenämnden": "elderly care committee",
+    "Tekniska nämnden": "technical services committee",
+    "Byggnadsnämnden": "building committee",
+    "Miljö- och byggnadsnämnden": "environment and building committee",
+    "Samhällsbyggnadsnämnden": "community planning committee",
+    "Kultur- och fritidsnämnden": "culture and leisure committee",
+    "Miljö- och hälsoskyddsnämnden": "environment and health protection committee",
+    "Hälso- och sjukvårdsnämnden": "health care committee",
+    "Arbetsutskottet": "working committee",
+}

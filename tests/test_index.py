@@ -11,7 +11,7 @@ from conftest import CORPUS, GOTLAND, TIBRO
 from rag.config import Settings
 from rag.embed import FakeEmbedder
 from rag.errors import IndexMismatch, IndexMissing
-from rag.index import build_index, current_path, load_index, read_manifest
+from rag.index import ANALYSIS_VERSION, build_index, current_path, load_index, read_manifest
 
 
 class CountingEmbedder(FakeEmbedder):
@@ -168,10 +168,10 @@ def test_an_index_from_an_older_analysis_is_refused_for_search_and_updated_by_in
     with pytest.raises(IndexMismatch) as info:
         load_index(settings.index_dir)
     assert str(info.value) == (
-        f"The index at {settings.index_dir} was analysed by an older version of this program (analysis 0, now 1). "
+        f"The index at {settings.index_dir} was analysed by an older version of this program (analysis 0, now {ANALYSIS_VERSION}). "
         f"Update it: rag index PATH ... --index {settings.index_dir}"
     )
     embedder = CountingEmbedder()
     report = build_index([corpus], settings.index_dir, embedder, settings)
     assert embedder.embedded == 0 and report.reused == report.chunks
-    assert load_index(settings.index_dir).manifest["analysis"] == 1
+    assert load_index(settings.index_dir).manifest["analysis"] == ANALYSIS_VERSION

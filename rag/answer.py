@@ -1,0 +1,508 @@
+"""Answers a municipal officer can put their name to: sentences quoted from the best passages, each
+cited to document, §, date and exact span, or an honest abstention when the evidence is too weak.
+
+The answer is extractive. Candidate sentences come from the top passages of the hybrid search; each
+is scored by its embedding's similarity to the question, by how much of the question's vocabulary
+(weighted by rarity) it holds, by its passage's rank, and by whether it stands in the section that
+states what the question asks for (Beslut for "what was decided"). The best sentences are quoted
+with their place. Every quote is checked against the document text before it is returned.
+
+Confidence is a number in [0, 1] from measured signals (``Evidence``); below the threshold that
+``rag calibrate`` measured on labelled answerable and unanswerable questions, the answer abstains
+and the passages are still returned as related reading.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from sentencex import segment
+
+from rag.errors import InputError
+from rag.glossary import translate_terms
+from rag.normalise import analyse, fold, repair
+from rag.query import named_places, place_key
+from rag.search import Searcher, hit_dict
+from rag.structure import is_heading
+from rag.types import Filters, Hit, QueryInfo
+from rag.vocab import BODY_ENGLISH, PARTIES
+
+logger = logging.getLogger(__name__)
+
+# How many of the best passages candidate sentences are taken from.
+PASSAGES_FOR_SENTENCES = 5
+# At most this many quoted sentences in an answer; more are quoted only when they score close to the best.
+MAX_QUOTES = 3
+QUOTE_MARGIN = 0.03
+_MIN_SENTENCE_CHARS = 20
+LEAD_IN_LIMIT = 500
+# Confidence looks at the question terms found in this many best passages, and at whether one of
+# this many best sentences states the kind of thing asked for.
+COVERAGE_PASSAGES = 3
+KIND_CANDIDATES = 5
+# Kinds of answer whose absence from the best sentences means the documents do not say: asked for
+# an amount, a date or a name, passages without one do not answer. ("Why" has no reliable marker.)
+CHECKED_TYPES = frozenset({"person", "date", "money", "number", "frequency"})
+# Weights of a sentence's signals (Assistant.score), chosen on eval/tune_questions.jsonl (README).
+SENTENCE_WEIGHTS = {"similarity": 1.0, "overlap": 0.2, "passage": 0.2, "section": 0.02, "kind": 0.1}
+
+
+@dataclass(frozen=True)
+class Citation:
+    """One quoted span: ``quote == document text[start:end]``, checked before it is returned."""
+
+    n: int
+    doc: str
+    path: str
+    title: str | None
+    organisation: str | None
+    body: str | None
+    date: str | None
+    paragraph: str | None
+    dnr: str | None
+    section: str | None
+    start: int
+    end: int
+    quote: str
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """The measured signals behind an answer's confidence."""
+
+    similarity: float  # cosine between the question and the best sentence
+    coverage: float  # rarity-weighted share of the question's terms found in the best passages
+    answer_type: str | None = None  # what the question asks for: person, date, number, money ...
+    answer_type_found: bool = True  # whether any candidate sentence states such a thing
+    missing: tuple[str, ...] = ()  # question terms no indexed document contains at all
+    unknown_places: tuple[str, ...] = ()  # municipalities/regions named that no document mentions
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    standalone: str  # the question actually searched (a follow-up resolved against the history)
+    language: str
+    answer: str | None
+    abstained: bool
+    confidence: float
+    reason: str | None
+    citations: tuple[Citation, ...]
+    passages: tuple[Hit, ...]
+    evidence: Evidence
+    generated: bool = False  # worded by the configured LLM endpoint rather than extractive
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A sentence of a retrieved passage that could be quoted."""
+
+    hit: Hit
+    rank: int  # the passage's rank, 1-based
+    start: int
+    end: int
+    text: str
+    score: float = 0.0
+    scores: dict[str, float] = field(default_factory=dict)
+
+
+def sentence_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Sentence spans of ``text[start:end]`` as offsets into ``text``, whitespace trimmed.
+
+    Sentences come from sentencex's Swedish rules; a blank line always ends one, and a heading line
+    ("Beslut", "Yrkanden", "§ 100 ...") is split off the sentence it runs into.
+    """
+    region = text[start:end]
+    spans: list[tuple[int, int]] = []
+    at = 0
+    for piece in segment("sv", region):
+        stripped = piece.strip()
+        if not stripped:
+            continue
+        found = region.find(stripped, at)
+        if found < 0:  # the segmenter normalised something; the paragraph split below still holds
+            continue
+        at = found + len(stripped)
+        for block in re.finditer(r"\S(?:.*?\S)?(?=\s*\n\s*\n|\s*$)", region[found:at], re.DOTALL):
+            spans.extend(_split_heading(region, found + block.start(), found + block.end()))
+    return [(start + s, start + e) for s, e in spans]
+
+
+def join_lead_ins(text: str, spans: Sequence[tuple[int, int]], limit: int = LEAD_IN_LIMIT) -> list[tuple[int, int]]:
+    """Spans with each lead-in ending in ':' ("De principer som är viktiga är:", "Förslag till
+    kommunfullmäktige:") joined to what it introduces, up to ``limit`` characters: alone, a lead-in
+    answers nothing. The sentences it introduces stay as spans of their own too."""
+    out = list(spans)
+    for i, (s, e) in enumerate(spans):
+        if not text[s:e].rstrip().endswith(":"):
+            continue
+        end = e
+        for s2, e2 in spans[i + 1 :]:
+            if e2 - s > limit:
+                break
+            end = e2
+            if not text[s2:e2].lstrip().startswith(("-", "•", "*", "–")):
+                break  # one following sentence, or a whole list
+        if end > e:
+            out[i] = (s, end)
+    return out
+
+
+def _split_heading(region: str, start: int, end: int) -> list[tuple[int, int]]:
+    newline = region.find("\n", start, end)
+    if newline < 0:
+        return [(start, end)]
+    first = region[start:newline]
+    if is_heading(first) or first.lstrip().startswith("§"):
+        rest = len(region[newline:end]) - len(region[newline:end].lstrip())
+        return [(start, start + len(first.rstrip())), *_split_heading(region, newline + rest, end)]
+    return [(start, end)]
+
+
+_PARTY = "|".join(sorted(PARTIES, key=len, reverse=True))
+_SENTENCE_TYPES: dict[str, re.Pattern[str]] = {
+    # who: "Sara Holm (KD)", "digitaliseringsdirektör Antonios Arvanitidis", "ordföranden", "AI-kommissionen",
+    # "Regeringskansliet", "Myndigheten för digital förvaltning (Digg)": a named person, a role or a body
+    "person": re.compile(
+        rf"\b[A-ZÅÄÖ][a-zåäöéü]+(?:[ -][A-ZÅÄÖ][a-zåäöéü]+)*\s*\((?:{_PARTY})\)"
+        r"|(?i:(?:direktör|ordförande|ordföranden|professor|minister|ministern|chef|chefen|samordnare|ledamot"
+        r"|ledamöter|ledamoten|motionär|motionären|motionärerna|ansvarig)\b"
+        r"|\b\w*(?:nämnden|styrelsen|fullmäktige|kommissionen|kansliet|myndigheten|verket|kassan|utskottet)\b)"
+        r"|(?<=[a-zåäö,] )[A-ZÅÄÖ][a-zåäöé]+\s+[A-ZÅÄÖ][a-zåäöé]+"
+    ),
+    "date": re.compile(
+        r"\b(?:19|20)\d\d-[01]\d-[0-3]\d\b|\b[0-3]?\d\s+(?:januari|februari|mars|april|maj|juni|juli|augusti"
+        r"|september|oktober|november|december)(?:\s+(?:19|20)\d\d)?\b|\b(?:senast|från och med|till och med)\s+\S+"
+        r"|\b(?:våren|hösten|sommaren|vintern|januari|februari|mars|april|maj|juni|juli|augusti|september|oktober"
+        r"|november|december)\s+(?:19|20)\d\d\b|(?<![/\d-])\b(?:19|20)\d\d\b(?![/-]\d)",
+        re.IGNORECASE,
+    ),
+    # a count or amount, not a year, date, § or case number
+    "number": re.compile(
+        r"(?<![\d/§-])(?<!§ )\b(?!(?:19|20)\d\d\b)\d[\d  ]*(?:[,.]\d+)?\b(?![/-]\d)"
+        r"|\b(?:två|tre|fyra|fem|sex|sju|åtta|nio|tio|elva|tolv|tjugo|hundra|tusen|miljon|miljard)\w*\b",
+        re.IGNORECASE,
+    ),
+    "money": re.compile(r"\b(?:kronor|kr|mnkr|tkr|mkr|miljoner|miljarder|euro|SEK|budget\w*|anslag\w*)\b", re.IGNORECASE),
+    "frequency": re.compile(
+        r"\b(?:årligen|halvårsvis|kvartalsvis|månadsvis|veckovis|varje\s+(?:år|månad|vecka|kvartal)|gång(?:er)? per)",
+        re.IGNORECASE,
+    ),
+    "reason": re.compile(
+        r"\b(?:eftersom|därför|då det|för att|på grund av|mot bakgrund av|syftet|ser inte|anledning)", re.IGNORECASE
+    ),
+}
+
+
+def sentence_kinds(sentence: str) -> frozenset[str]:
+    """What a sentence states: a person, a date, a number, a frequency, a reason."""
+    return frozenset(kind for kind, pattern in _SENTENCE_TYPES.items() if pattern.search(sentence))
+
+
+def quotable(sentence: str) -> bool:
+    """Whether a sentence can stand as a quote: not a heading, a bare reference or page debris."""
+    stripped = sentence.strip()
+    if len(stripped) < _MIN_SENTENCE_CHARS or len(stripped.split()) < 3:
+        return False
+    if "\n" not in stripped and (is_heading(stripped) or stripped.startswith(("§", "#"))):
+        return False
+    letters = sum(ch.isalpha() for ch in stripped)
+    return letters >= 0.6 * len(stripped.replace(" ", ""))
+
+
+def _query_keys(info: QueryInfo, known: Callable[[str], bool]) -> list[str]:
+    """The question's search keys; for a question not in Swedish, its glossary translations and the
+    words the index knows (names, 'AI'), since its other words can never occur in Swedish text."""
+    keys = analyse(info.text)
+    if info.language != "sv":
+        keys = [k for k in keys if known(k)] + analyse(translate_terms(info.text))
+    return list(dict.fromkeys(keys))
+
+
+class Assistant:
+    """Answers questions over a ``Searcher``: retrieval, sentence choice, citation, abstention."""
+
+    def __init__(self, searcher: Searcher, threshold: float = 0.0, weights: dict[str, float] | None = None) -> None:
+        self.searcher = searcher
+        self.weights = weights or dict(SENTENCE_WEIGHTS)
+        self.threshold = threshold
+        self._place_keys = {place_key(o) for o in searcher.organisations}
+        documents = searcher.index.documents.values()
+        self._mentioned = {p for d in documents for p in d.structure.get("places", ())}
+        self._mentioned_as_organisation = {p for d in documents for p in d.structure.get("organisations", ())}
+
+    # --- signals ---
+
+    def unknown_places(self, info: QueryInfo) -> tuple[str, ...]:
+        """Places the question names that no indexed document is from or mentions; a place the
+        question names as an organisation ('Linköpings kommun') must be mentioned as one."""
+        as_organisation = set(named_places(info.text, as_organisation=True))
+        unknown = []
+        for place in info.places:
+            if fold(place) in self._place_keys:
+                continue
+            if place in (self._mentioned_as_organisation if place in as_organisation else self._mentioned):
+                continue
+            unknown.append(place)
+        return tuple(unknown)
+
+    def missing_terms(self, keys: Sequence[str]) -> tuple[str, ...]:
+        """Question terms that occur in no indexed passage."""
+        lexical = self.searcher.index.lexical
+        return tuple(k for k in keys if lexical.document_frequency(k) == 0)
+
+    def coverage(self, keys: Sequence[str], hits: Sequence[Hit]) -> float:
+        """Rarity-weighted share of the question's terms that occur in the given passages."""
+        if not keys:
+            return 1.0
+        lexical = self.searcher.index.lexical
+        present: set[str] = set()
+        for hit in hits:
+            present.update(analyse(hit.chunk.header() + "\n" + hit.chunk.text))
+        weights = {k: lexical.idf(k) for k in keys}
+        total = sum(weights.values())
+        return sum(w for k, w in weights.items() if k in present) / total if total else 1.0
+
+    # --- answering ---
+
+    def candidates(self, hits: Sequence[Hit]) -> list[Candidate]:
+        """Quotable sentences of the best passages, each once (passages overlap)."""
+        seen: set[tuple[str, int, int]] = set()
+        out = []
+        for rank, hit in enumerate(hits[:PASSAGES_FOR_SENTENCES], start=1):
+            doc = self.searcher.index.documents[hit.chunk.doc]
+            for s, e in join_lead_ins(doc.text, sentence_spans(doc.text, hit.chunk.start, hit.chunk.end)):
+                key = (hit.chunk.doc, s, e)
+                text = doc.text[s:e]
+                if key in seen or not quotable(text):
+                    continue
+                seen.add(key)
+                out.append(Candidate(hit, rank, s, e, text))
+        return out
+
+    def score(self, info: QueryInfo, keys: Sequence[str], candidates: list[Candidate]) -> list[Candidate]:
+        """Candidates scored and sorted best first."""
+        if not candidates:
+            return []
+        vectors = self.searcher.embedder.embed_passages([repair(c.text) for c in candidates])
+        similarity = vectors @ self.searcher.query_vector(info.text)
+        lexical = self.searcher.index.lexical
+        weights = {k: lexical.idf(k) for k in keys}
+        total = sum(weights.values()) or 1.0
+        top = max(c.hit.score for c in candidates) or 1.0
+        scored = []
+        for c, sim in zip(candidates, similarity, strict=True):
+            # the passage's context line counts as said by the sentence: "Tibro" is in the header,
+            # not in every sentence of a Tibro protocol
+            present = set(analyse(c.text)) | set(analyse(c.hit.chunk.header()))
+            overlap = sum(w for k, w in weights.items() if k in present) / total
+            parts = {
+                "similarity": float(sim),
+                "overlap": overlap,
+                "passage": c.hit.score / top,
+                "section": 1.0 if info.sections and c.hit.chunk.section in info.sections else 0.0,
+                "kind": 1.0 if info.answer_type and info.answer_type in sentence_kinds(c.text) else 0.0,
+            }
+            value = sum(self.weights[name] * v for name, v in parts.items())
+            scored.append(Candidate(c.hit, c.rank, c.start, c.end, c.text, value, parts))
+        return sorted(scored, key=lambda c: -c.score)
+
+    def choose(self, ranked: Sequence[Candidate]) -> list[Candidate]:
+        """The best sentence, and up to ``MAX_QUOTES - 1`` more that score nearly as well."""
+        if not ranked:
+            return []
+        chosen = [ranked[0]]
+        for c in ranked[1:]:
+            if len(chosen) >= MAX_QUOTES or c.score < ranked[0].score - QUOTE_MARGIN:
+                break
+            if any(_near_duplicate(c.text, d.text) for d in chosen):
+                continue
+            chosen.append(c)
+        return chosen
+
+    def confidence(self, evidence: Evidence) -> float:
+        """A number in [0, 1]: the similarity of the best sentence scaled by how much of the question the
+        passages cover; 0 when the question names a place or a term no document mentions."""
+        if evidence.unknown_places:
+            return 0.0
+        return round(max(0.0, min(1.0, evidence.similarity * evidence.coverage)), 4)
+
+    def ask(
+        self,
+        question: str,
+        *,
+        standalone: str | None = None,
+        filters: Filters | None = None,
+        k: int = 5,
+        max_chars: int = 1000,
+    ) -> Answer:
+        """Answer ``question`` (searching ``standalone`` when a follow-up was resolved) with cited quotes."""
+        if not question.strip():
+            raise InputError("question: the question is empty. Write a question.", field="question")
+        if len(question) > max_chars:
+            raise InputError(
+                f"question: {len(question)} characters is too long. Shorten it to at most {max_chars}.",
+                field="question",
+            )
+        if not 1 <= k <= 50:
+            raise InputError(f"k: {k} is out of range. Use a number from 1 to 50.", field="k")
+        searched = standalone or question
+        info = self.searcher.understand(searched)
+        hits = self.searcher.search(searched, k=max(k, PASSAGES_FOR_SENTENCES), filters=filters)
+        keys = _query_keys(info, lambda key: self.searcher.index.lexical.document_frequency(key) > 0)
+        ranked = self.score(info, keys, self.candidates(hits))
+        chosen = self.choose(ranked)
+        evidence = Evidence(
+            similarity=round(ranked[0].scores["similarity"], 4) if ranked else 0.0,
+            coverage=round(self.coverage(keys, hits[:COVERAGE_PASSAGES]), 4),
+            answer_type=info.answer_type,
+            answer_type_found=info.answer_type not in CHECKED_TYPES
+            or any(c.scores["kind"] for c in ranked[:KIND_CANDIDATES]),
+            missing=self.missing_terms(keys),
+            unknown_places=self.unknown_places(info),
+        )
+        confidence = self.confidence(evidence)
+        passages = tuple(hits[:k])
+        if not chosen or confidence < self.threshold:
+            return Answer(
+                question=question,
+                standalone=searched,
+                language=info.language,
+                answer=None,
+                abstained=True,
+                confidence=confidence,
+                reason=_abstain_reason(info.language, evidence, bool(hits)),
+                citations=(),
+                passages=passages,
+                evidence=evidence,
+            )
+        citations = self.verified(self._citations(chosen))
+        return Answer(
+            question=question,
+            standalone=searched,
+            language=info.language,
+            answer=compose(citations, info.language) if citations else None,
+            abstained=not citations,
+            confidence=confidence,
+            reason=None if citations else _abstain_reason(info.language, evidence, bool(hits)),
+            citations=citations,
+            passages=passages,
+            evidence=evidence,
+        )
+
+    def _citations(self, chosen: Sequence[Candidate]) -> list[Citation]:
+        # quoted in reading order within a passage, passages in the order they were chosen
+        order = {c.hit.chunk_id: i for i, c in reversed(list(enumerate(chosen)))}
+        ordered = sorted(chosen, key=lambda c: (order[c.hit.chunk_id], c.start))
+        return [
+            Citation(
+                n=n,
+                doc=c.hit.chunk.doc,
+                path=c.hit.path,
+                title=c.hit.chunk.title,
+                organisation=c.hit.chunk.organisation,
+                body=c.hit.chunk.body,
+                date=c.hit.chunk.date,
+                paragraph=c.hit.chunk.paragraph,
+                dnr=c.hit.chunk.dnr,
+                section=c.hit.chunk.section,
+                start=c.start,
+                end=c.end,
+                quote=c.text,
+            )
+            for n, c in enumerate(ordered, start=1)
+        ]
+
+    def verified(self, citations: Sequence[Citation]) -> tuple[Citation, ...]:
+        """The citations whose quote equals the document text at their span, renumbered; others are
+        dropped and logged (they would mean an offset bug, never something to show a user)."""
+        kept = []
+        for c in citations:
+            doc = self.searcher.index.documents.get(c.doc)
+            if doc is None or doc.text[c.start : c.end] != c.quote:
+                logger.error("dropped a citation that does not match its document: %s [%d:%d]", c.doc, c.start, c.end)
+                continue
+            kept.append(c)
+        return tuple(Citation(**(asdict(c) | {"n": n})) for n, c in enumerate(kept, start=1))
+
+
+def _near_duplicate(a: str, b: str) -> bool:
+    ka, kb = set(analyse(a)), set(analyse(b))
+    return bool(ka and kb) and len(ka & kb) / len(ka | kb) >= 0.8
+
+
+def source_label(c: Citation, language: str) -> str:
+    """Where a quote is from, in the question's language: 'Tibro kommun, kommunfullmäktige 2024-09-30, § 100'."""
+    body = None
+    if c.body:
+        body = c.body[0].lower() + c.body[1:]
+        if language == "en" and c.body in BODY_ENGLISH:
+            body = f"{body} ({BODY_ENGLISH[c.body]})"
+    if c.paragraph or body:
+        who = ", ".join(p for p in (c.organisation, body) if p)
+        when = " ".join(p for p in (c.date, c.paragraph) if p).replace(f"{c.date} §", f"{c.date}, §")
+        return " ".join(p for p in (who, when) if p)
+    title = c.title or c.doc
+    meta = ", ".join(p for p in (c.organisation, c.date) if p)
+    return f"{title} ({meta})" if meta else title
+
+
+def compose(citations: Sequence[Citation], language: str) -> str:
+    """The answer text: for each source, 'Enligt <source>: "<quote>" [n] ...', quotes as written."""
+    lead = "According to" if language == "en" else "Enligt"
+    open_q, close_q = ("“", "”") if language == "en" else ("”", "”")
+    parts: list[str] = []
+    previous: str | None = None
+    for c in citations:
+        label = source_label(c, language)
+        quote = f"{open_q}{' '.join(c.quote.split())}{close_q} [{c.n}]"
+        if label == previous:
+            parts[-1] += " " + quote
+        else:
+            parts.append(f"{lead} {label}: {quote}")
+        previous = label
+    return "\n".join(parts)
+
+
+def _abstain_reason(language: str, evidence: Evidence, any_hits: bool) -> str:
+    en = language == "en"
+    if evidence.unknown_places:
+        places = ", ".join(evidence.unknown_places)
+        return (
+            f"The documents do not answer this: none of them is from or mentions {places}."
+            if en
+            else f"Dokumenten svarar inte på frågan: inget av dem kommer från eller nämner {places}."
+        )
+    if not any_hits:
+        return "No document matches the question." if en else "Inget dokument matchar frågan."
+    return (
+        "The documents do not answer this clearly enough; the nearest passages are listed as related reading."
+        if en
+        else "Dokumenten svarar inte tillräckligt tydligt på frågan; de närmaste styckena visas som relaterad läsning."
+    )
+
+
+def citation_dict(c: Citation) -> dict[str, Any]:
+    return asdict(c)
+
+
+def answer_dict(a: Answer) -> dict[str, Any]:
+    """An answer as JSON: the contract of ``POST /api/ask`` and ``rag ask --json``."""
+    return {
+        "question": a.question,
+        "standalone_question": a.standalone,
+        "language": a.language,
+        "answer": a.answer,
+        "abstained": a.abstained,
+        "confidence": a.confidence,
+        "reason": a.reason,
+        "generated": a.generated,
+        "citations": [citation_dict(c) for c in a.citations],
+        "passages": [hit_dict(h) for h in a.passages],
+        "evidence": asdict(a.evidence),
+    }
+
