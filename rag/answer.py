@@ -18,10 +18,12 @@ import logging
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sentencex import segment
 
+from rag.config import Settings
+from rag.conversation import Turn, resolve
 from rag.errors import InputError
 from rag.glossary import translate_terms
 from rag.normalise import analyse, fold, repair
@@ -30,6 +32,9 @@ from rag.search import Searcher, hit_dict
 from rag.structure import is_heading
 from rag.types import Filters, Hit, QueryInfo
 from rag.vocab import BODY_ENGLISH, PARTIES
+
+if TYPE_CHECKING:
+    from rag.embed import Embedder
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +45,7 @@ MAX_QUOTES = 3
 QUOTE_MARGIN = 0.03
 _MIN_SENTENCE_CHARS = 20
 LEAD_IN_LIMIT = 500
+MAX_K = 50  # most passages an answer returns as reading
 # Confidence looks at the question terms found in this many best passages, and at whether one of
 # this many best sentences states the kind of thing asked for.
 COVERAGE_PASSAGES = 3
@@ -226,14 +232,32 @@ def _query_keys(info: QueryInfo, known: Callable[[str], bool]) -> list[str]:
 class Assistant:
     """Answers questions over a ``Searcher``: retrieval, sentence choice, citation, abstention."""
 
-    def __init__(self, searcher: Searcher, threshold: float = 0.0, weights: dict[str, float] | None = None) -> None:
+    def __init__(
+        self,
+        searcher: Searcher,
+        threshold: float = 0.0,
+        *,
+        max_chars: int = 1000,
+        weights: dict[str, float] | None = None,
+    ) -> None:
         self.searcher = searcher
+        self.max_chars = max_chars
         self.weights = weights or dict(SENTENCE_WEIGHTS)
         self.threshold = threshold
         self._place_keys = {place_key(o) for o in searcher.organisations}
         documents = searcher.index.documents.values()
         self._mentioned = {p for d in documents for p in d.structure.get("places", ())}
         self._mentioned_as_organisation = {p for d in documents for p in d.structure.get("organisations", ())}
+
+    @classmethod
+    def open(cls, settings: Settings, embedder: Embedder | None = None) -> Assistant:
+        """Load the index and model (``Searcher.open``) with the configured or calibrated threshold."""
+        from rag.calibrate import load
+
+        threshold = settings.abstain_threshold
+        if threshold is None:
+            threshold = float(load()["threshold"])
+        return cls(Searcher.open(settings, embedder), threshold, max_chars=settings.max_question_chars)
 
     # --- signals ---
 
@@ -324,10 +348,13 @@ class Assistant:
             chosen.append(c)
         return chosen
 
-    def confidence(self, evidence: Evidence) -> float:
-        """A number in [0, 1]: the similarity of the best sentence scaled by how much of the question the
-        passages cover; 0 when the question names a place or a term no document mentions."""
-        if evidence.unknown_places:
+    @staticmethod
+    def confidence(evidence: Evidence) -> float:
+        """A number in [0, 1]: the best sentence's similarity to the question times the share of the
+        question's terms the best passages hold; 0 when the question names a place no document
+        mentions, or asks for a kind of thing (an amount, a date, a name) none of the best sentences
+        states."""
+        if evidence.unknown_places or not evidence.answer_type_found:
             return 0.0
         return round(max(0.0, min(1.0, evidence.similarity * evidence.coverage)), 4)
 
@@ -335,22 +362,21 @@ class Assistant:
         self,
         question: str,
         *,
-        standalone: str | None = None,
+        history: Sequence[Turn] = (),
         filters: Filters | None = None,
         k: int = 5,
-        max_chars: int = 1000,
     ) -> Answer:
-        """Answer ``question`` (searching ``standalone`` when a follow-up was resolved) with cited quotes."""
+        """Answer ``question`` with cited quotes; a follow-up is first resolved against ``history``."""
         if not question.strip():
             raise InputError("question: the question is empty. Write a question.", field="question")
-        if len(question) > max_chars:
+        if len(question) > self.max_chars:
             raise InputError(
-                f"question: {len(question)} characters is too long. Shorten it to at most {max_chars}.",
+                f"question: {len(question)} characters is too long. Shorten it to at most {self.max_chars}.",
                 field="question",
             )
-        if not 1 <= k <= 50:
-            raise InputError(f"k: {k} is out of range. Use a number from 1 to 50.", field="k")
-        searched = standalone or question
+        if not 1 <= k <= MAX_K:
+            raise InputError(f"k: {k} is out of range. Use a number from 1 to {MAX_K}.", field="k")
+        searched = resolve(question, history, self.searcher.organisations)
         info = self.searcher.understand(searched)
         hits = self.searcher.search(searched, k=max(k, PASSAGES_FOR_SENTENCES), filters=filters)
         keys = _query_keys(info, lambda key: self.searcher.index.lexical.document_frequency(key) > 0)

@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     max_file_bytes: int = 50_000_000
     embed_batch_size: int = 16
 
+    # Abstain when an answer's confidence is below this; unset means the threshold measured by
+    # 'rag calibrate' (rag/calibration.json).
+    abstain_threshold: float | None = None
+
     # --- the HTTP API ---
     # Longest question accepted, in characters.
     max_question_chars: int = 1000

@@ -133,3 +133,74 @@ def evaluate(
         mode: {group: m.as_dict() | {"misses": m.misses} for group, m in sorted(groups.items())}
         for mode, groups in results.items()
     }
+
+
+@dataclass
+class AnswerMetrics:
+    """How answers behave on labelled questions: abstention, citation validity and whether the
+    quoted sentences contain the gold answer."""
+
+    answerable: int = 0
+    unanswerable: int = 0
+    unanswerable_abstained: int = 0
+    answerable_abstained: list[str] = field(default_factory=list)
+    answered_unanswerable: list[str] = field(default_factory=list)
+    citations: int = 0
+    citations_verified: int = 0
+    gold_in_answer: int = 0
+    gold_first: int = 0
+    confidence_answerable: list[float] = field(default_factory=list)
+    confidence_unanswerable: list[float] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        answered = self.answerable - len(self.answerable_abstained)
+        return {
+            "answerable": self.answerable,
+            "unanswerable": self.unanswerable,
+            "unanswerable_abstain_rate": round(self.unanswerable_abstained / self.unanswerable, 4)
+            if self.unanswerable
+            else 1.0,
+            "answerable_abstained": len(self.answerable_abstained),
+            "answerable_answer_rate": round(answered / self.answerable, 4) if self.answerable else 1.0,
+            "citations": self.citations,
+            "citations_verified_rate": round(self.citations_verified / self.citations, 4) if self.citations else 1.0,
+            "gold_in_answer_rate": round(self.gold_in_answer / answered, 4) if answered else 0.0,
+            "gold_first_rate": round(self.gold_first / answered, 4) if answered else 0.0,
+            "abstained_answerable_ids": self.answerable_abstained,
+            "answered_unanswerable_ids": self.answered_unanswerable,
+        }
+
+
+def evaluate_answers(
+    questions: Iterable[Question],
+    ask: Callable[[str], Any],
+    document_text: Callable[[str], str | None],
+) -> AnswerMetrics:
+    """Ask every question; ``ask`` returns an ``rag.answer.Answer``. Each citation is checked again
+    against the document text here, independently of the answerer's own check."""
+    m = AnswerMetrics()
+    for q in questions:
+        answer = ask(q.question)
+        for c in answer.citations:
+            m.citations += 1
+            text = document_text(c.doc)
+            m.citations_verified += text is not None and text[c.start : c.end] == c.quote
+        if not q.doc or not q.answer_quote:
+            m.unanswerable += 1
+            m.confidence_unanswerable.append(answer.confidence)
+            if answer.abstained:
+                m.unanswerable_abstained += 1
+            else:
+                m.answered_unanswerable.append(q.id)
+            continue
+        m.answerable += 1
+        m.confidence_answerable.append(answer.confidence)
+        if answer.abstained:
+            m.answerable_abstained.append(q.id)
+            continue
+        text = document_text(q.doc) or ""
+        spans = quote_spans(text, q.answer_quote)
+        inside = [c.doc == q.doc and any(c.start < e and s < c.end for s, e in spans) for c in answer.citations]
+        m.gold_in_answer += any(inside)
+        m.gold_first += bool(inside and inside[0])
+    return m

@@ -1,0 +1,92 @@
+"""Calibration of abstention: the confidence threshold below which an answer abstains, measured on
+labelled answerable and unanswerable questions rather than set by hand.
+
+The threshold maximises Youden's J (share of unanswerable questions that abstain minus share of
+answerable ones that do). Where several thresholds tie, the middle of the first tied run is taken,
+so the threshold sits between the two classes rather than against either. ``rag calibrate`` writes
+the result to ``rag/calibration.json``; ``Assistant`` reads it unless ``RAG_ABSTAIN_THRESHOLD`` is set.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
+
+
+@dataclass(frozen=True)
+class Calibration:
+    threshold: float
+    youden_j: float
+    unanswerable_abstained: float  # share of unanswerable questions that abstain at the threshold
+    answerable_abstained: float
+    answerable: dict[str, float]  # quantiles of the answerable questions' confidence
+    unanswerable: dict[str, float]
+    n_answerable: int
+    n_unanswerable: int
+
+
+def _quantiles(values: Sequence[float]) -> dict[str, float]:
+    if not values:
+        return {}
+    q = np.quantile(np.asarray(values, dtype=float), [0.0, 0.1, 0.5, 0.9, 1.0])
+    return {name: round(float(v), 4) for name, v in zip(("min", "p10", "p50", "p90", "max"), q, strict=True)}
+
+
+def choose_threshold(answerable: Sequence[float], unanswerable: Sequence[float]) -> Calibration:
+    """The threshold (abstain when confidence < threshold) that best separates the two classes."""
+    if not answerable or not unanswerable:
+        raise ValueError("calibration needs both answerable and unanswerable questions")
+    values = sorted(set(answerable) | set(unanswerable))
+    # candidates: below everything, between each pair of neighbouring values, above everything
+    candidates = [values[0] - 1e-3] + [(a + b) / 2 for a, b in zip(values, values[1:], strict=False)]
+    candidates.append(values[-1] + 1e-3)
+
+    def rates(t: float) -> tuple[float, float]:
+        return (
+            sum(u < t for u in unanswerable) / len(unanswerable),
+            sum(a < t for a in answerable) / len(answerable),
+        )
+
+    scores = [rates(t) for t in candidates]
+    js = [u - a for u, a in scores]
+    best = max(js)
+    first = js.index(best)
+    last = first
+    while last + 1 < len(js) and js[last + 1] == best:
+        last += 1
+    threshold = round(max(0.0, (candidates[first] + candidates[last]) / 2), 4)
+    u_rate, a_rate = rates(threshold)
+    return Calibration(
+        threshold=threshold,
+        youden_j=round(best, 4),
+        unanswerable_abstained=round(u_rate, 4),
+        answerable_abstained=round(a_rate, 4),
+        answerable=_quantiles(answerable),
+        unanswerable=_quantiles(unanswerable),
+        n_answerable=len(answerable),
+        n_unanswerable=len(unanswerable),
+    )
+
+
+def save(calibration: Calibration, sources: Sequence[str], path: Path = CALIBRATION_FILE) -> None:
+    record = asdict(calibration) | {
+        "sources": list(sources),
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "command": "rag calibrate " + " ".join(sources) + " --index INDEX --write",
+    }
+    path.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def load(path: Path = CALIBRATION_FILE) -> dict[str, Any]:
+    """The stored calibration; a missing file means no abstention threshold (0.0) and says so."""
+    if not path.exists():
+        return {"threshold": 0.0, "sources": [], "measured_at": None}
+    return json.loads(path.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
