@@ -1,57 +1,463 @@
-"""The HTTP API: a FastAPI app over ``rag``. Heavy things (settings, model, index) load once, in the lifespan.
+"""The HTTP API: a FastAPI app over ``rag``. Heavy things (settings, model, index) load once, in the
+lifespan; a new index version (from ``rag index`` or an upload) is picked up without a restart.
 
-Run with ``rag serve``; ``uvicorn server:app`` works too.
+Run with ``rag serve``; ``uvicorn server:app`` works too. Every response is JSON; user input never
+produces a 500: bad values are 422 naming the field, unknown documents 404, big bodies 413.
 """
 
 from __future__ import annotations
 
+import hmac
+import json
 import logging
-from collections.abc import AsyncIterator
+import os
+import re
+import threading
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Query, Request
+from fastapi import Depends, FastAPI, File, HTTPException, Query, Request, UploadFile
+from fastapi import Path as PathParam
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 
+from rag.answer import Assistant, answer_dict
 from rag.config import Settings, get_settings
+from rag.conversation import Turn
 from rag.embed import Embedder
 from rag.errors import IndexMissing, InputError, RagError
-from rag.search import Searcher, hit_dict
+from rag.highlight import snippet
+from rag.index import build_index, current_path
+from rag.parse import SUPPORTED
+from rag.precedent import decision_dict, precedent, similar
+from rag.querylog import QueryLog
+from rag.search import facets, hit_dict
 from rag.types import Filters
 
 logger = logging.getLogger(__name__)
 
-
-def get_searcher(request: Request) -> Searcher:
-    """The searcher loaded in the lifespan."""
-    return request.app.state.searcher  # type: ignore[no-any-return]
+MAX_PAGE = 100
 
 
-SearcherDep = Annotated[Searcher, Depends(get_searcher)]
+# --- request and response models (the OpenAPI schema) ---
+
+
+class FiltersIn(BaseModel):
+    model_config = ConfigDict(populate_by_name=True, extra="forbid")
+
+    organisation: str | None = Field(None, max_length=200, examples=["Tibro"])
+    body: str | None = Field(None, max_length=200, examples=["KF"])
+    date_from: str | None = Field(None, alias="from", max_length=10, examples=["2024"])
+    date_to: str | None = Field(None, alias="to", max_length=10, examples=["2024-12-31"])
+    doc_type: str | None = Field(None, alias="type", max_length=50, examples=["protokoll"])
+    outcome: str | None = Field(None, max_length=50, examples=["avslag"])
+
+    def filters(self) -> Filters:
+        return Filters(self.organisation, self.body, self.date_from, self.date_to, self.doc_type, self.outcome)
+
+
+class TurnIn(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    question: str = Field(max_length=2000)
+    answer: str | None = Field(None, max_length=20_000)
+    standalone_question: str | None = Field(None, max_length=4000)
+
+
+class AskIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"question": "Vad beslutade Tibro om en AI-strategi?"},
+                {
+                    "question": "Och vad beslutade Västerås?",
+                    "history": [{"question": "Vad beslutade Tibro om en AI-strategi?"}],
+                },
+                {"question": "How often must the AI assignment be reported in Gotland?", "k": 3},
+            ]
+        },
+    )
+
+    question: str = Field(description="The question, Swedish or English (limit: RAG_MAX_QUESTION_CHARS).")
+    filters: FiltersIn | None = None
+    k: int = Field(5, ge=1, le=50, description="Passages to return as reading.")
+    history: list[TurnIn] = Field(default_factory=list, max_length=20, description="Earlier turns, oldest first.")
+
+
+class CitationOut(BaseModel):
+    n: int
+    doc: str
+    path: str
+    title: str | None
+    organisation: str | None
+    body: str | None
+    date: str | None
+    paragraph: str | None
+    dnr: str | None
+    section: str | None
+    start: int
+    end: int
+    quote: str = Field(description="Equal to the document text at [start, end).")
+
+
+class PassageOut(BaseModel):
+    doc: str
+    path: str
+    start: int
+    end: int
+    text: str
+    score: float
+    lexical_rank: int | None
+    dense_rank: int | None
+    section: str | None
+    paragraph: str | None
+    dnr: str | None
+    date: str | None
+    organisation: str | None
+    body: str | None
+    doc_type: str | None
+    outcome: str | None
+    title: str | None
+    chunk_id: int
+
+
+class EvidenceOut(BaseModel):
+    similarity: float
+    coverage: float
+    answer_type: str | None
+    answer_type_found: bool
+    missing: list[str]
+    unknown_places: list[str]
+
+
+class AskOut(BaseModel):
+    question: str
+    standalone_question: str = Field(description="What was searched: the question, or a follow-up resolved.")
+    language: str
+    answer: str | None
+    abstained: bool
+    confidence: float
+    reason: str | None
+    generated: bool
+    citations: list[CitationOut]
+    passages: list[PassageOut]
+    evidence: EvidenceOut
+
+
+class Span(BaseModel):
+    start: int
+    end: int
+
+
+class SnippetOut(BaseModel):
+    text: str
+    start: int
+    end: int
+    highlights: list[Span] = Field(description="Matched words, as document offsets within [start, end).")
+
+
+class SearchHitOut(PassageOut):
+    snippet: SnippetOut
+
+
+class SearchOut(BaseModel):
+    query: str
+    total: int = Field(description="Passages in the result set (those scoring at least a quarter of the best).")
+    page: int
+    k: int
+    pages: int
+    hits: list[SearchHitOut]
+    facets: dict[str, dict[str, int]]
+
+
+class SectionOut(BaseModel):
+    heading: str
+    start: int
+    end: int
+
+
+class PersonOut(BaseModel):
+    name: str
+    party: str | None
+    role: str
+
+
+class ItemOut(BaseModel):
+    paragraph: str | None
+    number: int | None
+    title: str | None
+    dnr: str | None
+    body: str | None
+    date: str | None
+    outcome: str | None
+    start: int
+    end: int
+    sections: list[SectionOut]
+    persons: list[PersonOut]
+
+
+class DocumentOut(BaseModel):
+    id: str
+    title: str | None
+    organisation: str | None
+    body: str | None
+    date: str | None
+    doc_type: str
+    format: str
+    length: int
+    text: str
+    items: list[ItemOut]
+
+
+class PassageContextOut(BaseModel):
+    doc: str
+    start: int
+    end: int
+    text: str
+    before: str
+    after: str
+    context_start: int
+    context_end: int
+    paragraph: str | None
+    section: str | None
+    title: str | None
+    organisation: str | None
+    date: str | None
+
+
+class DecisionOut(BaseModel):
+    organisation: str | None
+    body: str | None
+    date: str | None
+    paragraph: str | None
+    dnr: str | None
+    outcome: str | None
+    title: str | None
+    score: float
+    documents: list[str]
+    citation: CitationOut
+
+
+class PrecedentOut(BaseModel):
+    query: str
+    decisions: list[DecisionOut]
+
+
+class HealthOut(BaseModel):
+    status: str
+    documents: int
+    chunks: int
+    index: str
+
+
+class StatsOut(BaseModel):
+    documents: int
+    chunks: int
+    organisations: dict[str, int]
+    doc_types: dict[str, int]
+    model: dict[str, Any]
+    built_at: str | None
+    index: str
+
+
+class UploadOut(BaseModel):
+    doc: str
+    chunks: int
+    embedded: int
+    documents: int
+
+
+class DeleteOut(BaseModel):
+    doc: str
+    removed: bool
+    file_deleted: bool
+    documents: int
+
+
+# --- the loaded index, replaced when a new version appears ---
+
+
+class Service:
+    """The assistant over the current index version; reloads when ``current`` points elsewhere."""
+
+    def __init__(self, settings: Settings, embedder: Embedder | None) -> None:
+        self.settings = settings
+        self._assistant = Assistant.open(settings, embedder)
+        self.embedder = self._assistant.searcher.embedder
+        self._version = current_path(settings.index_dir)
+        self._reload_lock = threading.Lock()
+        self.write_lock = threading.Lock()  # one upload or delete at a time
+
+    def assistant(self) -> Assistant:
+        version = current_path(self.settings.index_dir)
+        if version is not None and version != self._version:
+            with self._reload_lock:
+                if version != self._version:
+                    logger.info("index changed to %s; loading it", version.name)
+                    self._assistant = Assistant.open(self.settings, self.embedder)
+                    self._version = version
+        return self._assistant
+
+
+def get_service(request: Request) -> Service:
+    return request.app.state.service  # type: ignore[no-any-return]
+
+
+def get_assistant(request: Request) -> Assistant:
+    return get_service(request).assistant()
+
+
+ServiceDep = Annotated[Service, Depends(get_service)]
+AssistantDep = Annotated[Assistant, Depends(get_assistant)]
+
+
+# --- body size limit (a pure ASGI middleware, so it also covers bodies without Content-Length) ---
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+class BodyLimit:
+    def __init__(self, app: Any, limit: Callable[[dict[str, Any]], int]) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.limit(scope)
+        declared = dict(scope.get("headers", ())).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await _too_large(send, limit)
+            return
+        received = 0
+        started = False
+
+        async def counting_receive() -> Any:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise BodyTooLarge
+            return message
+
+        async def tracking_send(message: Any) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, tracking_send)
+        except BodyTooLarge:
+            if not started:
+                await _too_large(send, limit)
+
+
+async def _too_large(send: Callable[[Any], Awaitable[None]], limit: int) -> None:
+    body = json.dumps({"detail": f"The request body is larger than {limit} bytes. Send less."}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+# --- helpers ---
+
+
+def _filters(
+    organisation: str | None,
+    body: str | None,
+    date_from: str | None,
+    date_to: str | None,
+    doc_type: str | None,
+    outcome: str | None,
+) -> Filters:
+    return Filters(organisation, body, date_from, date_to, doc_type, outcome)
+
+
+def _document(assistant: Assistant, doc_id: str) -> Any:
+    document = assistant.searcher.index.documents.get(doc_id)
+    if document is None:
+        raise HTTPException(404, detail=f"No document '{doc_id}'. List documents with /api/search or /api/stats.")
+    return document
+
+
+def _safe_name(name: str) -> str:
+    """An uploaded file's name reduced to a plain file name: no directories, no leading dot."""
+    base = Path(name.replace("\\", "/")).name
+    base = re.sub(r"[^\w .()-]+", "_", base).strip(" .")
+    if not base:
+        raise InputError(
+            "file: the file name is empty or unusable. Give the file a name like 'protokoll.pdf'.", field="file"
+        )
+    return base
 
 
 def create_app(settings: Settings | None = None, embedder: Embedder | None = None) -> FastAPI:
     """The app; ``settings`` override the environment (tests pass their own), and an ``embedder``
     already loaded (by ``rag serve``) is used instead of loading the model again."""
+    conf = settings or get_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        conf = settings or get_settings()
         app.state.settings = conf
-        app.state.searcher = Searcher.open(conf, embedder)
-        logger.info("serving index %s", app.state.searcher.index.path)
+        app.state.service = Service(conf, embedder)
+        app.state.query_log = (
+            QueryLog(conf.query_log, conf.query_log_max_bytes, conf.query_log_backups) if conf.query_log else None
+        )
+        logger.info("serving index %s", current_path(conf.index_dir))
         yield
+        if app.state.query_log is not None:
+            app.state.query_log.close()
 
     app = FastAPI(
         title="rag: Swedish municipal decisions on AI",
-        description="Search protocols and guidelines on AI, with passages cited to document, §, date and span.",
-        version="0.1.0",
+        description=(
+            "Answers and search over protocols and guidelines on AI. Every answer is made of sentences quoted "
+            "from the documents, each cited to document, §, date and character span; when the documents do "
+            "not answer, the answer abstains and lists related passages."
+        ),
+        version="0.2.0",
         lifespan=lifespan,
     )
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=conf.cors_origins,
+        allow_methods=["GET", "POST", "DELETE"],
+        allow_headers=["Authorization", "Content-Type"],
+    )
+    upload_path = "/api/documents"
+    app.add_middleware(
+        BodyLimit,
+        limit=lambda scope: (
+            conf.max_upload_bytes
+            if scope.get("path") == upload_path and scope.get("method") == "POST"
+            else conf.max_request_bytes
+        ),
+    )
+
+    def log_query(request: Request, entry: dict[str, Any]) -> None:
+        query_log = request.app.state.query_log
+        if query_log is not None:
+            query_log.write(entry)
 
     @app.exception_handler(InputError)
     async def input_error(request: Request, exc: InputError) -> JSONResponse:
-        return JSONResponse(status_code=422, content={"detail": str(exc)})
+        loc = ["body" if request.method == "POST" else "query", exc.field or "input"]
+        return JSONResponse(status_code=422, content={"detail": [{"loc": loc, "msg": str(exc), "type": "value_error"}]})
 
     @app.exception_handler(IndexMissing)
     async def missing(request: Request, exc: IndexMissing) -> JSONResponse:
@@ -59,29 +465,330 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
 
     @app.exception_handler(RagError)
     async def rag_error(request: Request, exc: RagError) -> JSONResponse:
-        return JSONResponse(status_code=400, content={"detail": str(exc)})
+        return JSONResponse(status_code=409, content={"detail": str(exc)})
 
-    @app.get("/api/health")
-    def health(s: SearcherDep) -> dict[str, Any]:
-        return {"status": "ok", "documents": len(s.index.documents), "chunks": len(s.index.chunks)}
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "value_error")}
+            for e in exc.errors()
+        ]
+        return JSONResponse(status_code=422, content={"detail": errors})
 
-    @app.get("/api/search")
+    def require_admin(request: Request) -> None:
+        token = conf.admin_token
+        if token is None:
+            raise HTTPException(
+                403,
+                detail="Uploading and deleting documents is off. Set RAG_ADMIN_TOKEN to a secret on the server "
+                "and send it as 'Authorization: Bearer <token>'.",
+            )
+        sent = request.headers.get("authorization", "")
+        scheme, _, value = sent.partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(
+            value.strip().encode(), token.get_secret_value().encode()
+        ):
+            raise HTTPException(
+                401,
+                detail="A valid 'Authorization: Bearer <token>' header is required.",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+
+    @app.post("/api/ask", response_model=AskOut, tags=["answers"])
+    def ask(request: Request, a: AssistantDep, body: AskIn) -> dict[str, Any]:
+        """Answer a question with quoted sentences, each cited `[n]` to document, §, date and span, or
+        abstain (`abstained: true`, `answer: null`) and return the nearest passages as related reading.
+        Follow-ups ("Och vad beslutade Västerås?") are resolved against `history`."""
+        started = time.perf_counter()
+        history = [Turn(t.question, t.answer, t.standalone_question) for t in body.history]
+        filters = body.filters.filters() if body.filters else None
+        answer = a.ask(body.question, history=history, filters=filters, k=body.k)
+        result = answer_dict(answer)
+        log_query(
+            request,
+            {
+                "endpoint": "ask",
+                "question": body.question,
+                "standalone": answer.standalone,
+                "history": [{"question": t.question, "answer": t.answer} for t in body.history],
+                "filters": body.filters.model_dump(exclude_none=True) if body.filters else {},
+                "latency_ms": round((time.perf_counter() - started) * 1000, 1),
+                "abstained": answer.abstained,
+                "cited": sorted({c.doc for c in answer.citations}),
+                "hits": len(answer.passages),
+                "status": 200,
+            },
+        )
+        return result
+
+    @app.get("/api/search", response_model=SearchOut, tags=["search"])
     def search(
-        s: SearcherDep,
+        request: Request,
+        a: AssistantDep,
         q: Annotated[str, Query(min_length=1, max_length=1000, examples=["Vad beslutade Tibro om en AI-strategi?"])],
-        k: Annotated[int, Query(ge=1, le=100)] = 10,
-        organisation: str | None = None,
-        body: str | None = None,
-        date_from: Annotated[str | None, Query(alias="from")] = None,
-        date_to: Annotated[str | None, Query(alias="to")] = None,
-        doc_type: Annotated[str | None, Query(alias="type")] = None,
-        outcome: str | None = None,
+        k: Annotated[int, Query(ge=1, le=50, description="Hits per page.")] = 10,
+        page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
+        organisation: Annotated[str | None, Query(max_length=200, examples=["Tibro"])] = None,
+        body: Annotated[str | None, Query(max_length=200, examples=["KF"])] = None,
+        date_from: Annotated[str | None, Query(alias="from", max_length=10, examples=["2024"])] = None,
+        date_to: Annotated[str | None, Query(alias="to", max_length=10, examples=["2024-12"])] = None,
+        doc_type: Annotated[str | None, Query(alias="type", max_length=50, examples=["protokoll"])] = None,
+        outcome: Annotated[str | None, Query(max_length=50, examples=["avslag"])] = None,
     ) -> dict[str, Any]:
-        filters = Filters(organisation, body, date_from, date_to, doc_type, outcome)
-        hits = s.search(q, k=k, filters=filters)
-        return {"query": q, "hits": [hit_dict(h) for h in hits]}
+        """Passages for a query, a page at a time, with highlighted snippets and facet counts."""
+        started = time.perf_counter()
+        if len(q) > conf.max_question_chars:
+            raise InputError(
+                f"q: the query is longer than {conf.max_question_chars} characters. Shorten it.", field="q"
+            )
+        filters = _filters(organisation, body, date_from, date_to, doc_type, outcome)
+        searcher = a.searcher
+        results = searcher.results(q, filters=filters)
+        keys = searcher.query_keys(q)
+        shown = results[(page - 1) * k : page * k]
+        hits = []
+        for hit in shown:
+            text = searcher.index.documents[hit.chunk.doc].text
+            s = snippet(text, hit.chunk.start, hit.chunk.end, keys)
+            hits.append(
+                hit_dict(hit)
+                | {
+                    "snippet": {
+                        "text": s.text,
+                        "start": s.start,
+                        "end": s.end,
+                        "highlights": [{"start": x, "end": y} for x, y in s.highlights],
+                    }
+                }
+            )
+        log_query(
+            request,
+            {
+                "endpoint": "search",
+                "question": q,
+                "filters": {k2: v for k2, v in vars(filters).items() if v is not None},
+                "latency_ms": round((time.perf_counter() - started) * 1000, 1),
+                "abstained": None,
+                "cited": sorted({h["doc"] for h in hits}),
+                "hits": len(results),
+                "status": 200,
+            },
+        )
+        return {
+            "query": q,
+            "total": len(results),
+            "page": page,
+            "k": k,
+            "pages": (len(results) + k - 1) // k,
+            "hits": hits,
+            "facets": facets(results),
+        }
+
+    @app.get("/api/documents/{doc_id}", response_model=DocumentOut, tags=["documents"])
+    def document(a: AssistantDep, doc_id: Annotated[str, PathParam(max_length=300)]) -> dict[str, Any]:
+        """A document's metadata, full text and items (§) with their spans."""
+        d = _document(a, doc_id)
+        return {
+            "id": d.id,
+            "title": d.title,
+            "organisation": d.organisation,
+            "body": d.body,
+            "date": d.date,
+            "doc_type": d.doc_type,
+            "format": d.format,
+            "length": len(d.text),
+            "text": d.text,
+            "items": d.structure.get("items", []),
+        }
+
+    @app.get("/api/documents/{doc_id}/passage", response_model=PassageContextOut, tags=["documents"])
+    def passage(
+        a: AssistantDep,
+        doc_id: Annotated[str, PathParam(max_length=300)],
+        start: Annotated[int, Query(ge=0)],
+        end: Annotated[int, Query(ge=1)],
+        context: Annotated[int, Query(ge=0, le=5000, description="Characters of context on each side.")] = 300,
+    ) -> dict[str, Any]:
+        """The span `[start, end)` of a document with surrounding context, and where it stands."""
+        d = _document(a, doc_id)
+        if not start < end <= len(d.text):
+            raise InputError(
+                f"end: the span [{start}, {end}) is not inside the document (length {len(d.text)}). "
+                "Give 0 <= start < end <= length.",
+                field="end",
+            )
+        lo, hi = max(0, start - context), min(len(d.text), end + context)
+        item = next((i for i in d.structure.get("items", []) if i["start"] <= start < i["end"]), None)
+        section = None
+        if item:
+            section = next((s["heading"] for s in item.get("sections", []) if s["start"] <= start < s["end"]), None)
+        return {
+            "doc": d.id,
+            "start": start,
+            "end": end,
+            "text": d.text[start:end],
+            "before": d.text[lo:start],
+            "after": d.text[end:hi],
+            "context_start": lo,
+            "context_end": hi,
+            "paragraph": item.get("paragraph") if item else None,
+            "section": section,
+            "title": (item.get("title") if item else None) or d.title,
+            "organisation": d.organisation,
+            "date": (item.get("date") if item else None) or d.date,
+        }
+
+    @app.get("/api/precedent", response_model=PrecedentOut, tags=["precedent"])
+    def precedent_(
+        request: Request,
+        a: AssistantDep,
+        q: Annotated[str, Query(min_length=1, max_length=1000, examples=["Ska kommunen ta fram en AI-strategi?"])],
+        k: Annotated[int, Query(ge=1, le=50, description="Most decisions to list.")] = 20,
+        outcome: Annotated[str | None, Query(max_length=50, examples=["avslag"])] = None,
+    ) -> dict[str, Any]:
+        """Decisions on the matter from every organisation: one row per decision with its outcome and
+        decisive sentence as a citation; the same item found in several documents is one row."""
+        started = time.perf_counter()
+        rows = precedent(a.searcher, q, filters=_filters(None, None, None, None, None, outcome), limit=k)
+        log_query(
+            request,
+            {
+                "endpoint": "precedent",
+                "question": q,
+                "filters": {"outcome": outcome} if outcome else {},
+                "latency_ms": round((time.perf_counter() - started) * 1000, 1),
+                "abstained": None,
+                "cited": sorted({r.citation.doc for r in rows}),
+                "hits": len(rows),
+                "status": 200,
+            },
+        )
+        return {"query": q, "decisions": [decision_dict(r) for r in rows]}
+
+    @app.get("/api/documents/{doc_id}/similar", response_model=PrecedentOut, tags=["precedent"])
+    def similar_(
+        a: AssistantDep,
+        doc_id: Annotated[str, PathParam(max_length=300)],
+        k: Annotated[int, Query(ge=1, le=50)] = 20,
+    ) -> dict[str, Any]:
+        """Decisions by other organisations on the same matter as this document."""
+        _document(a, doc_id)
+        return {"query": doc_id, "decisions": [decision_dict(r) for r in similar(a.searcher, doc_id, limit=k)]}
+
+    @app.get("/api/health", response_model=HealthOut, tags=["service"])
+    def health(a: AssistantDep) -> dict[str, Any]:
+        index = a.searcher.index
+        return {
+            "status": "ok",
+            "documents": len(index.documents),
+            "chunks": len(index.chunks),
+            "index": index.path.name,
+        }
+
+    @app.get("/api/stats", response_model=StatsOut, tags=["service"])
+    def stats(a: AssistantDep) -> dict[str, Any]:
+        """What is indexed: documents, chunks, organisations, document types, model and build time."""
+        index = a.searcher.index
+        organisations: dict[str, int] = {}
+        doc_types: dict[str, int] = {}
+        for d in index.documents.values():
+            if d.organisation:
+                organisations[d.organisation] = organisations.get(d.organisation, 0) + 1
+            doc_types[d.doc_type] = doc_types.get(d.doc_type, 0) + 1
+        return {
+            "documents": len(index.documents),
+            "chunks": len(index.chunks),
+            "organisations": dict(sorted(organisations.items())),
+            "doc_types": dict(sorted(doc_types.items())),
+            "model": dict(index.manifest.get("model", {})),
+            "built_at": index.manifest.get("built_at"),
+            "index": index.path.name,
+        }
+
+    @app.post(
+        "/api/documents",
+        response_model=UploadOut,
+        status_code=201,
+        tags=["documents"],
+        dependencies=[Depends(require_admin)],
+    )
+    def upload(
+        service: ServiceDep, file: Annotated[UploadFile, File(description="A .txt .md .pdf .docx or .html file.")]
+    ) -> dict[str, Any]:
+        """Add a document (staff only: `Authorization: Bearer <RAG_ADMIN_TOKEN>`); it is indexed at once,
+        incrementally, and served without a restart."""
+        name = _safe_name(file.filename or "")
+        if Path(name).suffix.lower() not in SUPPORTED:
+            raise InputError(
+                f"file: '{name}' is not a supported type. Use one of: {', '.join(sorted(SUPPORTED))}.",
+                field="file",
+            )
+        upload_dir = conf.upload_dir
+        upload_dir.mkdir(parents=True, exist_ok=True)
+        target = upload_dir / name
+        with service.write_lock:
+            indexed = service.assistant().searcher.index.documents.get(name)
+            if indexed is not None and Path(indexed.path).resolve() != target.resolve():
+                raise HTTPException(
+                    409,
+                    detail=f"A document named '{name}' is already indexed from elsewhere. Rename the file, "
+                    "or delete that document first.",
+                )
+            existed = target.exists()
+            previous = target.read_bytes() if existed else None
+            data = file.file.read(conf.max_upload_bytes + 1)
+            if len(data) > conf.max_upload_bytes:
+                raise HTTPException(413, detail=f"The file is larger than {conf.max_upload_bytes} bytes.")
+            target.write_bytes(data)
+            try:
+                report = build_index([target], conf.index_dir, service.embedder, conf)
+            except RagError:
+                _restore(target, previous)
+                raise
+            failed = [message for path, message in report.failed if Path(path).name == name]
+            if failed:
+                _restore(target, previous)
+                raise InputError(f"file: {failed[0]}", field="file")
+        doc_id = target.name
+        return {
+            "doc": doc_id,
+            "chunks": service.assistant().searcher.index.manifest["documents"].get(doc_id, {}).get("chunks", 0),
+            "embedded": report.embedded,
+            "documents": report.documents,
+        }
+
+    @app.delete(
+        "/api/documents/{doc_id}",
+        response_model=DeleteOut,
+        tags=["documents"],
+        dependencies=[Depends(require_admin)],
+    )
+    def delete(service: ServiceDep, doc_id: Annotated[str, PathParam(max_length=300)]) -> dict[str, Any]:
+        """Remove a document from the index (staff only). An uploaded file is deleted too; a file in the
+        corpus stays on disk and comes back if its folder is indexed again."""
+        with service.write_lock:
+            document = _document(service.assistant(), doc_id)
+            report = build_index([], conf.index_dir, service.embedder, conf, remove=[doc_id])
+            path = Path(document.path)
+            uploaded = path.parent.resolve() == conf.upload_dir.resolve()
+            if uploaded and path.exists():
+                os.remove(path)
+        return {
+            "doc": doc_id,
+            "removed": doc_id in report.removed,
+            "file_deleted": uploaded,
+            "documents": report.documents,
+        }
 
     return app
+
+
+def _restore(target: Path, previous: bytes | None) -> None:
+    """Put an upload's target back as it was: the old file, or no file."""
+    if previous is None:
+        target.unlink(missing_ok=True)
+    else:
+        target.write_bytes(previous)
 
 
 app = create_app()

@@ -193,7 +193,9 @@ _SENTENCE_TYPES: dict[str, re.Pattern[str]] = {
         r"|\b(?:två|tre|fyra|fem|sex|sju|åtta|nio|tio|elva|tolv|tjugo|hundra|tusen|miljon|miljard)\w*\b",
         re.IGNORECASE,
     ),
-    "money": re.compile(r"\b(?:kronor|kr|mnkr|tkr|mkr|miljoner|miljarder|euro|SEK|budget\w*|anslag\w*)\b", re.IGNORECASE),
+    "money": re.compile(
+        r"\b(?:kronor|kr|mnkr|tkr|mkr|miljoner|miljarder|euro|SEK|budget\w*|anslag\w*)\b", re.IGNORECASE
+    ),
     "frequency": re.compile(
         r"\b(?:årligen|halvårsvis|kvartalsvis|månadsvis|veckovis|varje\s+(?:år|månad|vecka|kvartal)|gång(?:er)? per)",
         re.IGNORECASE,
@@ -531,4 +533,3 @@ def answer_dict(a: Answer) -> dict[str, Any]:
         "passages": [hit_dict(h) for h in a.passages],
         "evidence": asdict(a.evidence),
     }
-

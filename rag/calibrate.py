@@ -13,6 +13,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +47,7 @@ def choose_threshold(answerable: Sequence[float], unanswerable: Sequence[float])
         raise ValueError("calibration needs both answerable and unanswerable questions")
     values = sorted(set(answerable) | set(unanswerable))
     # candidates: below everything, between each pair of neighbouring values, above everything
-    candidates = [values[0] - 1e-3] + [(a + b) / 2 for a, b in zip(values, values[1:], strict=False)]
+    candidates = [values[0] - 1e-3] + [(a + b) / 2 for a, b in pairwise(values)]
     candidates.append(values[-1] + 1e-3)
 
     def rates(t: float) -> tuple[float, float]:

@@ -6,6 +6,7 @@ import json
 import logging
 import sys
 import time
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -178,31 +179,80 @@ def search(
         out.print("   " + " ".join(c.text.split())[:400], markup=False, highlight=False)
 
 
+def _assistant(settings: Settings) -> Any:
+    from rag.answer import Assistant
+
+    return Assistant.open(settings)
+
+
+def _answer_metrics(items: list[Any], assistant: Any) -> Any:
+    from rag.evaluate import evaluate_answers
+
+    documents = assistant.searcher.index.documents
+    return evaluate_answers(
+        items,
+        lambda q: assistant.ask(q),
+        lambda doc: documents[doc].text if doc in documents else None,
+    )
+
+
+def _print_calibration(calibration: Any, configured: float, source: str) -> None:
+    table = Table(title="Abstention calibration: confidence of answerable vs unanswerable questions")
+    for col in ("class", "n", "min", "p10", "p50", "p90", "max"):
+        table.add_column(col)
+    for name, n, q in (
+        ("answerable", calibration.n_answerable, calibration.answerable),
+        ("unanswerable", calibration.n_unanswerable, calibration.unanswerable),
+    ):
+        table.add_row(name, str(n), *(f"{q.get(k, 0):.3f}" for k in ("min", "p10", "p50", "p90", "max")))
+    out.print(table)
+    out.print(
+        f"Best threshold on this set (max Youden J = {calibration.youden_j:.3f}): {calibration.threshold:.4f}, "
+        f"abstaining on {calibration.unanswerable_abstained:.0%} of unanswerable and "
+        f"{calibration.answerable_abstained:.1%} of answerable questions. "
+        f"Configured threshold: {configured:.4f} ({source}).",
+        markup=False,
+        highlight=False,
+    )
+
+
 @app.command("eval")
 def eval_(
     questions: Annotated[Path, typer.Argument(help="JSON lines: {id, question, doc, answer_quote, kind, lang}.")],
     index_dir: IndexOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
-    floor: Annotated[Path | None, typer.Option(help="JSON of minimum hybrid metrics; exit 1 below any.")] = None,
+    floor: Annotated[Path | None, typer.Option(help="JSON of minimum metrics; exit 1 below any.")] = None,
 ) -> None:
-    """Measure retrieval: recall@1, recall@5, MRR@10 for hybrid, lexical and dense, per question kind.
+    """Measure retrieval (recall@1, recall@5, MRR@10 for hybrid, lexical and dense, per question kind)
+    and answers (abstention, citation checks, gold answer quoted), with the abstention calibration.
 
     Example: rag eval ../shared/eval/dev_questions.jsonl --index index
     """
+    from rag.calibrate import choose_threshold
     from rag.evaluate import evaluate, load_questions
 
     settings = _settings(index_dir)
-    searcher = _searcher(settings)
+    assistant = _assistant(settings)
+    searcher = assistant.searcher
     items = load_questions(questions)
     started = time.perf_counter()
-    report = evaluate(
+    report: dict[str, Any] = evaluate(
         items,
         lambda q, mode: searcher.search(q, k=10, mode=mode),
         lambda doc: searcher.index.documents[doc].text if doc in searcher.index.documents else None,
     )
+    answers = _answer_metrics(items, assistant)
     seconds = time.perf_counter() - started
+    calibration = None
+    if answers.confidence_answerable and answers.confidence_unanswerable:
+        calibration = choose_threshold(answers.confidence_answerable, answers.confidence_unanswerable)
+    source = "RAG_ABSTAIN_THRESHOLD" if settings.abstain_threshold is not None else "rag/calibration.json"
     if as_json:
-        print(json.dumps(report, ensure_ascii=False, indent=2))
+        full = {"retrieval": report, "answers": answers.as_dict()}
+        full["calibration"] = (asdict(calibration) if calibration else {}) | {
+            "configured_threshold": assistant.threshold
+        }
+        print(json.dumps(full, ensure_ascii=False, indent=2))
     else:
         table = Table(title=f"{questions} ({len(items)} questions, {seconds:.1f} s)")
         for col in ("group", "n", "mode", "R@1", "R@5", "MRR@10"):
@@ -220,13 +270,106 @@ def eval_(
                 )
         out.print(table)
         out.print(f"hybrid misses (not in top 5): {', '.join(report['hybrid']['all']['misses']) or 'none'}")
+        a = answers.as_dict()
+        out.print(
+            f"Answers: {a['unanswerable_abstain_rate']:.0%} of {a['unanswerable']} unanswerable questions abstained; "
+            f"{a['answerable_abstained']} of {a['answerable']} answerable abstained "
+            f"({', '.join(a['abstained_answerable_ids']) or 'none'}); "
+            f"{a['citations_verified_rate']:.0%} of {a['citations']} citations verified; "
+            f"gold answer quoted in {a['gold_in_answer_rate']:.0%} of answers "
+            f"(first quote {a['gold_first_rate']:.0%}).",
+            markup=False,
+            highlight=False,
+        )
+        if calibration:
+            _print_calibration(calibration, assistant.threshold, source)
     if floor is not None:
         minimum = json.loads(floor.read_text(encoding="utf-8"))
-        overall = report["hybrid"]["all"]
-        below = [f"{name} {overall[name]} < {value}" for name, value in minimum.items() if overall[name] < value]
+        measured = dict(report["hybrid"]["all"]) | {f"answer.{k}": v for k, v in answers.as_dict().items()}
+        unknown = [name for name in minimum if name not in measured]
+        if unknown:
+            raise InputError(f"{floor}: unknown metric(s) {', '.join(unknown)}. Use names from 'rag eval --json'.")
+        below = [f"{name} {measured[name]} < {value}" for name, value in minimum.items() if measured[name] < value]
         if below:
-            raise RagError("Retrieval quality dropped below the floor: " + "; ".join(below))
+            raise RagError("Quality dropped below the floor: " + "; ".join(below))
         out.print(f"Quality floor {floor}: met.")
+
+
+@app.command()
+def calibrate(
+    questions: Annotated[list[Path], typer.Argument(help="Labelled question files (JSON lines), some unanswerable.")],
+    index_dir: IndexOpt = None,
+    write: Annotated[bool, typer.Option(help="Store the threshold in rag/calibration.json.")] = False,
+) -> None:
+    """Measure the abstention threshold on answerable vs unanswerable questions.
+
+    Example: rag calibrate ../shared/eval/dev_questions.jsonl eval/tune_questions.jsonl --index index --write
+    """
+    from rag.calibrate import CALIBRATION_FILE, choose_threshold, save
+    from rag.evaluate import load_questions
+
+    settings = _settings(index_dir)
+    assistant = _assistant(settings)
+    items = [q for path in questions for q in load_questions(path)]
+    answers = _answer_metrics(items, assistant)
+    if not answers.confidence_answerable or not answers.confidence_unanswerable:
+        raise InputError("Calibration needs both answerable and unanswerable questions (doc: null) in the files.")
+    calibration = choose_threshold(answers.confidence_answerable, answers.confidence_unanswerable)
+    _print_calibration(calibration, assistant.threshold, "before this run")
+    if write:
+        save(calibration, [str(p) for p in questions])
+        out.print(f"Wrote {CALIBRATION_FILE}.", markup=False, highlight=False)
+
+
+@app.command()
+def ask(
+    question: Annotated[str | None, typer.Argument(help="The question.")] = None,
+    index_dir: IndexOpt = None,
+    k: Annotated[int, typer.Option("-k", help="Passages to return as reading.")] = 5,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the /api/ask JSON.")] = False,
+    queries: Annotated[Path | None, typer.Option("--queries", help="JSON lines of {id, question}: batch mode.")] = None,
+    organisation: Annotated[str | None, typer.Option(help="Only this organisation, e.g. 'Tibro'.")] = None,
+    body: Annotated[str | None, typer.Option(help="Only this body, e.g. 'KS'.")] = None,
+    date_from: Annotated[str | None, typer.Option("--from", help="From date, YYYY[-MM[-DD]].")] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="To date, YYYY[-MM[-DD]].")] = None,
+    doc_type: Annotated[str | None, typer.Option("--type", help="Document type, e.g. protokoll.")] = None,
+    outcome: Annotated[str | None, typer.Option(help="Decision outcome, e.g. avslag.")] = None,
+) -> None:
+    """Answer a question with quotes cited to document, §, date and span, or abstain.
+
+    Example: rag ask "Vad beslutade Tibro om en AI-strategi?" --index index
+    """
+    from rag.answer import answer_dict
+
+    if (question is None) == (queries is None):
+        raise InputError("Give either a QUESTION or --queries FILE.jsonl, not both or neither.")
+    settings = _settings(index_dir)
+    filters = _filters(organisation, body, date_from, date_to, doc_type, outcome)
+    assistant = _assistant(settings)
+    if queries is not None:
+        for row in _read_queries(queries):
+            answer = assistant.ask(row["question"], filters=filters, k=k)
+            print(json.dumps({"id": row["id"]} | answer_dict(answer), ensure_ascii=False))
+        return
+    assert question is not None
+    answer = assistant.ask(question, filters=filters, k=k)
+    if as_json:
+        print(json.dumps(answer_dict(answer), ensure_ascii=False, indent=2))
+        return
+    if answer.abstained:
+        out.print(answer.reason or "", markup=False, highlight=False)
+        out.print("\nRelated reading:" if answer.passages else "", markup=False)
+        for rank, hit in enumerate(answer.passages, start=1):
+            c = hit.chunk
+            where = ", ".join(x for x in (c.organisation, c.body, c.paragraph, c.date) if x)
+            out.print(f"  {rank}. {c.doc} [{c.start}:{c.end}] {where}", markup=False, highlight=False)
+    else:
+        out.print(answer.answer or "", markup=False, highlight=False)
+        out.print("")
+        for c in answer.citations:
+            where = ", ".join(x for x in (c.organisation, c.body, c.paragraph, c.dnr, c.date) if x)
+            out.print(f"[{c.n}] {c.doc} [{c.start}:{c.end}] {where}", markup=False, highlight=False)
+    out.print(f"(confidence {answer.confidence:.2f}; searched: {answer.standalone})", markup=False, highlight=False)
 
 
 @app.command()
@@ -259,6 +402,65 @@ def serve(
     uvicorn.run(
         server.create_app(settings, embedder), host=host or settings.host, port=port or settings.port, log_level="info"
     )
+
+
+def _report_table(title: str, heading: str, rows: list[dict[str, Any]], key: str) -> Table:
+    from rich.text import Text
+
+    table = Table(title=title, title_justify="left")
+    table.add_column("count", justify="right")
+    table.add_column(heading)
+    for row in rows:
+        table.add_row(str(row["count"]), Text(row[key]))  # Text: a masked "[telefon]" is not markup
+    return table
+
+
+def _report_line(summary: dict[str, Any], skipped: int) -> str:
+    endpoints = ", ".join(f"{name} {n}" for name, n in summary["endpoints"].items())
+    parts = [f"{summary['requests']} requests ({endpoints or 'none'})"]
+    if summary["first"]:
+        parts[0] += f" from {summary['first']} to {summary['last']}"
+    if summary["abstained_rate"] is not None:
+        parts.append(f"abstained {summary['abstained']} ({summary['abstained_rate']:.0%} of answers)")
+    latency = summary["latency_ms"]
+    if latency["p50"] is not None:
+        parts.append(f"latency p50 {latency['p50']:.0f} ms, p95 {latency['p95']:.0f} ms")
+    if skipped:
+        parts.append(f"{skipped} lines skipped (not JSON objects)")
+    return "; ".join(parts) + "."
+
+
+@app.command()
+def report(
+    log: Annotated[
+        Path | None, typer.Option("--log", help="Query log (default: RAG_QUERY_LOG or logs/queries.jsonl).")
+    ] = None,
+    top: Annotated[int, typer.Option("--top", min=1, help="Rows per table.")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Summarise the query log (and its rotated backups): traffic, abstentions, latency, frequent and
+    unanswered questions, most cited documents.
+
+    Example: rag report --top 10
+    """
+    from rag.querylog import read_entries, summarise
+
+    if log is None:
+        log = get_settings().query_log
+    if log is None:
+        raise InputError(
+            "The query log is off (RAG_QUERY_LOG is empty). Set RAG_QUERY_LOG=logs/queries.jsonl for 'rag serve' "
+            "to turn it on, or pass --log PATH to read a log."
+        )
+    entries = read_entries(log)
+    summary = summarise(entries, top=top)
+    if as_json:
+        print(json.dumps(summary | {"log": str(log), "skipped_lines": entries.skipped}, ensure_ascii=False, indent=2))
+        return
+    out.print(_report_table("Most frequent questions", "question", summary["top_questions"], "question"))
+    out.print(_report_table("Unanswered questions", "question", summary["unanswered"], "question"))
+    out.print(_report_table("Most cited documents", "document", summary["top_cited"], "doc"))
+    out.print(_report_line(summary, entries.skipped), markup=False, highlight=False)
 
 
 def main() -> None:

@@ -33,7 +33,9 @@ _REFERS_BACK = re.compile(
     re.IGNORECASE,
 )
 # The matter of a question usually follows one of these: "Vad beslutade Tibro om <en AI-strategi>?"
-_TOPIC = re.compile(r"\b(?:om|kring|angående|gällande|rörande|about|on|regarding|concerning)\s+(?P<topic>.+?)\s*\??\s*$")
+_TOPIC = re.compile(
+    r"\b(?:om|kring|angående|gällande|rörande|about|on|regarding|concerning)\s+(?P<topic>.+?)\s*\??\s*$"
+)
 
 
 @dataclass(frozen=True)
@@ -110,4 +112,3 @@ def resolve(question: str, history: Iterable[Turn], organisations: Sequence[str]
         if earlier:
             base += (" in " if language_en else " i ") + " och ".join(earlier)
     return base + "?"
-

@@ -51,6 +51,10 @@ class DenseIndex:
         keep = ids[0] >= 0
         return ids[0][keep].astype(np.int64), scores[0][keep]
 
+    def vector(self, i: int) -> np.ndarray:
+        """The stored vector of id ``i``."""
+        return np.asarray(self._index.reconstruct(int(i)), dtype=np.float32)
+
     def save(self, path: Path) -> None:
         faiss.write_index(self._index, str(path))
 

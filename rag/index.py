@@ -326,6 +326,7 @@ def build_index(
     *,
     rebuild: bool = False,
     replace: bool = False,
+    remove: Sequence[str] = (),
     progress: Callable[[int, int], None] | None = None,
     on_file: Callable[[str], None] | None = None,
 ) -> BuildReport:
@@ -333,7 +334,8 @@ def build_index(
 
     Documents already in the index stay unless their file is gone (or ``replace`` is set, which
     keeps only what ``paths`` holds); new and changed files are (re)chunked, and only chunks whose
-    embedding text is new are embedded. ``rebuild`` ignores an incompatible previous index.
+    embedding text is new are embedded. ``rebuild`` ignores an incompatible previous index;
+    ``remove`` names documents to drop even though their files are still there.
     """
     started = time.perf_counter()
     report = BuildReport()
@@ -341,12 +343,16 @@ def build_index(
     if previous and not rebuild:
         check_compatible(previous, embedder, settings, index_dir)
 
-    docs = {d.id: d for d in _read_all(paths, settings, report, on_file)}
+    drop = set(remove)
+    docs = {d.id: d for d in _read_all(paths, settings, report, on_file) if d.id not in drop}
     indexed: dict[str, dict[str, Any]] = (previous or {}).get("documents", {})
     if not replace:
         # documents indexed before stay, read again from their files; a file that is gone is dropped
         for doc_id, entry in indexed.items():
             if doc_id in docs:
+                continue
+            if doc_id in drop:
+                report.removed.append(doc_id)
                 continue
             if Path(entry["path"]).exists():
                 try:

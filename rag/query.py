@@ -11,7 +11,7 @@ from functools import lru_cache
 
 from rag.normalise import fold, tokenize
 from rag.types import QueryInfo
-from rag.vocab import AMBIGUOUS_PLACES, BODY_ABBREVIATIONS, PLACE_ALIASES, MUNICIPALITIES, REGIONS
+from rag.vocab import AMBIGUOUS_PLACES, BODY_ABBREVIATIONS, MUNICIPALITIES, PLACE_ALIASES, REGIONS
 
 _YEAR = re.compile(r"\b(19[5-9]\d|20\d\d)\b")
 _PARAGRAPH = re.compile(r"(?:§|\bparagraf|\bparagraph)\s*(\d{1,4})\b", re.IGNORECASE)

@@ -157,6 +157,7 @@ class Searcher:
         self._doc_of = [c.doc for c in chunks]
         self.organisations = sorted({c.organisation for c in chunks if c.organisation})
         self.bodies = sorted({c.body for c in chunks if c.body})
+        self.doc_types = sorted({c.doc_type for c in chunks if c.doc_type})
         self._dnr = [normalise_dnr(c.dnr) if c.dnr else None for c in chunks]
         self._query_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_lock = threading.Lock()
@@ -189,11 +190,27 @@ class Searcher:
     def understand(self, query: str) -> QueryInfo:
         return parse_query(query, self.organisations, self.bodies)
 
+    def check_filters(self, filters: Filters) -> None:
+        """Raise ``InputError`` naming the field for a bad value, or one that matches nothing indexed
+        (listing the values that exist)."""
+        validate_filters(filters)
+        known = {
+            "organisation": (filters.organisation, self.organisations, _matches),
+            "body": (filters.body, self.bodies, _body_matches),
+            "type": (filters.doc_type, self.doc_types, lambda v, w: fold(v or "") == fold(w)),
+        }
+        for name, (wanted, values, match) in known.items():
+            if wanted is not None and not any(match(v, wanted) for v in values):
+                raise InputError(
+                    f"{name}: no indexed document has '{wanted}'. Use one of: {', '.join(values) or '(none)'}.",
+                    field=name,
+                )
+
     def allowed(self, filters: Filters | None) -> np.ndarray | None:
         """Ids of chunks passing the filters, or None when there are no filters."""
         if filters is None or filters.empty():
             return None
-        validate_filters(filters)
+        self.check_filters(filters)
         return np.array([i for i, c in enumerate(self.index.chunks) if chunk_passes(c, filters)], dtype=np.int64)
 
     def lexical_ranking(self, info: QueryInfo, allowed: np.ndarray | None, n: int) -> list[tuple[int, float]]:
@@ -235,17 +252,32 @@ class Searcher:
 
     def search(self, query: str, k: int = 10, filters: Filters | None = None, mode: str = "hybrid") -> list[Hit]:
         """The ``k`` best passages for ``query``: fused, boosted, filtered and diversified."""
+        if not 1 <= k <= 1000:
+            raise InputError(f"k: {k} is out of range. Use a number from 1 to 1000.", field="k")
+        return self.rank(query, limit=k, filters=filters, mode=mode)
+
+    def results(
+        self, query: str, filters: Filters | None = None, mode: str = "hybrid", relative_floor: float = 0.25
+    ) -> list[Hit]:
+        """Every passage that answers ``query`` well enough to list, best first (a search page's result
+        set, which pages and facet counts are taken from): the fused candidates scoring at least
+        ``relative_floor`` of the best one, at most twice ``settings.candidates``."""
+        hits = self.rank(query, limit=2 * self.settings.candidates, filters=filters, mode=mode)
+        if not hits:
+            return []
+        floor = hits[0].score * relative_floor
+        return [h for h in hits if h.score >= floor]
+
+    def rank(self, query: str, limit: int, filters: Filters | None = None, mode: str = "hybrid") -> list[Hit]:
         if not query.strip():
             raise InputError("query: the query is empty. Give a question or some words to search for.", field="q")
         if mode not in MODES:
             raise InputError(f"mode: unknown mode '{mode}'. Use one of: {', '.join(MODES)}.", field="mode")
-        if not 1 <= k <= 1000:
-            raise InputError(f"k: {k} is out of range. Use a number from 1 to 1000.", field="k")
         info = self.understand(query)
         allowed = self.allowed(filters)
         if allowed is not None and not len(allowed):
             return []
-        n = max(self.settings.candidates, k)
+        n = max(self.settings.candidates, limit)
         lexical = self.lexical_ranking(info, allowed, n) if mode in ("hybrid", "lexical") else []
         dense = self.dense_ranking(info, allowed, n) if mode in ("hybrid", "dense") else []
         lexical_weight = self.settings.lexical_weight
@@ -259,7 +291,9 @@ class Searcher:
         else:
             fused = score_fusion([(lexical, lexical_weight), (dense, self.settings.dense_weight)])
         scored = {cid: score * self._boost(cid, info) for cid, score in fused.items()}
-        top = diversify(scored, self._doc_of, self.settings.same_document_decay, k, self.settings.same_document_free)
+        top = diversify(
+            scored, self._doc_of, self.settings.same_document_decay, limit, self.settings.same_document_free
+        )
         lex_rank = {cid: r for r, (cid, _) in enumerate(lexical, start=1)}
         dense_rank = {cid: r for r, (cid, _) in enumerate(dense, start=1)}
         return [
@@ -273,3 +307,32 @@ class Searcher:
             )
             for cid in top
         ]
+
+    def query_keys(self, query: str) -> set[str]:
+        """The keyword keys a query matches, for highlighting (with glossary terms for English)."""
+        info = self.understand(query)
+        extra = list(info.expansions)
+        if info.language != "sv":
+            extra.append(translate_terms(info.text))
+        return set(analyse(info.text)) | set(analyse(" ".join(extra)))
+
+
+FACETS = ("organisation", "body", "year", "doc_type", "outcome")
+
+
+def facets(hits: Sequence[Hit]) -> dict[str, dict[str, int]]:
+    """Counts per organisation, body, year, document type and outcome over a result set, most first."""
+    counts: dict[str, dict[str, int]] = {name: {} for name in FACETS}
+    for hit in hits:
+        c = hit.chunk
+        values = {
+            "organisation": c.organisation,
+            "body": c.body,
+            "year": c.date[:4] if c.date else None,
+            "doc_type": c.doc_type,
+            "outcome": c.outcome,
+        }
+        for name, value in values.items():
+            if value:
+                counts[name][value] = counts[name].get(value, 0) + 1
+    return {name: dict(sorted(values.items(), key=lambda kv: (-kv[1], kv[0]))) for name, values in counts.items()}

@@ -145,10 +145,70 @@ def test_eval_prints_metrics_and_guards_a_floor(indexed, tmp_path):
     result = runner.invoke(app, ["eval", str(questions), "--index", str(index), "--json"])
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
-    assert set(report) == {"hybrid", "lexical", "dense"}
-    assert report["hybrid"]["all"]["n"] == 1
+    assert set(report) == {"retrieval", "answers", "calibration"}
+    assert set(report["retrieval"]) == {"hybrid", "lexical", "dense"}
+    assert report["retrieval"]["hybrid"]["all"]["n"] == 1
+    answers = report["answers"]
+    assert (answers["answerable"], answers["unanswerable"]) == (1, 1)
+    assert answers["citations_verified_rate"] == 1.0
+    assert report["calibration"]["n_unanswerable"] == 1 and "threshold" in report["calibration"]
+    result = runner.invoke(app, ["eval", str(questions), "--index", str(index)])
+    assert "Abstention calibration" in result.output and "citations verified" in result.output
     floor = tmp_path / "floor.json"
     floor.write_text('{"recall@5": 1.01}', encoding="utf-8")
     result = runner.invoke(app, ["eval", str(questions), "--index", str(index), "--floor", str(floor)])
     assert result.exit_code != 0
-    assert "Retrieval quality dropped below the floor: recall@5" in str(result.exception)
+    assert "Quality dropped below the floor: recall@5" in str(result.exception)
+    floor.write_text('{"answer.citations_verified_rate": 1.0, "answer.answerable_answer_rate": 1.01}')
+    result = runner.invoke(app, ["eval", str(questions), "--index", str(index), "--floor", str(floor)])
+    assert "answer.answerable_answer_rate" in str(result.exception)
+    floor.write_text('{"recall@50": 1.0}')
+    result = runner.invoke(app, ["eval", str(questions), "--index", str(index), "--floor", str(floor)])
+    assert "unknown metric(s) recall@50" in str(result.exception)
+
+
+def test_ask_prints_a_cited_answer_and_batch_prints_json_lines(indexed, tmp_path):
+    _, index, _ = indexed
+    result = runner.invoke(app, ["ask", "Hur ofta avrapporteras uppdraget till socialnämnden?", "--index", str(index)])
+    assert result.exit_code == 0, result.output
+    assert "[1] 003_122012043ca4c196.txt [" in result.output
+    assert "searched: Hur ofta avrapporteras uppdraget till socialnämnden?" in result.output
+    queries = tmp_path / "q.jsonl"
+    queries.write_text(
+        '{"id": "a", "question": "Vad beslutade Tibro?"}\n{"id": "b", "question": "Har Malmö stad en AI-policy?"}\n',
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["ask", "--queries", str(queries), "--index", str(index)])
+    rows = [json.loads(line) for line in result.output.splitlines()]
+    assert [r["id"] for r in rows] == ["a", "b"]
+    assert rows[0]["citations"] and rows[1]["abstained"] is True
+    assert set(rows[0]) >= {"answer", "abstained", "confidence", "language", "citations", "passages"}
+
+
+def test_rag_ask_and_the_api_give_the_same_answer(indexed, monkeypatch):
+    from fastapi.testclient import TestClient
+
+    from rag.config import Settings
+    from server import create_app
+
+    _, index, _ = indexed
+    question = "Vad beslutade Tibro om en AI-strategi?"
+    result = runner.invoke(app, ["ask", question, "--index", str(index), "--json"])
+    cli = json.loads(result.output)
+    with TestClient(create_app(Settings(index_dir=index, embedder="fake", query_log=None))) as client:
+        api = client.post("/api/ask", json={"question": question}).json()
+    assert cli == api
+
+
+def test_calibrate_prints_the_threshold(indexed, tmp_path):
+    _, index, _ = indexed
+    questions = tmp_path / "q.jsonl"
+    questions.write_text(
+        '{"id": "a", "question": "Hur ofta avrapporteras uppdraget?", "doc": "003_122012043ca4c196.txt", '
+        '"answer_quote": "Uppdraget avrapporteras halvårsvis till socialnämnden."}\n'
+        '{"id": "b", "question": "Har Malmö stad en AI-policy?", "doc": null}\n',
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["calibrate", str(questions), "--index", str(index)])
+    assert result.exit_code == 0, result.output
+    assert "Best threshold on this set" in result.output

@@ -83,7 +83,9 @@ def test_dnr_and_paragraph_lookup_rank_the_item_first(searcher):
 
 
 def test_a_filter_that_matches_nothing_returns_nothing(searcher):
-    assert searcher.search("AI", k=5, filters=Filters(organisation="Göteborg")) == []
+    with pytest.raises(InputError, match=r"organisation: no indexed document has 'Göteborg'\. Use one of: "):
+        searcher.search("AI", k=5, filters=Filters(organisation="Göteborg"))
+    assert searcher.search("AI", k=5, filters=Filters(organisation="Tibro", date_from="2030")) == []
     hits = searcher.search("AI", k=5, filters=Filters(organisation="Gotland"))
     assert hits and all(h.chunk.organisation == "Region Gotland" for h in hits)
 
