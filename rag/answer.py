@@ -46,6 +46,9 @@ QUOTE_MARGIN = 0.03
 _MIN_SENTENCE_CHARS = 20
 LEAD_IN_LIMIT = 500
 MAX_K = 50  # most passages an answer returns as reading
+# Sentences offered to an LLM endpoint to word the answer from: the best, and those close to it.
+LLM_SOURCES = 6
+LLM_MARGIN = 0.15
 # Confidence looks at the question terms found in this many best passages, and at whether one of
 # this many best sentences states the kind of thing asked for.
 COVERAGE_PASSAGES = 3
@@ -337,13 +340,14 @@ class Assistant:
             scored.append(Candidate(c.hit, c.rank, c.start, c.end, c.text, value, parts))
         return sorted(scored, key=lambda c: -c.score)
 
-    def choose(self, ranked: Sequence[Candidate]) -> list[Candidate]:
-        """The best sentence, and up to ``MAX_QUOTES - 1`` more that score nearly as well."""
+    @staticmethod
+    def choose(ranked: Sequence[Candidate], limit: int = MAX_QUOTES, margin: float = QUOTE_MARGIN) -> list[Candidate]:
+        """The best sentence, and up to ``limit - 1`` more that score within ``margin`` of it."""
         if not ranked:
             return []
         chosen = [ranked[0]]
         for c in ranked[1:]:
-            if len(chosen) >= MAX_QUOTES or c.score < ranked[0].score - QUOTE_MARGIN:
+            if len(chosen) >= limit or c.score < ranked[0].score - margin:
                 break
             if any(_near_duplicate(c.text, d.text) for d in chosen):
                 continue
@@ -409,11 +413,19 @@ class Assistant:
                 evidence=evidence,
             )
         citations = self.verified(self._citations(chosen))
+        text = compose(citations, info.language) if citations else None
+        generated = False
+        if citations and self.searcher.settings.llm_url:
+            worded = self.worded(searched, info.language, ranked)
+            if worded is not None:
+                text, citations = worded
+                generated = True
         return Answer(
             question=question,
             standalone=searched,
             language=info.language,
-            answer=compose(citations, info.language) if citations else None,
+            answer=text,
+            generated=generated,
             abstained=not citations,
             confidence=confidence,
             reason=None if citations else _abstain_reason(info.language, evidence, bool(hits)),
@@ -421,6 +433,30 @@ class Assistant:
             passages=passages,
             evidence=evidence,
         )
+
+    def worded(
+        self, question: str, language: str, ranked: Sequence[Candidate]
+    ) -> tuple[str, tuple[Citation, ...]] | None:
+        """The answer phrased by the configured LLM endpoint from the best sentences only (each a
+        verified citation), keeping only its sentences that carry supported ``[n]`` markers; None
+        when the endpoint fails or says nothing usable (the extractive answer then stands)."""
+        from rag.llm import Source, phrase
+
+        pool = self.verified(self._citations(self.choose(ranked, limit=LLM_SOURCES, margin=LLM_MARGIN)))
+        sources = [Source(c.n, c.quote, source_label(c, language)) for c in pool]
+        phrased = phrase(question, language, sources, self.searcher.settings)
+        if not phrased:
+            return None
+        used = list(dict.fromkeys(n for p in phrased for n in p.citations))
+        renumber = {old: new for new, old in enumerate(used, start=1)}
+        by_n = {c.n: c for c in pool}
+
+        def markers(m: re.Match[str]) -> str:
+            return "[" + ", ".join(str(renumber[int(n)]) for n in re.findall(r"\d+", m.group(1))) + "]"
+
+        text = " ".join(re.sub(r"\[\s*(\d+(?:\s*[,;]\s*\d+)*)\s*\]", markers, p.text) for p in phrased)
+        citations = tuple(Citation(**(asdict(by_n[old]) | {"n": renumber[old]})) for old in used)
+        return text, citations
 
     def _citations(self, chosen: Sequence[Candidate]) -> list[Citation]:
         # quoted in reading order within a passage, passages in the order they were chosen

@@ -317,3 +317,48 @@ def test_supported_english_on_swedish_quotes(sentence, cited, expected):
 
 def test_supported_needs_a_cited_source():
     assert supported(GOOD, []) is False
+
+
+@pytest.fixture
+def api(tmp_path, llm):
+    """The API over the seeds, worded by the fake endpoint."""
+    import shutil
+
+    from conftest import CORPUS
+    from fastapi.testclient import TestClient
+
+    from rag.embed import FakeEmbedder
+    from rag.index import build_index
+    from server import create_app
+
+    shutil.copytree(CORPUS, tmp_path / "corpus")
+    settings = Settings(
+        index_dir=tmp_path / "index", embedder="fake", query_log=None, llm_url=llm.url, llm_timeout=2.0
+    )
+    build_index([tmp_path / "corpus"], settings.index_dir, FakeEmbedder(), settings)
+    with TestClient(create_app(settings)) as client:
+        yield client
+
+
+def test_the_api_answer_is_worded_by_the_endpoint_with_only_supported_sentences(api, llm):
+    llm.reply(
+        "Kommunfullmäktige i Tibro beslutade att avslå förslaget om en specifik AI-strategi [1]. "
+        "Strategin kostar 5 miljoner kronor [1]."
+    )
+    body = api.post("/api/ask", json={"question": "Vad beslutade Tibro om en AI-strategi?"}).json()
+    assert body["generated"] is True
+    assert body["answer"] == "Kommunfullmäktige i Tibro beslutade att avslå förslaget om en specifik AI-strategi [1]."
+    assert [c["n"] for c in body["citations"]] == [1]
+    quote = body["citations"][0]["quote"]
+    assert quote.startswith("Kommunfullmäktige beslutar att avslå")
+    request = llm.requests[-1]["json"]
+    assert quote in json.dumps(request, ensure_ascii=False)
+
+
+@pytest.mark.parametrize("status", [500, 200])
+def test_the_api_falls_back_to_the_extractive_answer(api, llm, status):
+    llm.status = status
+    llm.reply(NO_ANSWER if status == 200 else "x")
+    body = api.post("/api/ask", json={"question": "Vad beslutade Tibro om en AI-strategi?"}).json()
+    assert body["generated"] is False and body["abstained"] is False
+    assert body["answer"].startswith("Enligt Tibro kommun, kommunfullmäktige 2024-09-30, § 100: ”")
