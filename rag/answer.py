@@ -57,7 +57,7 @@ KIND_CANDIDATES = 5
 # an amount, a date or a name, passages without one do not answer. ("Why" has no reliable marker.)
 CHECKED_TYPES = frozenset({"person", "date", "money", "number", "frequency"})
 # Weights of a sentence's signals (Assistant.score), chosen on eval/tune_questions.jsonl (README).
-SENTENCE_WEIGHTS = {"similarity": 1.0, "overlap": 0.2, "passage": 0.2, "section": 0.02, "kind": 0.1}
+SENTENCE_WEIGHTS = {"similarity": 1.0, "overlap": 0.2, "passage": 0.2, "section": 0.1, "kind": 0.1}
 
 
 @dataclass(frozen=True)
@@ -349,7 +349,7 @@ class Assistant:
         for c in ranked[1:]:
             if len(chosen) >= limit or c.score < ranked[0].score - margin:
                 break
-            if any(_near_duplicate(c.text, d.text) for d in chosen):
+            if any(_overlaps(c, d) or _near_duplicate(c.text, d.text) for d in chosen):
                 continue
             chosen.append(c)
         return chosen
@@ -386,7 +386,9 @@ class Assistant:
         info = self.searcher.understand(searched)
         hits = self.searcher.search(searched, k=max(k, PASSAGES_FOR_SENTENCES), filters=filters)
         keys = _query_keys(info, lambda key: self.searcher.index.lexical.document_frequency(key) > 0)
-        ranked = self.score(info, keys, self.candidates(hits))
+        # a question about Västerås is answered from Västerås's documents when the search found any
+        named = [h for h in hits[:PASSAGES_FOR_SENTENCES] if h.chunk.organisation in info.organisations]
+        ranked = self.score(info, keys, self.candidates(named or hits))
         chosen = self.choose(ranked)
         evidence = Evidence(
             similarity=round(ranked[0].scores["similarity"], 4) if ranked else 0.0,
@@ -492,6 +494,10 @@ class Assistant:
                 continue
             kept.append(c)
         return tuple(Citation(**(asdict(c) | {"n": n})) for n, c in enumerate(kept, start=1))
+
+
+def _overlaps(a: Candidate, b: Candidate) -> bool:
+    return a.hit.chunk.doc == b.hit.chunk.doc and a.start < b.end and b.start < a.end
 
 
 def _near_duplicate(a: str, b: str) -> bool:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from rag.normalise import analyse, fold
 from rag.query import named_places, parse_query
+from rag.vocab import BODY_ABBREVIATIONS, BODY_NAMES
 
 # Words that ask something about a matter without naming the matter.
 _GENERIC = frozenset(
@@ -31,6 +32,9 @@ _REFERS_BACK = re.compile(
     r"\b(?:de|dem|deras|den|dess|beslutet|motionen|förslaget|ärendet|uppdraget|frågan|strategin|riktlinjen"
     r"|they|them|their|it|its|that decision|the motion|the proposal)\b",
     re.IGNORECASE,
+)
+_BODIES = "|".join(
+    re.escape(b.lower()) for b in sorted(set(BODY_ABBREVIATIONS.values()) | set(BODY_NAMES), key=len, reverse=True)
 )
 # The matter of a question usually follows one of these: "Vad beslutade Tibro om <en AI-strategi>?"
 _TOPIC = re.compile(
@@ -91,6 +95,8 @@ def resolve(question: str, history: Iterable[Turn], organisations: Sequence[str]
         if earlier and own <= set(analyse(asked_before)):
             swapped = asked_before
             for place in earlier:
+                # the body belonged to the earlier place: "kommunfullmäktige i Tibro" -> "Västerås"
+                swapped = re.sub(rf"\b(?:{_BODIES})\s+(?:i|in|på)\s+(?={re.escape(place)})", "", swapped, flags=re.I)
                 swapped = re.sub(rf"\b{re.escape(place)}(s?)\b", places_now[0] + r"\1", swapped)
             if swapped != asked_before:
                 return swapped

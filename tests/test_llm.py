@@ -332,9 +332,7 @@ def api(tmp_path, llm):
     from server import create_app
 
     shutil.copytree(CORPUS, tmp_path / "corpus")
-    settings = Settings(
-        index_dir=tmp_path / "index", embedder="fake", query_log=None, llm_url=llm.url, llm_timeout=2.0
-    )
+    settings = Settings(index_dir=tmp_path / "index", embedder="fake", query_log=None, llm_url=llm.url, llm_timeout=2.0)
     build_index([tmp_path / "corpus"], settings.index_dir, FakeEmbedder(), settings)
     with TestClient(create_app(settings)) as client:
         yield client
