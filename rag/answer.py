@@ -501,8 +501,13 @@ def _overlaps(a: Candidate, b: Candidate) -> bool:
 
 
 def _near_duplicate(a: str, b: str) -> bool:
+    """Nearly the same words, or one's words nearly all inside the other (a sentence quoted twice,
+    once alone and once within its list)."""
     ka, kb = set(analyse(a)), set(analyse(b))
-    return bool(ka and kb) and len(ka & kb) / len(ka | kb) >= 0.8
+    if not (ka and kb):
+        return False
+    shared = len(ka & kb)
+    return shared / len(ka | kb) >= 0.8 or shared / min(len(ka), len(kb)) >= 0.9
 
 
 def source_label(c: Citation, language: str) -> str:
@@ -514,8 +519,8 @@ def source_label(c: Citation, language: str) -> str:
             body = f"{body} ({BODY_ENGLISH[c.body]})"
     if c.paragraph or body:
         who = ", ".join(p for p in (c.organisation, body) if p)
-        when = " ".join(p for p in (c.date, c.paragraph) if p).replace(f"{c.date} §", f"{c.date}, §")
-        return " ".join(p for p in (who, when) if p)
+        when = ", ".join(p for p in (c.date, c.paragraph) if p)
+        return f"{who} {when}" if c.date else ", ".join(p for p in (who, when) if p)
     title = c.title or c.doc
     meta = ", ".join(p for p in (c.organisation, c.date) if p)
     return f"{title} ({meta})" if meta else title
