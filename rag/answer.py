@@ -150,11 +150,12 @@ def join_lead_ins(text: str, spans: Sequence[tuple[int, int]], limit: int = LEAD
         if not text[s:e].rstrip().endswith(":"):
             continue
         end = e
-        for s2, e2 in spans[i + 1 :]:
-            if e2 - s > limit:
+        for k, (s2, e2) in enumerate(spans[i + 1 :]):
+            bullet = text[s2:e2].lstrip().startswith(("-", "•", "*", "–"))
+            if e2 - s > limit or (k and not bullet):
                 break
             end = e2
-            if not text[s2:e2].lstrip().startswith(("-", "•", "*", "–")):
+            if not bullet:
                 break  # one following sentence, or a whole list
         if end > e:
             out[i] = (s, end)
