@@ -16,10 +16,13 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 from sentencex import segment
 
 from rag.config import Settings
@@ -45,6 +48,7 @@ MAX_QUOTES = 3
 QUOTE_MARGIN = 0.03
 _MIN_SENTENCE_CHARS = 20
 LEAD_IN_LIMIT = 500
+SENTENCE_CACHE = 5000  # sentence embeddings kept (384 floats each: about 8 MB)
 MAX_K = 50  # most passages an answer returns as reading
 # Sentences offered to an LLM endpoint to word the answer from: the best, and those close to it.
 LLM_SOURCES = 6
@@ -248,6 +252,8 @@ class Assistant:
     ) -> None:
         self.searcher = searcher
         self.max_chars = max_chars
+        self._sentence_cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache_lock = threading.Lock()
         self.weights = weights or dict(SENTENCE_WEIGHTS)
         self.threshold = threshold
         self._place_keys = {place_key(o) for o in searcher.organisations}
@@ -318,7 +324,7 @@ class Assistant:
         """Candidates scored and sorted best first."""
         if not candidates:
             return []
-        vectors = self.searcher.embedder.embed_passages([repair(c.text) for c in candidates])
+        vectors = self.sentence_vectors([c.text for c in candidates])
         similarity = vectors @ self.searcher.query_vector(info.text)
         lexical = self.searcher.index.lexical
         weights = {k: lexical.idf(k) for k in keys}
@@ -340,6 +346,23 @@ class Assistant:
             value = sum(self.weights[name] * v for name, v in parts.items())
             scored.append(Candidate(c.hit, c.rank, c.start, c.end, c.text, value, parts))
         return sorted(scored, key=lambda c: -c.score)
+
+    def sentence_vectors(self, sentences: Sequence[str]) -> np.ndarray:
+        """Embeddings of sentences (OCR-repaired), the last few thousand cached: the best passages
+        of related questions overlap, and a chat asks related questions."""
+        with self._cache_lock:
+            todo = list(dict.fromkeys(t for t in sentences if t not in self._sentence_cache))
+        if todo:
+            fresh = self.searcher.embedder.embed_passages([repair(t) for t in todo])
+            with self._cache_lock:
+                for text, vector in zip(todo, fresh, strict=True):
+                    self._sentence_cache[text] = vector
+                while len(self._sentence_cache) > SENTENCE_CACHE:
+                    self._sentence_cache.popitem(last=False)
+        with self._cache_lock:
+            return np.stack(
+                [self._sentence_cache.get(t, np.zeros(self.searcher.embedder.dim, np.float32)) for t in sentences]
+            )
 
     @staticmethod
     def choose(ranked: Sequence[Candidate], limit: int = MAX_QUOTES, margin: float = QUOTE_MARGIN) -> list[Candidate]:
