@@ -179,14 +179,18 @@ def _split_heading(region: str, start: int, end: int) -> list[tuple[int, int]]:
 
 _PARTY = "|".join(sorted(PARTIES, key=len, reverse=True))
 _SENTENCE_TYPES: dict[str, re.Pattern[str]] = {
-    # who: "Sara Holm (KD)", "digitaliseringsdirektör Antonios Arvanitidis", "ordföranden", "AI-kommissionen",
-    # "Regeringskansliet", "Myndigheten för digital förvaltning (Digg)": a named person, a role or a body
+    # who, by name: "Sara Holm (KD)", "digitaliseringsdirektör Antonios Arvanitidis", "professor Fredrik Heintz"
     "person": re.compile(
         rf"\b[A-ZÅÄÖ][a-zåäöéü]+(?:[ -][A-ZÅÄÖ][a-zåäöéü]+)*\s*\((?:{_PARTY})\)"
-        r"|(?i:(?:direktör|ordförande|ordföranden|professor|minister|ministern|chef|chefen|samordnare|ledamot"
-        r"|ledamöter|ledamoten|motionär|motionären|motionärerna|ansvarig)\b"
-        r"|\b\w*(?:nämnden|styrelsen|fullmäktige|kommissionen|kansliet|myndigheten|verket|kassan|utskottet)\b)"
+        r"|(?i:(?:direktör|ordförande|ordföranden|professor|minister|ministern|chef|samordnare|ledamot|ledamoten))"
+        r"\s+[A-ZÅÄÖ][a-zåäöé]+\s+[A-ZÅÄÖ][a-zåäöé]+"
         r"|(?<=[a-zåäö,] )[A-ZÅÄÖ][a-zåäöé]+\s+[A-ZÅÄÖ][a-zåäöé]+"
+    ),
+    # who, by role or body: "ordföranden", "motionärerna", "AI-kommissionen", "Regeringskansliet"
+    "role": re.compile(
+        r"(?i:(?:direktör|direktören|ordförande|ordföranden|professor|minister|ministern|chef|chefen|samordnare"
+        r"|ledamot|ledamöter|ledamoten|motionär|motionären|motionärerna|ansvarig)\b"
+        r"|\b\w*(?:nämnden|styrelsen|fullmäktige|kommissionen|kansliet|myndigheten|verket|kassan|utskottet)\b)"
     ),
     "date": re.compile(
         r"\b(?:19|20)\d\d-[01]\d-[0-3]\d\b|\b[0-3]?\d\s+(?:januari|februari|mars|april|maj|juni|juli|augusti"
@@ -215,8 +219,18 @@ _SENTENCE_TYPES: dict[str, re.Pattern[str]] = {
 
 
 def sentence_kinds(sentence: str) -> frozenset[str]:
-    """What a sentence states: a person, a date, a number, a frequency, a reason."""
+    """What a sentence states: a person by name, a role or body, a date, a number, an amount, a
+    frequency, a reason."""
     return frozenset(kind for kind, pattern in _SENTENCE_TYPES.items() if pattern.search(sentence))
+
+
+def _kind_match(asked: str | None, stated: frozenset[str]) -> float:
+    """1 when a sentence states the kind of thing asked for; a role or body half answers "who"."""
+    if asked is None:
+        return 0.0
+    if asked in stated:
+        return 1.0
+    return 0.5 if asked == "person" and "role" in stated else 0.0
 
 
 def quotable(sentence: str) -> bool:
@@ -341,7 +355,7 @@ class Assistant:
                 "overlap": overlap,
                 "passage": c.hit.score / top,
                 "section": 1.0 if info.sections and c.hit.chunk.section in info.sections else 0.0,
-                "kind": 1.0 if info.answer_type and info.answer_type in sentence_kinds(c.text) else 0.0,
+                "kind": _kind_match(info.answer_type, sentence_kinds(c.text)),
             }
             value = sum(self.weights[name] * v for name, v in parts.items())
             scored.append(Candidate(c.hit, c.rank, c.start, c.end, c.text, value, parts))

@@ -98,7 +98,7 @@ def test_a_lead_in_is_joined_to_the_list_it_introduces():
     ("sentence", "kinds"),
     [
         ("Sara Holm (KD) föreslår bifall till kommunstyrelsens förslag.", {"person"}),
-        ("Uppdraget avrapporteras halvårsvis till socialnämnden.", {"frequency", "person"}),
+        ("Uppdraget avrapporteras halvårsvis till socialnämnden.", {"frequency", "role"}),
         ("Regeringen avsätter 100 miljoner kronor till satsningen.", {"money", "number"}),
         ("Utredningen ska redovisas senast den 1 juli 2025.", {"date", "number"}),
         ("Dnr KS 2023/01222 gäller ärendet.", set()),
