@@ -3,9 +3,10 @@ cited to document, §, date and exact span, or an honest abstention when the evi
 
 The answer is extractive. Candidate sentences come from the top passages of the hybrid search; each
 is scored by its embedding's similarity to the question, by how much of the question's vocabulary
-(weighted by rarity) it holds, by its passage's rank, and by whether it stands in the section that
-states what the question asks for (Beslut for "what was decided"). The best sentences are quoted
-with their place. Every quote is checked against the document text before it is returned.
+(weighted by rarity) it holds, by its passage's rank, by whether it stands in the section that
+states what the question asks for (Beslut for "what was decided") and by whether it states the kind
+of thing asked for (a name for "vem", a date for "när"). The best sentences are quoted with their
+place. Every quote is checked against the document text before it is returned.
 
 Confidence is a number in [0, 1] from measured signals (``Evidence``); below the threshold that
 ``rag calibrate`` measured on labelled answerable and unanswerable questions, the answer abstains
@@ -23,7 +24,6 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sentencex import segment
 
 from rag.config import Settings
 from rag.conversation import Turn, resolve
@@ -32,9 +32,9 @@ from rag.glossary import translate_terms
 from rag.normalise import analyse, fold, repair
 from rag.query import named_places, place_key
 from rag.search import Searcher, hit_dict
-from rag.structure import is_heading
+from rag.sentences import join_lead_ins, quotable, sentence_kinds, sentence_spans
 from rag.types import Filters, Hit, QueryInfo
-from rag.vocab import BODY_ENGLISH, PARTIES
+from rag.vocab import BODY_ENGLISH
 
 if TYPE_CHECKING:
     from rag.embed import Embedder
@@ -46,8 +46,6 @@ PASSAGES_FOR_SENTENCES = 5
 # At most this many quoted sentences in an answer; more are quoted only when they score close to the best.
 MAX_QUOTES = 3
 QUOTE_MARGIN = 0.03
-_MIN_SENTENCE_CHARS = 20
-LEAD_IN_LIMIT = 500
 SENTENCE_CACHE = 5000  # sentence embeddings kept (384 floats each: about 8 MB)
 MAX_K = 50  # most passages an answer returns as reading
 # Sentences offered to an LLM endpoint to word the answer from: the best, and those close to it.
@@ -123,107 +121,6 @@ class Candidate:
     scores: dict[str, float] = field(default_factory=dict)
 
 
-def sentence_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    """Sentence spans of ``text[start:end]`` as offsets into ``text``, whitespace trimmed.
-
-    Sentences come from sentencex's Swedish rules; a blank line always ends one, and a heading line
-    ("Beslut", "Yrkanden", "§ 100 ...") is split off the sentence it runs into.
-    """
-    region = text[start:end]
-    spans: list[tuple[int, int]] = []
-    at = 0
-    for piece in segment("sv", region):
-        stripped = piece.strip()
-        if not stripped:
-            continue
-        found = region.find(stripped, at)
-        if found < 0:  # the segmenter normalised something; the paragraph split below still holds
-            continue
-        at = found + len(stripped)
-        for block in re.finditer(r"\S(?:.*?\S)?(?=\s*\n\s*\n|\s*$)", region[found:at], re.DOTALL):
-            spans.extend(_split_heading(region, found + block.start(), found + block.end()))
-    return [(start + s, start + e) for s, e in spans]
-
-
-def join_lead_ins(text: str, spans: Sequence[tuple[int, int]], limit: int = LEAD_IN_LIMIT) -> list[tuple[int, int]]:
-    """Spans with each lead-in ending in ':' ("De principer som är viktiga är:", "Förslag till
-    kommunfullmäktige:") joined to what it introduces, up to ``limit`` characters: alone, a lead-in
-    answers nothing. The sentences it introduces stay as spans of their own too."""
-    out = list(spans)
-    for i, (s, e) in enumerate(spans):
-        if not text[s:e].rstrip().endswith(":"):
-            continue
-        end = e
-        for k, (s2, e2) in enumerate(spans[i + 1 :]):
-            bullet = text[s2:e2].lstrip().startswith(("-", "•", "*", "–"))
-            if e2 - s > limit or (k and not bullet):
-                break
-            end = e2
-            if not bullet:
-                break  # one following sentence, or a whole list
-        if end > e:
-            out[i] = (s, end)
-    return out
-
-
-def _split_heading(region: str, start: int, end: int) -> list[tuple[int, int]]:
-    newline = region.find("\n", start, end)
-    if newline < 0:
-        return [(start, end)]
-    first = region[start:newline]
-    if is_heading(first) or first.lstrip().startswith("§"):
-        rest = len(region[newline:end]) - len(region[newline:end].lstrip())
-        return [(start, start + len(first.rstrip())), *_split_heading(region, newline + rest, end)]
-    return [(start, end)]
-
-
-_PARTY = "|".join(sorted(PARTIES, key=len, reverse=True))
-_SENTENCE_TYPES: dict[str, re.Pattern[str]] = {
-    # who, by name: "Sara Holm (KD)", "digitaliseringsdirektör Antonios Arvanitidis", "professor Fredrik Heintz"
-    "person": re.compile(
-        rf"\b[A-ZÅÄÖ][a-zåäöéü]+(?:[ -][A-ZÅÄÖ][a-zåäöéü]+)*\s*\((?:{_PARTY})\)"
-        r"|(?i:(?:direktör|ordförande|ordföranden|professor|minister|ministern|chef|samordnare|ledamot|ledamoten))"
-        r"\s+[A-ZÅÄÖ][a-zåäöé]+\s+[A-ZÅÄÖ][a-zåäöé]+"
-        r"|(?<=[a-zåäö,] )[A-ZÅÄÖ][a-zåäöé]+\s+[A-ZÅÄÖ][a-zåäöé]+"
-    ),
-    # who, by role or body: "ordföranden", "motionärerna", "AI-kommissionen", "Regeringskansliet"
-    "role": re.compile(
-        r"(?i:(?:direktör|direktören|ordförande|ordföranden|professor|minister|ministern|chef|chefen|samordnare"
-        r"|ledamot|ledamöter|ledamoten|motionär|motionären|motionärerna|ansvarig)\b"
-        r"|\b\w*(?:nämnden|styrelsen|fullmäktige|kommissionen|kansliet|myndigheten|verket|kassan|utskottet)\b)"
-    ),
-    "date": re.compile(
-        r"\b(?:19|20)\d\d-[01]\d-[0-3]\d\b|\b[0-3]?\d\s+(?:januari|februari|mars|april|maj|juni|juli|augusti"
-        r"|september|oktober|november|december)(?:\s+(?:19|20)\d\d)?\b|\b(?:senast|från och med|till och med)\s+\S+"
-        r"|\b(?:våren|hösten|sommaren|vintern|januari|februari|mars|april|maj|juni|juli|augusti|september|oktober"
-        r"|november|december)\s+(?:19|20)\d\d\b|(?<![/\d-])\b(?:19|20)\d\d\b(?![/-]\d)",
-        re.IGNORECASE,
-    ),
-    # a count or amount, not a year, date, § or case number
-    "number": re.compile(
-        r"(?<![\d/§-])(?<!§ )\b(?!(?:19|20)\d\d\b)\d[\d  ]*(?:[,.]\d+)?\b(?![/-]\d)"
-        r"|\b(?:två|tre|fyra|fem|sex|sju|åtta|nio|tio|elva|tolv|tjugo|hundra|tusen|miljon|miljard)\w*\b",
-        re.IGNORECASE,
-    ),
-    "money": re.compile(
-        r"\b(?:kronor|kr|mnkr|tkr|mkr|miljoner|miljarder|euro|SEK|budget\w*|anslag\w*)\b", re.IGNORECASE
-    ),
-    "frequency": re.compile(
-        r"\b(?:årligen|halvårsvis|kvartalsvis|månadsvis|veckovis|varje\s+(?:år|månad|vecka|kvartal)|gång(?:er)? per)",
-        re.IGNORECASE,
-    ),
-    "reason": re.compile(
-        r"\b(?:eftersom|därför|då det|för att|på grund av|mot bakgrund av|syftet|ser inte|anledning)", re.IGNORECASE
-    ),
-}
-
-
-def sentence_kinds(sentence: str) -> frozenset[str]:
-    """What a sentence states: a person by name, a role or body, a date, a number, an amount, a
-    frequency, a reason."""
-    return frozenset(kind for kind, pattern in _SENTENCE_TYPES.items() if pattern.search(sentence))
-
-
 def _kind_match(asked: str | None, stated: frozenset[str]) -> float:
     """1 when a sentence states the kind of thing asked for; a role or body half answers "who"."""
     if asked is None:
@@ -231,17 +128,6 @@ def _kind_match(asked: str | None, stated: frozenset[str]) -> float:
     if asked in stated:
         return 1.0
     return 0.5 if asked == "person" and "role" in stated else 0.0
-
-
-def quotable(sentence: str) -> bool:
-    """Whether a sentence can stand as a quote: not a heading, a bare reference or page debris."""
-    stripped = sentence.strip()
-    if len(stripped) < _MIN_SENTENCE_CHARS or len(stripped.split()) < 3:
-        return False
-    if "\n" not in stripped and (is_heading(stripped) or stripped.startswith(("§", "#"))):
-        return False
-    letters = sum(ch.isalpha() for ch in stripped)
-    return letters >= 0.6 * len(stripped.replace(" ", ""))
 
 
 def _query_keys(info: QueryInfo, known: Callable[[str], bool]) -> list[str]:

@@ -11,10 +11,11 @@ from typing import Any
 
 import numpy as np
 
-from rag.answer import Citation, join_lead_ins, quotable, sentence_spans
+from rag.answer import Citation
 from rag.normalise import analyse
 from rag.query import place_key
 from rag.search import Searcher
+from rag.sentences import join_lead_ins, quotable, sentence_spans
 from rag.types import Filters, Hit
 
 _DECIDES = re.compile(

@@ -12,22 +12,13 @@ from conftest import GOTLAND, TIBRO, VASTERAS
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rag.answer import (
-    Assistant,
-    Citation,
-    Evidence,
-    compose,
-    join_lead_ins,
-    quotable,
-    sentence_kinds,
-    sentence_spans,
-    source_label,
-)
+from rag.answer import Assistant, Citation, Evidence, compose, source_label
 from rag.calibrate import choose_threshold
 from rag.conversation import Turn, resolve
 from rag.highlight import snippet
 from rag.normalise import analyse
 from rag.query import answer_type, named_places
+from rag.sentences import join_lead_ins, quotable, sentence_kinds, sentence_spans
 
 TIBRO_TEXT = TIBRO.read_text(encoding="utf-8")
 GOTLAND_TEXT = GOTLAND.read_text(encoding="utf-8")

@@ -1,0 +1,131 @@
+"""Sentences of a document as spans, and what they state: the units an answer quotes.
+
+Sentence boundaries come from sentencex's Swedish rules (Wikimedia's segmenter); protocol layout
+adds two of its own: a blank line always ends a sentence, and a heading line ("Beslut", "§ 100 ...")
+is split off the sentence it runs into. Every span is a pair of offsets into the document text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from sentencex import segment
+
+from rag.structure import is_heading
+from rag.vocab import PARTIES
+
+_MIN_SENTENCE_CHARS = 20
+LEAD_IN_LIMIT = 500
+
+
+def sentence_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Sentence spans of ``text[start:end]`` as offsets into ``text``, whitespace trimmed.
+
+    Sentences come from sentencex's Swedish rules; a blank line always ends one, and a heading line
+    ("Beslut", "Yrkanden", "§ 100 ...") is split off the sentence it runs into.
+    """
+    region = text[start:end]
+    spans: list[tuple[int, int]] = []
+    at = 0
+    for piece in segment("sv", region):
+        stripped = piece.strip()
+        if not stripped:
+            continue
+        found = region.find(stripped, at)
+        if found < 0:  # the segmenter normalised something; the paragraph split below still holds
+            continue
+        at = found + len(stripped)
+        for block in re.finditer(r"\S(?:.*?\S)?(?=\s*\n\s*\n|\s*$)", region[found:at], re.DOTALL):
+            spans.extend(_split_heading(region, found + block.start(), found + block.end()))
+    return [(start + s, start + e) for s, e in spans]
+
+
+def join_lead_ins(text: str, spans: Sequence[tuple[int, int]], limit: int = LEAD_IN_LIMIT) -> list[tuple[int, int]]:
+    """Spans with each lead-in ending in ':' ("De principer som är viktiga är:", "Förslag till
+    kommunfullmäktige:") joined to what it introduces, up to ``limit`` characters: alone, a lead-in
+    answers nothing. The sentences it introduces stay as spans of their own too."""
+    out = list(spans)
+    for i, (s, e) in enumerate(spans):
+        if not text[s:e].rstrip().endswith(":"):
+            continue
+        end = e
+        for k, (s2, e2) in enumerate(spans[i + 1 :]):
+            bullet = text[s2:e2].lstrip().startswith(("-", "•", "*", "–"))
+            if e2 - s > limit or (k and not bullet):
+                break
+            end = e2
+            if not bullet:
+                break  # one following sentence, or a whole list
+        if end > e:
+            out[i] = (s, end)
+    return out
+
+
+def _split_heading(region: str, start: int, end: int) -> list[tuple[int, int]]:
+    newline = region.find("\n", start, end)
+    if newline < 0:
+        return [(start, end)]
+    first = region[start:newline]
+    if is_heading(first) or first.lstrip().startswith("§"):
+        rest = len(region[newline:end]) - len(region[newline:end].lstrip())
+        return [(start, start + len(first.rstrip())), *_split_heading(region, newline + rest, end)]
+    return [(start, end)]
+
+
+_PARTY = "|".join(sorted(PARTIES, key=len, reverse=True))
+_SENTENCE_TYPES: dict[str, re.Pattern[str]] = {
+    # who, by name: "Sara Holm (KD)", "digitaliseringsdirektör Antonios Arvanitidis", "professor Fredrik Heintz"
+    "person": re.compile(
+        rf"\b[A-ZÅÄÖ][a-zåäöéü]+(?:[ -][A-ZÅÄÖ][a-zåäöéü]+)*\s*\((?:{_PARTY})\)"
+        r"|(?i:(?:direktör|ordförande|ordföranden|professor|minister|ministern|chef|samordnare|ledamot|ledamoten))"
+        r"\s+[A-ZÅÄÖ][a-zåäöé]+\s+[A-ZÅÄÖ][a-zåäöé]+"
+        r"|(?<=[a-zåäö,] )[A-ZÅÄÖ][a-zåäöé]+\s+[A-ZÅÄÖ][a-zåäöé]+"
+    ),
+    # who, by role or body: "ordföranden", "motionärerna", "AI-kommissionen", "Regeringskansliet"
+    "role": re.compile(
+        r"(?i:(?:direktör|direktören|ordförande|ordföranden|professor|minister|ministern|chef|chefen|samordnare"
+        r"|ledamot|ledamöter|ledamoten|motionär|motionären|motionärerna|ansvarig)\b"
+        r"|\b\w*(?:nämnden|styrelsen|fullmäktige|kommissionen|kansliet|myndigheten|verket|kassan|utskottet)\b)"
+    ),
+    "date": re.compile(
+        r"\b(?:19|20)\d\d-[01]\d-[0-3]\d\b|\b[0-3]?\d\s+(?:januari|februari|mars|april|maj|juni|juli|augusti"
+        r"|september|oktober|november|december)(?:\s+(?:19|20)\d\d)?\b|\b(?:senast|från och med|till och med)\s+\S+"
+        r"|\b(?:våren|hösten|sommaren|vintern|januari|februari|mars|april|maj|juni|juli|augusti|september|oktober"
+        r"|november|december)\s+(?:19|20)\d\d\b|(?<![/\d-])\b(?:19|20)\d\d\b(?![/-]\d)",
+        re.IGNORECASE,
+    ),
+    # a count or amount, not a year, date, § or case number
+    "number": re.compile(
+        r"(?<![\d/§-])(?<!§ )\b(?!(?:19|20)\d\d\b)\d[\d  ]*(?:[,.]\d+)?\b(?![/-]\d)"
+        r"|\b(?:två|tre|fyra|fem|sex|sju|åtta|nio|tio|elva|tolv|tjugo|hundra|tusen|miljon|miljard)\w*\b",
+        re.IGNORECASE,
+    ),
+    "money": re.compile(
+        r"\b(?:kronor|kr|mnkr|tkr|mkr|miljoner|miljarder|euro|SEK|budget\w*|anslag\w*)\b", re.IGNORECASE
+    ),
+    "frequency": re.compile(
+        r"\b(?:årligen|halvårsvis|kvartalsvis|månadsvis|veckovis|varje\s+(?:år|månad|vecka|kvartal)|gång(?:er)? per)",
+        re.IGNORECASE,
+    ),
+    "reason": re.compile(
+        r"\b(?:eftersom|därför|då det|för att|på grund av|mot bakgrund av|syftet|ser inte|anledning)", re.IGNORECASE
+    ),
+}
+
+
+def sentence_kinds(sentence: str) -> frozenset[str]:
+    """What a sentence states: a person by name, a role or body, a date, a number, an amount, a
+    frequency, a reason."""
+    return frozenset(kind for kind, pattern in _SENTENCE_TYPES.items() if pattern.search(sentence))
+
+
+def quotable(sentence: str) -> bool:
+    """Whether a sentence can stand as a quote: not a heading, a bare reference or page debris."""
+    stripped = sentence.strip()
+    if len(stripped) < _MIN_SENTENCE_CHARS or len(stripped.split()) < 3:
+        return False
+    if "\n" not in stripped and (is_heading(stripped) or stripped.startswith(("§", "#"))):
+        return False
+    letters = sum(ch.isalpha() for ch in stripped)
+    return letters >= 0.6 * len(stripped.replace(" ", ""))
