@@ -23,7 +23,8 @@ from fastapi import Depends, FastAPI, File, HTTPException, Query, Request, Uploa
 from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
 
 from rag.answer import Assistant, answer_dict
@@ -42,6 +43,7 @@ from rag.types import Filters
 logger = logging.getLogger(__name__)
 
 MAX_PAGE = 100
+WEB = Path(__file__).resolve().parent / "web"  # the pages: plain HTML, CSS and ES modules, no build step
 
 
 # --- request and response models (the OpenAPI schema) ---
@@ -779,6 +781,25 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
             "file_deleted": uploaded,
             "documents": report.documents,
         }
+
+    # --- the web pages (issue: staff widget, citizens' search, coordinators' precedent view) ---
+
+    app.mount("/static", StaticFiles(directory=WEB / "static"), name="static")
+
+    def page(name: str) -> Callable[[], FileResponse]:
+        def serve() -> FileResponse:
+            return FileResponse(WEB / name, media_type="text/html; charset=utf-8")
+
+        return serve
+
+    app.add_api_route("/", page("index.html"), include_in_schema=False)
+    app.add_api_route("/precedent", page("precedent.html"), include_in_schema=False)
+    app.add_api_route("/documents/{doc_id}", page("document.html"), include_in_schema=False)
+    app.add_api_route("/widget-demo", page("demo.html"), include_in_schema=False)
+
+    @app.get("/widget.js", include_in_schema=False)
+    def widget() -> FileResponse:
+        return FileResponse(WEB / "widget.js", media_type="text/javascript; charset=utf-8")
 
     return app
 

