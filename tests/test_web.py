@@ -191,6 +191,7 @@ def test_search_with_a_filter_changes_the_facet_counts(site, page):
     organisations = page.locator("#f-organisation option")
     before = organisations.all_inner_texts()
     assert len(before) > 2 and page.locator("ol.results mark").count() > 0
+    assert "2024 (" in page.locator("#year-counts").inner_text()
     shot(page, "search")
     page.select_option("#f-organisation", label=next(o for o in before if o.startswith("Tibro kommun")))
     page.wait_for_url("**organisation=Tibro*")

@@ -104,7 +104,8 @@ function yearInputs(st, years) {
     el("input", { id: "f-from", name: "from", inputmode: "numeric", pattern: "\\d{4}", value: st.from, placeholder: known[0] || "" }),
     el("label", { for: "f-to" }, t("to")),
     el("input", { id: "f-to", name: "to", inputmode: "numeric", pattern: "\\d{4}", value: st.to, placeholder: known.at(-1) || "" }),
-  ];
+    known.length ? el("p", { class: "meta", id: "year-counts" }, known.map((y) => `${y} (${years[y]})`).join(" · ")) : null,
+  ].filter(Boolean);
 }
 
 function readFilters(filters, st) {
