@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     model_dir: Path = _default_model_dir()
     # "model" uses model_dir; "fake" is a deterministic stand-in without a model, for tests.
     embedder: str = "model"
+    # How the model runs: "torch" (float, sentence-transformers' default) or "onnx" (int8 ONNX
+    # Runtime export of the same model, README: measured speed and quality).
+    backend: Literal["torch", "onnx"] = "torch"
     # Chunking, in characters; chunks also stay under max_chunk_tokens model tokens.
     chunk_size: int = 1000
     chunk_overlap: int = 150
@@ -50,6 +53,10 @@ class Settings(BaseSettings):
     # from it has its score multiplied by same_document_decay once more (1.0 = no diversification).
     same_document_decay: float = 0.85
     same_document_free: int = 3
+    # The FAISS index: "flat" (exact), "hnsw" (graph, approximate) or "auto" (flat up to
+    # dense_flat_max chunks, HNSW above; README: measured latency and recall against flat).
+    dense_index: Literal["auto", "flat", "hnsw"] = "auto"
+    dense_flat_max: int = 20_000
     max_file_bytes: int = 50_000_000
     embed_batch_size: int = 16
 
