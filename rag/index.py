@@ -37,7 +37,7 @@ import numpy as np
 
 from rag.chunk import chunk_document
 from rag.config import Settings
-from rag.dense import DenseIndex
+from rag.dense import DenseIndex, choose_kind
 from rag.errors import IndexMismatch, IndexMissing, ParseError, RagError
 from rag.lexical import LexicalIndex
 from rag.normalise import repair
@@ -436,8 +436,9 @@ def build_index(
             for d, _ in parsed
         },
         "counts": {"documents": len(parsed), "chunks": len(chunks)},
+        "dense_index": choose_kind(len(chunks), settings.dense_index, settings.dense_flat_max),
     }
-    report.path = str(_write_version(index_dir, manifest, parsed, chunks, vectors, hashes))
+    report.path = str(_write_version(index_dir, manifest, parsed, chunks, vectors, hashes, settings))
     report.seconds = time.perf_counter() - started
     logger.info(
         "indexed %d documents, %d chunks (%d embedded) in %.1f s",
@@ -456,6 +457,7 @@ def _write_version(
     chunks: Sequence[Chunk],
     vectors: np.ndarray,
     hashes: Sequence[str],
+    settings: Settings,
 ) -> Path:
     """Write a complete new version beside the current one, then repoint ``current`` atomically."""
     index_dir.mkdir(parents=True, exist_ok=True)
@@ -465,7 +467,8 @@ def _write_version(
     _write_sqlite(tmp / "chunks.sqlite", parsed, chunks)
     np.save(tmp / "vectors.npy", vectors, allow_pickle=False)
     (tmp / "embed_hashes.json").write_text(json.dumps(list(hashes)), encoding="utf-8")
-    DenseIndex.build(vectors).save(tmp / "dense.faiss")
+    kind = choose_kind(len(vectors), settings.dense_index, settings.dense_flat_max)
+    DenseIndex.build(vectors, kind).save(tmp / "dense.faiss")
     LexicalIndex.build([lexical_text(c) for c in chunks]).save(tmp / "bm25")
     (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
     for file in tmp.rglob("*"):

@@ -223,8 +223,11 @@ class Searcher:
             mask = np.zeros(len(scores), dtype=bool)
             mask[allowed] = True
             scores = np.where(mask, scores, 0.0)
-        top = np.argsort(-scores, kind="stable")[:n]
-        return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
+        matching = np.flatnonzero(scores > 0)
+        if len(matching) > n:  # the n best without sorting every match
+            matching = matching[np.argpartition(-scores[matching], n - 1)[:n]]
+        top = matching[np.lexsort((matching, -scores[matching]))]
+        return [(int(i), float(scores[i])) for i in top]
 
     def dense_ranking(self, info: QueryInfo, allowed: np.ndarray | None, n: int) -> list[tuple[int, float]]:
         vector = self.query_vector(info.text)
