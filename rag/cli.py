@@ -463,6 +463,139 @@ def report(
     out.print(_report_line(summary, entries.skipped), markup=False, highlight=False)
 
 
+@app.command()
+def bench(
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="The real corpus (default: corpus and ../shared/corpus).")
+    ] = None,
+    sizes: Annotated[
+        str, typer.Option(help="Synthetic corpus sizes in chunks, comma-separated.")
+    ] = "1000,10000,100000",
+    questions: Annotated[
+        list[Path] | None, typer.Option("--questions", help="Question files (the first also measures quality).")
+    ] = None,
+    work: Annotated[Path | None, typer.Option(help="Scratch folder (default: a temporary one, removed after).")] = None,
+    requests: Annotated[int, typer.Option(help="Most HTTP requests per concurrency level.")] = 400,
+    seconds: Annotated[float, typer.Option(help="Most seconds per concurrency level.")] = 30.0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Measure speed, memory and scale on this machine, with retrieval quality beside them.
+
+    Example: rag bench --sizes 1000,10000,100000
+    """
+    import shutil
+    import tempfile
+
+    from rag.bench import run
+
+    settings = get_settings()
+    shared = Path("..") / "shared"
+    paths = paths or [p for p in (Path("corpus"), shared / "corpus") if p.exists()]
+    questions = questions or [
+        p for p in (shared / "eval" / "dev_questions.jsonl", Path("eval") / "tune_questions.jsonl") if p.exists()
+    ]
+    if not questions:
+        raise InputError("Give --questions FILE.jsonl: no default question file was found.")
+    try:
+        size_list = [int(s) for s in sizes.split(",") if s.strip()]
+    except ValueError as exc:
+        raise InputError(f"--sizes: '{sizes}' is not a list of numbers. Use e.g. 1000,10000,100000.") from exc
+    scratch = work or Path(tempfile.mkdtemp(prefix="rag-bench-"))
+    try:
+        report = run(
+            settings,
+            paths,
+            questions,
+            size_list,
+            scratch,
+            max_requests=requests,
+            max_seconds=seconds,
+            say=lambda line: err.print(line, markup=False, highlight=False),
+        )
+    finally:
+        if work is None:
+            shutil.rmtree(scratch, ignore_errors=True)
+    if as_json:
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+        return
+    _print_bench(report)
+
+
+def _print_bench(report: dict[str, Any]) -> None:
+    m = report["machine"]
+    out.print(
+        f"Machine: {m['cores']} cores, {m['cpu']}, {m['memory_gb']} GB; Python {m['python']}; "
+        + ", ".join(f"{k} {v}" for k, v in m["versions"].items() if v),
+        markup=False,
+        highlight=False,
+    )
+    i = report["ingest"]
+    out.print(
+        f"Ingest with the real model ({i['backend']}): {i['chunks']} chunks in {i['seconds']} s = "
+        f"{i['chunks_per_s']} chunks/s, {i['mb_per_s']} MB of text/s",
+        markup=False,
+        highlight=False,
+    )
+    real = report["real"]
+    table = Table(
+        title=f"Real corpus: {real['documents']} documents, {real['chunks']} chunks "
+        f"(build {real['build_s']} s, load {real['load_s']} s, {real['index_mb']} MB); {report['questions']} questions"
+    )
+    for col in ("mode", "R@1", "R@5", "MRR@10", "p50 ms", "p95 ms", "p99 ms"):
+        table.add_column(col)
+    for mode, lat in real["latency_ms"].items():
+        q = real["quality"].get(mode, {})
+        table.add_row(
+            mode,
+            *(f"{q[k]:.3f}" if k in q else "" for k in ("recall@1", "recall@5", "mrr@10")),
+            *(str(lat.get(k, "")) for k in ("p50", "p95", "p99")),
+        )
+    out.print(table)
+    table = Table(title=f"HTTP {report['http']['endpoint']}")
+    for col in ("clients", "requests", "errors", "req/s", "p50 ms", "p95 ms", "p99 ms"):
+        table.add_column(col)
+    for r in report["http"]["runs"]:
+        table.add_row(*(str(r[k]) for k in ("concurrency", "requests", "errors", "rps", "p50_ms", "p95_ms", "p99_ms")))
+    out.print(table)
+    if report["scale"]:
+        table = Table(title="Scale: synthetic corpora (fresh processes; query latency with the real model)")
+        for col in (
+            "chunks",
+            "build s",
+            "index MB",
+            "load s",
+            "peak RSS MB",
+            "hybrid p50/p95/p99 ms",
+            "lexical p50/p95",
+            "dense p50/p95",
+            "hybrid cached p50/p95",
+            "dense index",
+            "recall@10",
+        ):
+            table.add_column(col)
+        for s in report["scale"]:
+            lat = s["latency_ms"]
+
+            def cell(mode: str, keys: tuple[str, ...] = ("p50", "p95"), lat: dict[str, Any] = lat) -> str:
+                return "/".join(str(lat[mode][k]) for k in keys)
+
+            table.add_row(
+                str(s["chunks"]),
+                str(s["build_s"]),
+                str(s["index_mb"]),
+                str(s["load_s"]),
+                str(max(s["peak_rss_mb"], s["build_peak_rss_mb"])),
+                cell("hybrid", ("p50", "p95", "p99")),
+                cell("lexical"),
+                cell("dense"),
+                cell("hybrid, query vector cached"),
+                s["dense"]["kind"],
+                str(s["dense"]["recall@10"]),
+            )
+        out.print(table)
+        out.print("Dense vectors of synthetic chunks: " + report["scale"][0]["vectors"], markup=False, highlight=False)
+
+
 def main() -> None:
     try:
         app()

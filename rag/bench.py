@@ -1,0 +1,424 @@
+"""``rag bench``: speed, memory and scale measured on this machine, side by side with quality.
+
+Phases that measure memory or start-up run in child processes (``python -m rag.bench WORKER ...``),
+so each figure is that of a fresh process doing only that work. Nothing here asserts a target: the
+figures are printed, and the README keeps the table with the command that made it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import platform
+import resource
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rag.config import Settings
+
+MODES = ("hybrid", "lexical", "dense")
+
+
+def machine() -> dict[str, Any]:
+    """Cores, CPU model, memory and the versions that matter for the figures."""
+    cpu = "unknown"
+    memory_gb = 0.0
+    try:
+        cpu = next(
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        )
+        kb = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines() if "MemTotal" in line)
+        memory_gb = round(kb / 1024 / 1024, 1)
+    except (OSError, StopIteration):
+        pass
+    versions: dict[str, str | None] = {}
+    for package in ("rag", "torch", "sentence-transformers", "faiss-cpu", "bm25s", "numpy", "fastapi", "uvicorn"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = None
+    return {
+        "cores": os.cpu_count(),
+        "cpu": cpu,
+        "memory_gb": memory_gb,
+        "python": platform.python_version(),
+        "versions": versions,
+    }
+
+
+def percentiles(values_ms: Sequence[float]) -> dict[str, float]:
+    if not values_ms:
+        return {"n": 0}
+    a = np.asarray(values_ms, dtype=float)
+    return {
+        "n": len(a),
+        "p50": round(float(np.percentile(a, 50)), 2),
+        "p95": round(float(np.percentile(a, 95)), 2),
+        "p99": round(float(np.percentile(a, 99)), 2),
+    }
+
+
+def _peak_rss_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def _dir_mb(path: Path) -> float:
+    return round(sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 1e6, 1)
+
+
+def questions(paths: Sequence[Path]) -> list[str]:
+    from rag.evaluate import load_questions
+
+    return list(dict.fromkeys(q.question for p in paths for q in load_questions(p)))
+
+
+# --- ingest with the real model ---
+
+
+def ingest(paths: Sequence[Path], settings: Settings, embedder: Any) -> dict[str, Any]:
+    """Embedding throughput of the real model on the real corpus's chunks (what indexing spends)."""
+    from rag.chunk import chunk_document
+    from rag.index import embed_text
+    from rag.parse import discover, read_document
+    from rag.structure import parse_structure
+
+    texts = []
+    for file, root in discover(paths):
+        doc = read_document(file, root=root)
+        for chunk in chunk_document(
+            doc,
+            parse_structure(doc.text),
+            size=settings.chunk_size,
+            overlap=settings.chunk_overlap,
+            max_tokens=settings.max_chunk_tokens,
+            count_tokens=embedder.count_tokens,
+        ):
+            texts.append(embed_text(chunk))
+    embedder.embed_passages(texts[:8], batch_size=settings.embed_batch_size)  # warm up
+    started = time.perf_counter()
+    embedder.embed_passages(texts, batch_size=settings.embed_batch_size)
+    seconds = time.perf_counter() - started
+    chars = sum(len(t) for t in texts)
+    return {
+        "chunks": len(texts),
+        "seconds": round(seconds, 2),
+        "chunks_per_s": round(len(texts) / seconds, 1),
+        "mb_per_s": round(chars / 1e6 / seconds, 3),
+        "backend": settings.backend,
+    }
+
+
+# --- in-process query latency ---
+
+
+def query_latency(searcher: Any, asked: Sequence[str], k: int = 10) -> dict[str, Any]:
+    """p50/p95/p99 per mode over distinct questions, each embedded afresh (the query cache is
+    emptied before each), and hybrid again with the query vector cached (search cost alone)."""
+    out: dict[str, Any] = {}
+    for mode in MODES:
+        times = []
+        for q in asked:
+            searcher._query_vectors.clear()
+            started = time.perf_counter()
+            searcher.search(q, k=k, mode=mode)
+            times.append((time.perf_counter() - started) * 1000)
+        out[mode] = percentiles(times)
+    times = []
+    for q in asked:
+        searcher.search(q, k=k)
+        started = time.perf_counter()
+        searcher.search(q, k=k)
+        times.append((time.perf_counter() - started) * 1000)
+    out["hybrid, query vector cached"] = percentiles(times)
+    return out
+
+
+def dense_recall(index: Any, query_vectors: np.ndarray, k: int = 10) -> dict[str, Any]:
+    """The serving dense index against exact search on the same vectors: recall@k and latency."""
+    from rag.dense import DenseIndex
+
+    vectors = np.load(index.path / "vectors.npy", mmap_mode="r")
+    exact = DenseIndex.build(np.asarray(vectors), "flat")
+    hits, times_exact, times_served = 0, [], []
+    for q in query_vectors:
+        started = time.perf_counter()
+        truth, _ = exact.search(q, k)
+        times_exact.append((time.perf_counter() - started) * 1000)
+        started = time.perf_counter()
+        got, _ = index.dense.search(q, k)
+        times_served.append((time.perf_counter() - started) * 1000)
+        hits += len(set(truth.tolist()) & set(got.tolist()))
+    return {
+        "kind": index.dense.kind,
+        f"recall@{k}": round(hits / (k * len(query_vectors)), 4),
+        "exact_ms": percentiles(times_exact),
+        "served_ms": percentiles(times_served),
+    }
+
+
+# --- workers (child processes) ---
+
+
+def _worker(argv: Sequence[str]) -> dict[str, Any]:
+    import logging
+
+    logging.disable(logging.WARNING)
+    command, config = argv[0], json.loads(argv[1])
+    if command == "build":
+        from rag.embed import load_embedder
+        from rag.index import build_index, load_index
+        from rag.synth import DerivedEmbedder, generate, sentence_bank
+
+        real_settings = Settings(index_dir=Path(config["real_index"]), backend=config.get("backend", "torch"))
+        real = load_embedder(real_settings)
+        bank = sentence_bank(load_index(real_settings.index_dir), real)
+        corpus = Path(config["work"]) / "corpus"
+        started = time.perf_counter()
+        documents = generate(bank, config["chunks"], corpus)
+        generated = time.perf_counter() - started
+        derived = DerivedEmbedder(real, bank)
+        settings = Settings(index_dir=Path(config["work"]) / "index", backend=config.get("backend", "torch"))
+        started = time.perf_counter()
+        report = build_index([corpus], settings.index_dir, derived, settings, rebuild=True)
+        return {
+            "documents": documents,
+            "chunks": report.chunks,
+            "corpus_mb": _dir_mb(corpus),
+            "generate_s": round(generated, 1),
+            "build_s": round(time.perf_counter() - started, 1),
+            "index_mb": _dir_mb(settings.index_dir),
+            "build_peak_rss_mb": _peak_rss_mb(),
+            "vectors": derived.description,
+        }
+    if command == "query":
+        from rag.embed import load_embedder
+        from rag.index import load_index
+        from rag.search import Searcher
+        from rag.synth import DerivedEmbedder, sentence_bank
+
+        real_settings = Settings(index_dir=Path(config["real_index"]), backend=config.get("backend", "torch"))
+        real = load_embedder(real_settings)
+        embedder = real
+        if config.get("derived"):
+            embedder = DerivedEmbedder(real, sentence_bank(load_index(real_settings.index_dir), real))
+        settings = Settings(index_dir=Path(config["index"]), backend=config.get("backend", "torch"))
+        rss_model = _peak_rss_mb()
+        started = time.perf_counter()
+        index = load_index(settings.index_dir)
+        searcher = Searcher(index, embedder, settings)
+        load_s = time.perf_counter() - started
+        asked = config["questions"]
+        latency = query_latency(searcher, asked)
+        recall = dense_recall(index, real.embed_queries(asked))
+        return {
+            "load_s": round(load_s, 2),
+            "rss_model_mb": rss_model,
+            "peak_rss_mb": _peak_rss_mb(),
+            "latency_ms": latency,
+            "dense": recall,
+        }
+    raise SystemExit(f"unknown worker command {command}")
+
+
+def _run_worker(command: str, config: dict[str, Any], timeout: float) -> dict[str, Any]:
+    result = subprocess.run(
+        [sys.executable, "-m", "rag.bench", command, json.dumps(config)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"bench worker '{command}' failed: {result.stderr.strip()[-2000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def scale(size: int, real_index: Path, work: Path, asked: Sequence[str], backend: str) -> dict[str, Any]:
+    """Build a synthetic index of about ``size`` chunks and measure it in fresh processes."""
+    target = work / f"synthetic-{size}"
+    shutil.rmtree(target, ignore_errors=True)
+    config = {"real_index": str(real_index), "work": str(target), "chunks": size, "backend": backend}
+    built = _run_worker("build", config, timeout=7200)
+    queried = _run_worker(
+        "query",
+        {
+            "real_index": str(real_index),
+            "index": str(target / "index"),
+            "derived": True,
+            "questions": list(asked),
+            "backend": backend,
+        },
+        timeout=3600,
+    )
+    return {"size": size} | built | queried
+
+
+# --- HTTP ---
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def _load(
+    base: str, paths: Sequence[str], concurrency: int, max_requests: int, max_seconds: float
+) -> dict[str, Any]:
+    import httpx
+
+    latencies: list[float] = []
+    errors = 0
+    issued = 0
+    deadline = time.perf_counter() + max_seconds
+
+    async def client(http: httpx.AsyncClient) -> None:
+        nonlocal issued, errors
+        while issued < max_requests and time.perf_counter() < deadline:
+            path = paths[issued % len(paths)]
+            issued += 1
+            started = time.perf_counter()
+            try:
+                response = await http.get(path)
+                if response.status_code != 200:
+                    errors += 1
+            except httpx.HTTPError:
+                errors += 1
+            latencies.append((time.perf_counter() - started) * 1000)
+
+    started = time.perf_counter()
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=base, timeout=30, limits=limits) as http:
+        await asyncio.gather(*(client(http) for _ in range(concurrency)))
+    seconds = time.perf_counter() - started
+    return {
+        "concurrency": concurrency,
+        "requests": len(latencies),
+        "errors": errors,
+        "rps": round(len(latencies) / seconds, 1),
+    } | {f"{k}_ms": v for k, v in percentiles(latencies).items() if k != "n"}
+
+
+def http(
+    index: Path, asked: Sequence[str], concurrencies: Sequence[int], max_requests: int, max_seconds: float
+) -> dict[str, Any]:
+    """Throughput and latency of /api/search against ``rag serve`` on loopback."""
+    from urllib.parse import urlencode
+
+    port = _free_port()
+    log = index.parent / "bench-queries.jsonl"
+    env = {**os.environ, "RAG_QUERY_LOG": str(log), "HF_HUB_OFFLINE": "1"}
+    server = subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("rag")),
+            "serve",
+            "--index",
+            str(index),
+            "--port",
+            str(port),
+            "--no-refresh",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_for(base, server)
+        paths = [f"/api/search?{urlencode({'q': q, 'k': 10})}" for q in asked]
+        asyncio.run(_load(base, paths[:20], 4, 40, 30))  # warm up: model, caches
+        return {
+            "endpoint": "/api/search (k=10, distinct questions cycled)",
+            "runs": [asyncio.run(_load(base, paths, c, max_requests, max_seconds)) for c in concurrencies],
+        }
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def _wait_for(base: str, server: subprocess.Popen[bytes]) -> None:
+    import httpx
+
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError("the server stopped while starting; run 'rag serve' by hand to see why")
+        try:
+            if httpx.get(f"{base}/api/health", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise RuntimeError("the server did not start within 300 s")
+
+
+def run(
+    settings: Settings,
+    paths: Sequence[Path],
+    question_files: Sequence[Path],
+    sizes: Sequence[int],
+    work: Path,
+    concurrencies: Sequence[int] = (1, 4, 16),
+    max_requests: int = 400,
+    max_seconds: float = 30.0,
+    say: Callable[[str], None] = lambda _: None,
+) -> dict[str, Any]:
+    """Every measurement: ingest, quality, in-process latency and HTTP on the real corpus, then scale."""
+    from rag.embed import load_embedder
+    from rag.evaluate import evaluate, load_questions
+    from rag.index import build_index
+    from rag.search import Searcher
+
+    work.mkdir(parents=True, exist_ok=True)
+    asked = questions(question_files)
+    report: dict[str, Any] = {"machine": machine(), "questions": len(asked)}
+    embedder = load_embedder(settings)
+    say("ingest: embedding the real corpus with the real model")
+    report["ingest"] = ingest(paths, settings, embedder)
+    real = Settings(**(settings.model_dump() | {"index_dir": work / "real" / "index"}))
+    say("real corpus: building its index")
+    started = time.perf_counter()
+    build_index(list(paths), real.index_dir, embedder, real, rebuild=True)
+    build_s = time.perf_counter() - started
+    started = time.perf_counter()
+    searcher = Searcher.open(real, embedder)
+    load_s = time.perf_counter() - started
+    say("real corpus: quality and in-process latency")
+    dev = load_questions(question_files[0])
+    quality = evaluate(
+        dev,
+        lambda q, mode: searcher.search(q, k=10, mode=mode),
+        lambda doc: searcher.index.documents[doc].text if doc in searcher.index.documents else None,
+    )
+    report["real"] = {
+        "documents": len(searcher.index.documents),
+        "chunks": len(searcher.index.chunks),
+        "build_s": round(build_s, 1),
+        "load_s": round(load_s, 2),
+        "index_mb": _dir_mb(real.index_dir),
+        "quality": {mode: {k: v for k, v in quality[mode]["all"].items() if k != "misses"} for mode in quality},
+        "latency_ms": query_latency(searcher, asked),
+    }
+    say("HTTP: the real server on loopback")
+    report["http"] = http(real.index_dir, asked, concurrencies, max_requests, max_seconds)
+    report["scale"] = []
+    for size in sizes:
+        say(f"scale: {size} synthetic chunks (generate, build, load, query)")
+        report["scale"].append(scale(size, real.index_dir, work, asked, settings.backend))
+    return report
+
+
+if __name__ == "__main__":
+    print(json.dumps(_worker(sys.argv[1:]), ensure_ascii=False))

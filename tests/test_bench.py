@@ -1,0 +1,105 @@
+"""The benchmark's parts: the synthetic corpus keeps the structure of real protocols, derived vectors
+are unit vectors built from real ones, the dense index is chosen by size and HNSW keeps recall.
+No timing is asserted anywhere: figures belong to 'rag bench'."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from rag.bench import machine, percentiles
+from rag.dense import DenseIndex, choose_kind
+from rag.embed import FakeEmbedder
+from rag.parse import read_document
+from rag.structure import parse_structure
+from rag.synth import DerivedEmbedder, SentenceBank, generate
+from rag.vocab import OUTCOMES
+
+BANK = SentenceBank(
+    by_section={
+        "Ärendet": [
+            "Kommunen ska utreda hur AI kan användas i skolan.",
+            "Förvaltningen ser möjligheter med generativ AI i administrationen.",
+        ],
+        "Motion": ["Motionärerna föreslår att kommunen tar fram en AI-strategi."],
+    },
+    titles=["Svar på motion om AI-strategi"],
+)
+
+
+def test_synthetic_protocols_have_items_dnr_sections_and_outcomes(tmp_path):
+    documents = generate(BANK, 300, tmp_path)
+    assert documents == len(list(tmp_path.glob("*.txt"))) > 1
+    doc = read_document(sorted(tmp_path.glob("*.txt"))[0])
+    structure = parse_structure(doc.text)
+    assert structure.doc_type == "protokoll" and structure.organisation and structure.date
+    items = [i for i in structure.items if i.paragraph]  # the page header before § 1 is an item too
+    assert len(items) >= 3
+    for item in items:
+        assert item.dnr and item.outcome in OUTCOMES
+        assert {"Beslut", "Ärendet", "Yrkanden"} <= {s.heading for s in item.sections}
+
+
+def test_the_generator_is_reproducible(tmp_path):
+    generate(BANK, 100, tmp_path / "a", seed=3)
+    generate(BANK, 100, tmp_path / "b", seed=3)
+    assert [p.read_text() for p in sorted((tmp_path / "a").iterdir())] == [
+        p.read_text() for p in sorted((tmp_path / "b").iterdir())
+    ]
+
+
+def test_derived_vectors_are_unit_vectors_near_their_sentences():
+    real = FakeEmbedder()
+    sentences = [s for group in BANK.by_section.values() for s in group]
+    bank = SentenceBank(BANK.by_section, BANK.titles, dict(zip(sentences, real.embed_passages(sentences), strict=True)))
+    derived = DerivedEmbedder(real, bank, noise=0.001)
+    text = f"{sentences[0]} {sentences[1]}"
+    vector = derived.embed_passages([text])[0]
+    assert abs(np.linalg.norm(vector) - 1) < 1e-5
+    expected = bank.vectors[sentences[0]] + bank.vectors[sentences[1]]
+    assert float(vector @ (expected / np.linalg.norm(expected))) > 0.99
+    assert derived.identity["name"] == "derived-from-fake" and "Gaussian noise" in derived.description
+    assert derived.count_tokens("ett två") == real.count_tokens("ett två")
+
+
+def test_the_dense_index_is_exact_when_small_and_hnsw_when_large():
+    assert choose_kind(1000) == "flat" and choose_kind(100_000) == "hnsw"
+    assert choose_kind(100_000, "flat") == "flat" and choose_kind(10, "hnsw") == "hnsw"
+
+
+def test_hnsw_keeps_recall_against_exact_search_with_and_without_filters():
+    rng = np.random.default_rng(0)
+    centres = rng.standard_normal((50, 64))
+    vectors = centres[rng.integers(50, size=5000)] + 0.3 * rng.standard_normal((5000, 64))
+    vectors = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
+    exact, hnsw = DenseIndex.build(vectors, "flat"), DenseIndex.build(vectors, "hnsw")
+    assert hnsw.kind == "hnsw" and exact.kind == "flat"
+    queries = vectors[rng.integers(5000, size=50)] + 0.05 * rng.standard_normal((50, 64)).astype(np.float32)
+    allowed = np.arange(0, 5000, 3)
+    for restrict in (None, allowed):
+        hits = 0
+        for q in queries:
+            truth, _ = exact.search(q, 10, restrict)
+            got, _ = hnsw.search(q, 10, restrict)
+            hits += len(set(truth.tolist()) & set(got.tolist()))
+            if restrict is not None:
+                assert set(got.tolist()) <= set(allowed.tolist())
+        assert hits / (10 * len(queries)) >= 0.98
+
+
+def test_percentiles_and_machine():
+    p = percentiles([float(x) for x in range(1, 101)])
+    assert (p["n"], p["p50"], p["p95"], p["p99"]) == (100, 50.5, 95.05, 99.01)
+    assert percentiles([]) == {"n": 0}
+    m = machine()
+    assert m["cores"] >= 1 and "torch" in m["versions"]
+
+
+@pytest.mark.parametrize("bad", ["1000,x", "lots"])
+def test_bench_refuses_bad_sizes(bad, monkeypatch):
+    from typer.testing import CliRunner
+
+    from rag.cli import app
+
+    result = CliRunner().invoke(app, ["bench", "--sizes", bad])
+    assert result.exit_code != 0 and "--sizes" in str(result.exception)
