@@ -522,6 +522,7 @@ def bench(
 
 
 def _print_bench(report: dict[str, Any]) -> None:
+    out = Console(soft_wrap=True, width=max(160, Console().width))  # the tables are wide; a pipe gets them whole
     m = report["machine"]
     out.print(
         f"Machine: {m['cores']} cores, {m['cpu']}, {m['memory_gb']} GB; Python {m['python']}; "
