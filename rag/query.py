@@ -107,6 +107,7 @@ def named_places(text: str, *, as_organisation: bool = False) -> tuple[str, ...]
     return tuple(dict.fromkeys(found))
 
 
+@lru_cache(maxsize=100_000)
 def place_key(organisation: str) -> str:
     """'Tibro kommun' -> 'tibro', 'Region Gotland' -> 'gotland', 'Västerås stad' -> 'vasteras'."""
     words = fold(organisation).split()

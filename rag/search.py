@@ -158,7 +158,8 @@ class Searcher:
         self.organisations = sorted({c.organisation for c in chunks if c.organisation})
         self.bodies = sorted({c.body for c in chunks if c.body})
         self.doc_types = sorted({c.doc_type for c in chunks if c.doc_type})
-        self._dnr = [normalise_dnr(c.dnr) if c.dnr else None for c in chunks]
+        dnrs = {c.dnr: normalise_dnr(c.dnr) for c in chunks if c.dnr}  # once per item, not per chunk
+        self._dnr = [dnrs[c.dnr] if c.dnr else None for c in chunks]
         self._query_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_lock = threading.Lock()
 
