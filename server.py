@@ -2,30 +2,43 @@
 lifespan; a new index version (from ``rag index`` or an upload) is picked up without a restart.
 
 Run with ``rag serve``; ``uvicorn server:app`` works too. Every response is JSON; user input never
-produces a 500: bad values are 422 naming the field, unknown documents 404, big bodies 413.
+produces a 500: bad values are 422 naming the field, unknown documents 404, big bodies 413, too
+many requests from one client 429.
+
+Access: a request without an ``Authorization`` header is a citizen's and is served from the public
+view of the index (``rag.access``), so internal documents are absent from every answer, hit, count,
+list and error message; a valid staff (or admin) bearer token sees everything; any other
+``Authorization`` header is a 401, never quietly treated as a citizen's.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import hmac
 import json
 import logging
-import os
+import math
 import re
 import threading
 import time
+import unicodedata
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from functools import lru_cache
+from ipaddress import ip_address, ip_network
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, File, HTTPException, Query, Request, UploadFile
+from fastapi import Depends, FastAPI, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from starlette.datastructures import MutableHeaders
 
 from rag.answer import Assistant, answer_dict
 from rag.config import Settings, get_settings
@@ -34,15 +47,17 @@ from rag.embed import Embedder
 from rag.errors import IndexMissing, InputError, RagError
 from rag.highlight import snippet
 from rag.index import build_index, current_path
-from rag.parse import SUPPORTED
+from rag.parse import INTERNAL_DIR, SUPPORTED
 from rag.precedent import decision_dict, precedent, similar
 from rag.querylog import QueryLog
+from rag.ratelimit import TokenBuckets
 from rag.search import facets, hit_dict
 from rag.types import Filters
 
 logger = logging.getLogger(__name__)
 
 MAX_PAGE = 100
+MAX_NAME_BYTES = 200  # an uploaded file's name, after cleaning (file systems allow 255)
 WEB = Path(__file__).resolve().parent / "web"  # the pages: plain HTML, CSS and ES modules, no build step
 
 
@@ -268,6 +283,47 @@ class StatsOut(BaseModel):
     index: str
 
 
+class ErrorOut(BaseModel):
+    detail: str = Field(description="What is wrong and what to do.")
+
+
+class FieldErrorOut(BaseModel):
+    loc: list[str | int] = Field(description="Where: 'body' or 'query', then the field.")
+    msg: str
+    type: str
+
+
+class ValidationErrorOut(BaseModel):
+    detail: list[FieldErrorOut]
+
+
+_ERRORS: dict[int, dict[str, Any]] = {
+    401: {
+        "model": ErrorOut,
+        "description": "The Authorization header holds no valid token (send none to see public documents only).",
+    },
+    403: {"model": ErrorOut, "description": "Uploading and deleting are off: no RAG_ADMIN_TOKEN is set."},
+    404: {"model": ErrorOut, "description": "No such document (an internal one is not found without a staff token)."},
+    409: {
+        "model": ErrorOut,
+        "description": "The request conflicts with what is indexed; the message says how to resolve it.",
+    },
+    413: {"model": ErrorOut, "description": "The request body is larger than the limit."},
+    422: {"model": ValidationErrorOut, "description": "A value is invalid: each error names the field and the fix."},
+    429: {
+        "model": ErrorOut,
+        "description": "Too many requests from this client (RAG_RATE_LIMIT_PER_MINUTE).",
+        "headers": {"Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}},
+    },
+}
+
+
+def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI ``responses`` for the error statuses an endpoint can answer with; every endpoint
+    under /api/ can be rate limited (429) and refuses a wrong token (401)."""
+    return {code: _ERRORS[code] for code in sorted({401, 429, *codes})}
+
+
 class UploadOut(BaseModel):
     doc: str
     chunks: int
@@ -286,33 +342,71 @@ class DeleteOut(BaseModel):
 
 
 class Service:
-    """The assistant over the current index version; reloads when ``current`` points elsewhere."""
+    """The assistants over the current index version, one for staff (everything) and one for
+    citizens (the public view); both reload together when ``current`` points elsewhere."""
 
     def __init__(self, settings: Settings, embedder: Embedder | None) -> None:
         self.settings = settings
-        self._assistant = Assistant.open(settings, embedder)
-        self.embedder = self._assistant.searcher.embedder
         self._version = current_path(settings.index_dir)
+        self._assistants = self._open(embedder)
+        self.embedder = self._assistants[0].searcher.embedder
         self._reload_lock = threading.Lock()
         self.write_lock = threading.Lock()  # one upload or delete at a time
 
-    def assistant(self) -> Assistant:
+    def _open(self, embedder: Embedder | None) -> tuple[Assistant, Assistant]:
+        staff = Assistant.open(self.settings, embedder)
+        return staff, staff.public()
+
+    def assistant(self, *, staff: bool) -> Assistant:
+        """The assistant for staff (internal documents included) or for everyone else."""
         version = current_path(self.settings.index_dir)
         if version is not None and version != self._version:
             with self._reload_lock:
                 if version != self._version:
                     logger.info("index changed to %s; loading it", version.name)
-                    self._assistant = Assistant.open(self.settings, self.embedder)
+                    self._assistants = self._open(self.embedder)
                     self._version = version
-        return self._assistant
+        assistants = self._assistants  # one read: the pair is replaced whole
+        return assistants[0] if staff else assistants[1]
+
+
+def bearer_matches(request: Request, *tokens: SecretStr | None) -> bool:
+    """Whether the request's ``Authorization: Bearer`` token is one of ``tokens``, compared in
+    constant time (every configured token is compared, so the time says nothing about which)."""
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    sent = value.strip().encode()
+    matches = [hmac.compare_digest(sent, t.get_secret_value().encode()) for t in tokens if t is not None]
+    return scheme.lower() == "bearer" and any(matches)
 
 
 def get_service(request: Request) -> Service:
     return request.app.state.service  # type: ignore[no-any-return]
 
 
-def get_assistant(request: Request) -> Assistant:
-    return get_service(request).assistant()
+def is_staff(request: Request) -> bool:
+    """True for a valid staff or admin bearer token, False for a request without an Authorization
+    header (a citizen); any other Authorization header is a 401, so a mistyped or expired token is
+    told, not silently shown the public documents only."""
+    if "authorization" not in request.headers:
+        return False
+    conf: Settings = request.app.state.settings
+    if bearer_matches(request, conf.staff_token, conf.admin_token):
+        return True
+    if conf.staff_token is None and conf.admin_token is None:
+        detail = (
+            "This server has no staff access (RAG_STAFF_TOKEN is not set). Send no Authorization header "
+            "to see the public documents."
+        )
+    else:
+        detail = (
+            "The Authorization header holds no valid token. Send 'Authorization: Bearer <token>' with the staff "
+            "token (RAG_STAFF_TOKEN) or the admin token, or no Authorization header to see public documents only."
+        )
+    raise HTTPException(401, detail=detail, headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+
+
+def get_assistant(request: Request, staff: Annotated[bool, Depends(is_staff)]) -> Assistant:
+    return get_service(request).assistant(staff=staff)
 
 
 ServiceDep = Annotated[Service, Depends(get_service)]
@@ -322,8 +416,13 @@ AssistantDep = Annotated[Assistant, Depends(get_assistant)]
 # --- body size limit (a pure ASGI middleware, so it also covers bodies without Content-Length) ---
 
 
-class BodyTooLarge(Exception):
-    pass
+class BodyTooLarge(HTTPException):
+    """Raised while a body is read past its limit: an HTTPException, so FastAPI's body parsing passes
+    it on as the 413 it is instead of turning it into a 400 (a chunked body has no Content-Length to
+    refuse it by beforehand)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, detail=_too_large_detail(limit))
 
 
 class BodyLimit:
@@ -349,7 +448,7 @@ class BodyLimit:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
-                    raise BodyTooLarge
+                    raise BodyTooLarge(limit)
             return message
 
         async def tracking_send(message: Any) -> None:
@@ -364,8 +463,12 @@ class BodyLimit:
                 await _too_large(send, limit)
 
 
+def _too_large_detail(limit: int) -> str:
+    return f"The request body is larger than {limit} bytes. Send less."
+
+
 async def _too_large(send: Callable[[Any], Awaitable[None]], limit: int) -> None:
-    body = json.dumps({"detail": f"The request body is larger than {limit} bytes. Send less."}).encode()
+    body = json.dumps({"detail": _too_large_detail(limit)}).encode()
     await send(
         {
             "type": "http.response.start",
@@ -374,6 +477,107 @@ async def _too_large(send: Callable[[Any], Awaitable[None]], limit: int) -> None
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+# --- rate limit and security headers (pure ASGI middlewares) ---
+
+
+@lru_cache(maxsize=4096)
+def _address(client: str) -> Any:
+    try:
+        return ip_address(client)
+    except ValueError:
+        return None
+
+
+class RateLimit:
+    """At most ``settings.rate_limit_per_minute`` requests to /api/ per client address (a token bucket,
+    ``rate_limit_burst`` deep); over it, a 429 with ``Retry-After``. Exempt: the addresses in
+    ``rate_limit_exempt``, CORS preflights, and requests without an IP address (in-process, or a
+    Unix socket: a local proxy)."""
+
+    def __init__(self, app: Any, settings: Settings) -> None:
+        self.app = app
+        self.per_minute = settings.rate_limit_per_minute
+        self.buckets = TokenBuckets(self.per_minute, settings.rate_limit_burst) if self.per_minute else None
+        self.exempt = [ip_network(n, strict=False) for n in settings.rate_limit_exempt]
+
+    def limited(self, scope: dict[str, Any]) -> str | None:
+        """The client address to count this request against, or None when it is not limited."""
+        if self.buckets is None or scope["type"] != "http" or scope.get("method") == "OPTIONS":
+            return None
+        if not scope.get("path", "").startswith("/api/"):
+            return None
+        client = (scope.get("client") or (None, 0))[0]
+        address = _address(client) if client else None
+        if address is None or any(address in network for network in self.exempt):
+            return None
+        return str(client)
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        client = self.limited(scope)
+        if client is None or self.buckets is None:
+            await self.app(scope, receive, send)
+            return
+        wait = self.buckets.take(client, time.monotonic())
+        if not wait:
+            await self.app(scope, receive, send)
+            return
+        seconds = max(1, math.ceil(wait))
+        body = json.dumps(
+            {
+                "detail": f"Too many requests from {client}: the limit is {self.per_minute} a minute. "
+                f"Try again in {seconds} s."
+            }
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 429,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"retry-after", str(seconds).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
+def content_security_policy(frame_ancestors: str) -> str:
+    """The pages' policy: scripts, styles and everything else from this origin only (no inline
+    scripts or styles; the widget adopts a constructed stylesheet), framed only by ``frame_ancestors``."""
+    return (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+        f"font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors {frame_ancestors}"
+    )
+
+
+class SecurityHeaders:
+    """Adds Content-Security-Policy (unless the response set its own), X-Content-Type-Options and
+    Referrer-Policy to every response, pages and API alike."""
+
+    def __init__(self, app: Any, csp: str) -> None:
+        self.app = app
+        self.headers = {
+            "content-security-policy": csp,
+            "x-content-type-options": "nosniff",
+            "referrer-policy": "same-origin",
+        }
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in self.headers.items():
+                    headers.setdefault(name, value)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 # --- helpers ---
@@ -398,12 +602,18 @@ def _document(assistant: Assistant, doc_id: str) -> Any:
 
 
 def _safe_name(name: str) -> str:
-    """An uploaded file's name reduced to a plain file name: no directories, no leading dot."""
-    base = Path(name.replace("\\", "/")).name
+    """An uploaded file's name reduced to a plain file name: no directories (either slash), no leading
+    dot, NUL and every other character but letters, digits and ``_ .()-`` replaced, Unicode in one
+    (composed) form so two names that look alike are one name."""
+    base = Path(unicodedata.normalize("NFC", name).replace("\\", "/")).name
     base = re.sub(r"[^\w .()-]+", "_", base).strip(" .")
     if not base:
         raise InputError(
             "file: the file name is empty or unusable. Give the file a name like 'protokoll.pdf'.", field="file"
+        )
+    if len(base.encode()) > MAX_NAME_BYTES:
+        raise InputError(
+            f"file: the file name is longer than {MAX_NAME_BYTES} bytes. Give the file a shorter name.", field="file"
         )
     return base
 
@@ -430,17 +640,17 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
         description=(
             "Answers and search over protocols and guidelines on AI. Every answer is made of sentences quoted "
             "from the documents, each cited to document, §, date and character span; when the documents do "
-            "not answer, the answer abstains and lists related passages."
+            "not answer, the answer abstains and lists related passages.\n\n"
+            "Without an `Authorization` header a request sees the public documents only; staff send "
+            "`Authorization: Bearer <RAG_STAFF_TOKEN>` to see internal documents too (a wrong token is a 401)."
         ),
         version="0.2.0",
         lifespan=lifespan,
+        docs_url=None,  # served below with a Content-Security-Policy that allows its one inline script
+        redoc_url=None,
     )
-    app.add_middleware(
-        CORSMiddleware,
-        allow_origins=conf.cors_origins,
-        allow_methods=["GET", "POST", "DELETE"],
-        allow_headers=["Authorization", "Content-Type"],
-    )
+    # outermost last: security headers on everything, CORS headers on every API answer (429 and 413
+    # included), rate limit before a body is read, body limit around the app
     upload_path = "/api/documents"
     app.add_middleware(
         BodyLimit,
@@ -450,6 +660,15 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
             else conf.max_request_bytes
         ),
     )
+    app.add_middleware(RateLimit, settings=conf)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=conf.cors_origins,
+        allow_methods=["GET", "POST", "DELETE"],
+        allow_headers=["Authorization", "Content-Type"],
+        expose_headers=["Retry-After"],
+    )
+    app.add_middleware(SecurityHeaders, csp=content_security_policy(conf.frame_ancestors))
 
     def log_query(request: Request, entry: dict[str, Any]) -> None:
         query_log = request.app.state.query_log
@@ -485,18 +704,14 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
                 detail="Uploading and deleting documents is off. Set RAG_ADMIN_TOKEN to a secret on the server "
                 "and send it as 'Authorization: Bearer <token>'.",
             )
-        sent = request.headers.get("authorization", "")
-        scheme, _, value = sent.partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(
-            value.strip().encode(), token.get_secret_value().encode()
-        ):
+        if not bearer_matches(request, token):
             raise HTTPException(
                 401,
                 detail="A valid 'Authorization: Bearer <token>' header is required.",
                 headers={"WWW-Authenticate": "Bearer"},
             )
 
-    @app.post("/api/ask", response_model=AskOut, tags=["answers"])
+    @app.post("/api/ask", response_model=AskOut, tags=["answers"], responses=errors(413, 422))
     def ask(request: Request, a: AssistantDep, body: AskIn) -> dict[str, Any]:
         """Answer a question with quoted sentences, each cited `[n]` to document, §, date and span, or
         abstain (`abstained: true`, `answer: null`) and return the nearest passages as related reading.
@@ -523,7 +738,7 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
         )
         return result
 
-    @app.get("/api/search", response_model=SearchOut, tags=["search"])
+    @app.get("/api/search", response_model=SearchOut, tags=["search"], responses=errors(422))
     def search(
         request: Request,
         a: AssistantDep,
@@ -586,7 +801,7 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
             "facets": facets(results),
         }
 
-    @app.get("/api/documents/{doc_id}", response_model=DocumentOut, tags=["documents"])
+    @app.get("/api/documents/{doc_id}", response_model=DocumentOut, tags=["documents"], responses=errors(404, 422))
     def document(a: AssistantDep, doc_id: Annotated[str, PathParam(max_length=300)]) -> dict[str, Any]:
         """A document's metadata, full text and items (§) with their spans."""
         d = _document(a, doc_id)
@@ -603,7 +818,12 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
             "items": d.structure.get("items", []),
         }
 
-    @app.get("/api/documents/{doc_id}/passage", response_model=PassageContextOut, tags=["documents"])
+    @app.get(
+        "/api/documents/{doc_id}/passage",
+        response_model=PassageContextOut,
+        tags=["documents"],
+        responses=errors(404, 422),
+    )
     def passage(
         a: AssistantDep,
         doc_id: Annotated[str, PathParam(max_length=300)],
@@ -640,7 +860,7 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
             "date": (item.get("date") if item else None) or d.date,
         }
 
-    @app.get("/api/precedent", response_model=PrecedentOut, tags=["precedent"])
+    @app.get("/api/precedent", response_model=PrecedentOut, tags=["precedent"], responses=errors(422))
     def precedent_(
         request: Request,
         a: AssistantDep,
@@ -667,7 +887,12 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
         )
         return {"query": q, "decisions": [decision_dict(r) for r in rows]}
 
-    @app.get("/api/documents/{doc_id}/similar", response_model=PrecedentOut, tags=["precedent"])
+    @app.get(
+        "/api/documents/{doc_id}/similar",
+        response_model=PrecedentOut,
+        tags=["precedent"],
+        responses=errors(404, 422),
+    )
     def similar_(
         a: AssistantDep,
         doc_id: Annotated[str, PathParam(max_length=300)],
@@ -677,7 +902,7 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
         _document(a, doc_id)
         return {"query": doc_id, "decisions": [decision_dict(r) for r in similar(a.searcher, doc_id, limit=k)]}
 
-    @app.get("/api/health", response_model=HealthOut, tags=["service"])
+    @app.get("/api/health", response_model=HealthOut, tags=["service"], responses=errors())
     def health(a: AssistantDep) -> dict[str, Any]:
         index = a.searcher.index
         return {
@@ -687,7 +912,7 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
             "index": index.path.name,
         }
 
-    @app.get("/api/stats", response_model=StatsOut, tags=["service"])
+    @app.get("/api/stats", response_model=StatsOut, tags=["service"], responses=errors())
     def stats(a: AssistantDep) -> dict[str, Any]:
         """What is indexed: documents, chunks, organisations, document types, model and build time."""
         index = a.searcher.index
@@ -713,12 +938,16 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
         status_code=201,
         tags=["documents"],
         dependencies=[Depends(require_admin)],
+        responses=errors(403, 409, 413, 422),
     )
     def upload(
-        service: ServiceDep, file: Annotated[UploadFile, File(description="A .txt .md .pdf .docx or .html file.")]
+        service: ServiceDep,
+        file: Annotated[UploadFile, File(description="A .txt .md .pdf .docx or .html file.")],
+        internal: Annotated[bool, Form(description="Staff only: seen only with a staff token.")] = False,
     ) -> dict[str, Any]:
         """Add a document (staff only: `Authorization: Bearer <RAG_ADMIN_TOKEN>`); it is indexed at once,
-        incrementally, and served without a restart."""
+        incrementally, and served without a restart. `internal=true` keeps it from citizens (it is
+        stored in the upload folder's `internal/`)."""
         name = _safe_name(file.filename or "")
         if Path(name).suffix.lower() not in SUPPORTED:
             raise InputError(
@@ -726,10 +955,11 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
                 field="file",
             )
         upload_dir = conf.upload_dir
-        upload_dir.mkdir(parents=True, exist_ok=True)
-        target = upload_dir / name
+        folder = upload_dir / INTERNAL_DIR if internal else upload_dir
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / name
         with service.write_lock:
-            indexed = service.assistant().searcher.index.documents.get(name)
+            indexed = service.assistant(staff=True).searcher.index.documents.get(name)
             if indexed is not None and Path(indexed.path).resolve() != target.resolve():
                 raise HTTPException(
                     409,
@@ -743,7 +973,8 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
                 raise HTTPException(413, detail=f"The file is larger than {conf.max_upload_bytes} bytes.")
             target.write_bytes(data)
             try:
-                report = build_index([target], conf.index_dir, service.embedder, conf)
+                # the upload folder is the root, so a file under its internal/ is marked internal
+                report = build_index([upload_dir], conf.index_dir, service.embedder, conf)
             except RagError:
                 _restore(target, previous)
                 raise
@@ -754,7 +985,10 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
         doc_id = target.name
         return {
             "doc": doc_id,
-            "chunks": service.assistant().searcher.index.manifest["documents"].get(doc_id, {}).get("chunks", 0),
+            "chunks": service.assistant(staff=True)
+            .searcher.index.manifest["documents"]
+            .get(doc_id, {})
+            .get("chunks", 0),
             "embedded": report.embedded,
             "documents": report.documents,
         }
@@ -764,17 +998,19 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
         response_model=DeleteOut,
         tags=["documents"],
         dependencies=[Depends(require_admin)],
+        responses=errors(403, 404, 409, 422),
     )
     def delete(service: ServiceDep, doc_id: Annotated[str, PathParam(max_length=300)]) -> dict[str, Any]:
         """Remove a document from the index (staff only). An uploaded file is deleted too; a file in the
         corpus stays on disk and comes back if its folder is indexed again."""
         with service.write_lock:
-            document = _document(service.assistant(), doc_id)
+            document = _document(service.assistant(staff=True), doc_id)
             report = build_index([], conf.index_dir, service.embedder, conf, remove=[doc_id])
             path = Path(document.path)
-            uploaded = path.parent.resolve() == conf.upload_dir.resolve()
-            if uploaded and path.exists():
-                os.remove(path)
+            # only a file the upload folder holds is deleted; a corpus file stays where it is
+            uploaded = path.resolve().is_relative_to(conf.upload_dir.resolve())
+            if uploaded and path.is_file():
+                path.unlink()
         return {
             "doc": doc_id,
             "removed": doc_id in report.removed,
@@ -796,6 +1032,23 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
     app.add_api_route("/precedent", page("precedent.html"), include_in_schema=False)
     app.add_api_route("/documents/{doc_id}", page("document.html"), include_in_schema=False)
     app.add_api_route("/widget-demo", page("demo.html"), include_in_schema=False)
+
+    @app.get("/docs", include_in_schema=False)
+    def docs(request: Request) -> HTMLResponse:
+        """Swagger UI: its script and styles come from its CDN, its one inline script is allowed by hash."""
+        html = get_swagger_ui_html(
+            openapi_url=request.scope.get("root_path", "") + (app.openapi_url or "/openapi.json"),
+            title=f"{app.title} - Swagger UI",
+        )
+        inline = re.findall(rb"<script>(.*?)</script>", html.body, re.DOTALL)
+        hashes = " ".join(f"'sha256-{base64.b64encode(hashlib.sha256(s).digest()).decode()}'" for s in inline)
+        cdn = "https://cdn.jsdelivr.net"
+        html.headers["content-security-policy"] = (
+            f"default-src 'self'; script-src 'self' {cdn} {hashes}; style-src 'self' {cdn} 'unsafe-inline'; "
+            f"img-src 'self' data: https://fastapi.tiangolo.com; connect-src 'self'; object-src 'none'; "
+            f"base-uri 'none'; frame-ancestors {conf.frame_ancestors}"
+        )
+        return html
 
     @app.get("/widget.js", include_in_schema=False)
     def widget() -> FileResponse:

@@ -171,6 +171,14 @@ class Assistant:
             threshold = float(load()["threshold"])
         return cls(Searcher.open(settings, embedder), threshold, max_chars=settings.max_question_chars)
 
+    def public(self) -> Assistant:
+        """This assistant over the public documents only (``Searcher.public``), or itself when none is
+        internal. Its caches are its own, so nothing asked by staff is remembered for citizens."""
+        searcher = self.searcher.public()
+        if searcher is self.searcher:
+            return self
+        return Assistant(searcher, self.threshold, max_chars=self.max_chars, weights=self.weights)
+
     # --- signals ---
 
     def unknown_places(self, info: QueryInfo) -> tuple[str, ...]:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
+from ipaddress import ip_network
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -74,6 +75,23 @@ class Settings(BaseSettings):
     cors_origins: list[str] = []
     # Bearer token for POST/DELETE /api/documents; unset means those endpoints are off.
     admin_token: SecretStr | None = None
+    # Bearer token that lets a request see internal documents (those under an 'internal/' folder of
+    # the corpus, or uploaded as internal); the admin token counts as staff too. A request without an
+    # Authorization header sees public documents only, everywhere; one with a wrong token gets a 401.
+    staff_token: SecretStr | None = None
+    # Requests per minute to /api/ from one client address (a token bucket of rate_limit_burst that
+    # refills at this rate; over it: 429 with Retry-After). 0 turns the limit off. Clients in
+    # rate_limit_exempt (addresses or networks) are never limited: by default loopback, i.e. `rag bench`,
+    # the tests and a reverse proxy on the same host that does not forward the client's address
+    # (uvicorn takes it from X-Forwarded-For when the proxy is 127.0.0.1). Raise the rate for many
+    # users behind one NAT address.
+    rate_limit_per_minute: Annotated[int, Field(ge=0)] = 300
+    rate_limit_burst: Annotated[int, Field(ge=1)] = 60
+    rate_limit_exempt: list[str] = ["127.0.0.0/8", "::1"]
+    # Content-Security-Policy frame-ancestors of the pages and API: who may show them in a frame. The
+    # widget is a script on the host page, not a frame, so it needs CORS (cors_origins), not this.
+    # A CSP source list, e.g. "'self' https://intranat.kommun.se".
+    frame_ancestors: str = "'self'"
     # Where uploaded documents are stored (they stay indexed across re-indexing).
     upload_dir: Path = Path("uploads")
     # Query log: JSON lines, rotated at query_log_max_bytes keeping query_log_backups old files;
@@ -91,10 +109,27 @@ class Settings(BaseSettings):
     llm_timeout: float = 20.0
     llm_max_tokens: int = 400
 
-    @field_validator("query_log", "llm_url", "admin_token", mode="before")
+    @field_validator("query_log", "llm_url", "admin_token", "staff_token", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("frame_ancestors")
+    @classmethod
+    def _one_directive(cls, value: str) -> str:
+        if not value.strip() or any(c in value for c in ";,\r\n"):
+            raise ValueError("frame_ancestors: give a CSP source list such as \"'self' https://intranat.kommun.se\".")
+        return value.strip()
+
+    @field_validator("rate_limit_exempt")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for network in value:
+            try:
+                ip_network(network, strict=False)
+            except ValueError:
+                raise ValueError(f"rate_limit_exempt: '{network}' is not an address or network.") from None
+        return value
 
 
 def get_settings() -> Settings:

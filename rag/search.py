@@ -178,15 +178,27 @@ class Searcher:
         return vector
 
     @classmethod
-    def open(cls, settings: Settings, embedder: Embedder | None = None) -> Searcher:
-        """Load the index at ``settings.index_dir`` and the model (unless given), refusing a mismatch."""
+    def open(cls, settings: Settings, embedder: Embedder | None = None, *, include_internal: bool = True) -> Searcher:
+        """Load the index at ``settings.index_dir`` and the model (unless given), refusing a mismatch;
+        ``include_internal=False`` searches its public documents only (``public``)."""
         from rag.embed import load_embedder
         from rag.index import check_compatible, load_index
 
         index = load_index(settings.index_dir)
         embedder = embedder or load_embedder(settings)
         check_compatible(index.manifest, embedder, settings, settings.index_dir)
-        return cls(index, embedder, settings)
+        searcher = cls(index, embedder, settings)
+        return searcher if include_internal else searcher.public()
+
+    def public(self) -> Searcher:
+        """This search over the index's public documents only, or itself when none is internal: what a
+        request without a staff token searches. Internal chunks are not filtered out of results but
+        absent from the start (``rag.access.public_view``), so they take no part in ranking, term
+        statistics, facets, the organisations a question is parsed against or error messages."""
+        from rag.access import public_view
+
+        view = public_view(self.index)
+        return self if view is self.index else Searcher(view, self.embedder, self.settings, self.boosts)
 
     def understand(self, query: str) -> QueryInfo:
         return parse_query(query, self.organisations, self.bodies)
