@@ -3,11 +3,15 @@
  * A button opens a panel; answers show their [n] markers as links to citations, each citation
  * opens its passage in context. The conversation is sent as history, so follow-ups work.
  * Everything lives in a shadow root (the host page's styles do not leak in), and all text from
- * the API is inserted as text, never as HTML. */
+ * the API is inserted as text, never as HTML. Its styles are a constructed stylesheet, so a host
+ * page whose Content-Security-Policy forbids inline styles shows it as designed.
+ * data-token="..." sends a staff token (RAG_STAFF_TOKEN), so internal documents are answered from
+ * too: put it only on pages that only staff can open, since anyone who can read the page can read it. */
 (function () {
   "use strict";
   var script = document.currentScript;
   var API = ((script && script.dataset.api) || (script ? new URL(script.src, location.href).origin : "")).replace(/\/$/, "");
+  var AUTH = script && script.dataset.token ? { Authorization: "Bearer " + script.dataset.token } : {};
   var STRINGS = {
     sv: {
       open: "Fråga om AI-beslut", title: "Fråga dokumenten om AI", close: "Stäng", send: "Skicka",
@@ -91,7 +95,13 @@
   }
 
   function build() {
-    root.append(el("style", {}, CSS));
+    if (root.adoptedStyleSheets !== undefined && typeof CSSStyleSheet === "function" && "replaceSync" in CSSStyleSheet.prototype) {
+      var sheet = new CSSStyleSheet();
+      sheet.replaceSync(CSS);
+      root.adoptedStyleSheets = [sheet];
+    } else {
+      root.append(el("style", {}, CSS)); // older browsers; a strict style-src blocks this
+    }
     launcher = el("button", { class: "launcher", type: "button", "aria-expanded": "false", "aria-controls": "rag-panel" });
     title = el("h2", { id: "rag-title" });
     langButton = el("button", { type: "button" });
@@ -135,7 +145,7 @@
     if (existing) { existing.remove(); toggle.setAttribute("aria-expanded", "false"); item.classList.remove("active"); return; }
     toggle.setAttribute("aria-expanded", "true");
     item.classList.add("active");
-    fetch(API + "/api/documents/" + encodeURIComponent(c.doc) + "/passage?start=" + c.start + "&end=" + c.end + "&context=250")
+    fetch(API + "/api/documents/" + encodeURIComponent(c.doc) + "/passage?start=" + c.start + "&end=" + c.end + "&context=250", { headers: AUTH })
       .then(function (r) { if (!r.ok) throw new Error(r.statusText); return r.json(); })
       .then(function (p) {
         item.append(el("div", { class: "passage", tabindex: "-1" }, "… " + p.before.replace(/^\s+/, ""), el("mark", {}, p.text), p.after.replace(/\s+$/, "") + " …"),
@@ -196,7 +206,7 @@
     log.scrollTop = log.scrollHeight;
     fetch(API + "/api/ask", {
       method: "POST",
-      headers: { "Content-Type": "application/json" },
+      headers: Object.assign({ "Content-Type": "application/json" }, AUTH),
       body: JSON.stringify({ question: question, history: history.slice(-6) }),
     })
       .then(function (r) {
