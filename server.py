@@ -32,13 +32,16 @@ from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi import Path as PathParam
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic.json_schema import JsonDict
 from starlette.datastructures import MutableHeaders
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rag.answer import Assistant, answer_dict
 from rag.config import Settings, get_settings
@@ -53,11 +56,15 @@ from rag.querylog import QueryLog
 from rag.ratelimit import TokenBuckets
 from rag.search import facets, hit_dict
 from rag.types import Filters
+from rag.vocab import OUTCOMES
 
 logger = logging.getLogger(__name__)
 
 MAX_PAGE = 100
 MAX_NAME_BYTES = 200  # an uploaded file's name, after cleaning (file systems allow 255)
+# Documented in the schema only: the check itself is rag.search.validate_filters, whose message says the fix.
+DATE: JsonDict = {"pattern": r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$"}
+OUTCOME: JsonDict = {"enum": [*OUTCOMES, None]}
 WEB = Path(__file__).resolve().parent / "web"  # the pages: plain HTML, CSS and ES modules, no build step
 
 
@@ -69,10 +76,10 @@ class FiltersIn(BaseModel):
 
     organisation: str | None = Field(None, max_length=200, examples=["Tibro"])
     body: str | None = Field(None, max_length=200, examples=["KF"])
-    date_from: str | None = Field(None, alias="from", max_length=10, examples=["2024"])
-    date_to: str | None = Field(None, alias="to", max_length=10, examples=["2024-12-31"])
+    date_from: str | None = Field(None, alias="from", max_length=10, examples=["2024"], json_schema_extra=DATE)
+    date_to: str | None = Field(None, alias="to", max_length=10, examples=["2024-12-31"], json_schema_extra=DATE)
     doc_type: str | None = Field(None, alias="type", max_length=50, examples=["protokoll"])
-    outcome: str | None = Field(None, max_length=50, examples=["avslag"])
+    outcome: str | None = Field(None, max_length=50, examples=["avslag"], json_schema_extra=OUTCOME)
 
     def filters(self) -> Filters:
         return Filters(self.organisation, self.body, self.date_from, self.date_to, self.doc_type, self.outcome)
@@ -318,7 +325,7 @@ _ERRORS: dict[int, dict[str, Any]] = {
 }
 
 
-def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     """The OpenAPI ``responses`` for the error statuses an endpoint can answer with; every endpoint
     under /api/ can be rate limited (429) and refuses a wrong token (401)."""
     return {code: _ERRORS[code] for code in sorted({401, 429, *codes})}
@@ -696,6 +703,24 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
         ]
         return JSONResponse(status_code=422, content={"detail": errors})
 
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        """HTTP errors as they are, but FastAPI's 400 for a body it cannot parse (bytes that are not
+        UTF-8 JSON, broken multipart) becomes a 422 naming the body and the fix, like every bad input."""
+        if exc.status_code != 400:
+            return await http_exception_handler(request, exc)
+        if request.url.path == upload_path:
+            loc, msg = (
+                ["body", "file"],
+                (
+                    "file: the body is not valid multipart/form-data. Send the file as the form field 'file', "
+                    "e.g. curl -F file=@protokoll.pdf."
+                ),
+            )
+        else:
+            loc, msg = ["body"], 'body: the body is not UTF-8 JSON. Send a JSON object, e.g. {"question": "..."}.'
+        return JSONResponse(status_code=422, content={"detail": [{"loc": loc, "msg": msg, "type": "value_error"}]})
+
     def require_admin(request: Request) -> None:
         token = conf.admin_token
         if token is None:
@@ -711,7 +736,7 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
                 headers={"WWW-Authenticate": "Bearer"},
             )
 
-    @app.post("/api/ask", response_model=AskOut, tags=["answers"], responses=errors(413, 422))
+    @app.post("/api/ask", response_model=AskOut, tags=["answers"], responses=error_responses(413, 422))
     def ask(request: Request, a: AssistantDep, body: AskIn) -> dict[str, Any]:
         """Answer a question with quoted sentences, each cited `[n]` to document, §, date and span, or
         abstain (`abstained: true`, `answer: null`) and return the nearest passages as related reading.
@@ -738,7 +763,7 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
         )
         return result
 
-    @app.get("/api/search", response_model=SearchOut, tags=["search"], responses=errors(422))
+    @app.get("/api/search", response_model=SearchOut, tags=["search"], responses=error_responses(422))
     def search(
         request: Request,
         a: AssistantDep,
@@ -747,10 +772,14 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
         page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
         organisation: Annotated[str | None, Query(max_length=200, examples=["Tibro"])] = None,
         body: Annotated[str | None, Query(max_length=200, examples=["KF"])] = None,
-        date_from: Annotated[str | None, Query(alias="from", max_length=10, examples=["2024"])] = None,
-        date_to: Annotated[str | None, Query(alias="to", max_length=10, examples=["2024-12"])] = None,
+        date_from: Annotated[
+            str | None, Query(alias="from", max_length=10, examples=["2024"], json_schema_extra=DATE)
+        ] = None,
+        date_to: Annotated[
+            str | None, Query(alias="to", max_length=10, examples=["2024-12"], json_schema_extra=DATE)
+        ] = None,
         doc_type: Annotated[str | None, Query(alias="type", max_length=50, examples=["protokoll"])] = None,
-        outcome: Annotated[str | None, Query(max_length=50, examples=["avslag"])] = None,
+        outcome: Annotated[str | None, Query(max_length=50, examples=["avslag"], json_schema_extra=OUTCOME)] = None,
     ) -> dict[str, Any]:
         """Passages for a query, a page at a time, with highlighted snippets and facet counts."""
         started = time.perf_counter()
@@ -801,7 +830,9 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
             "facets": facets(results),
         }
 
-    @app.get("/api/documents/{doc_id}", response_model=DocumentOut, tags=["documents"], responses=errors(404, 422))
+    @app.get(
+        "/api/documents/{doc_id}", response_model=DocumentOut, tags=["documents"], responses=error_responses(404, 422)
+    )
     def document(a: AssistantDep, doc_id: Annotated[str, PathParam(max_length=300)]) -> dict[str, Any]:
         """A document's metadata, full text and items (§) with their spans."""
         d = _document(a, doc_id)
@@ -822,7 +853,7 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
         "/api/documents/{doc_id}/passage",
         response_model=PassageContextOut,
         tags=["documents"],
-        responses=errors(404, 422),
+        responses=error_responses(404, 422),
     )
     def passage(
         a: AssistantDep,
@@ -860,13 +891,13 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
             "date": (item.get("date") if item else None) or d.date,
         }
 
-    @app.get("/api/precedent", response_model=PrecedentOut, tags=["precedent"], responses=errors(422))
+    @app.get("/api/precedent", response_model=PrecedentOut, tags=["precedent"], responses=error_responses(422))
     def precedent_(
         request: Request,
         a: AssistantDep,
         q: Annotated[str, Query(min_length=1, max_length=1000, examples=["Ska kommunen ta fram en AI-strategi?"])],
         k: Annotated[int, Query(ge=1, le=50, description="Most decisions to list.")] = 20,
-        outcome: Annotated[str | None, Query(max_length=50, examples=["avslag"])] = None,
+        outcome: Annotated[str | None, Query(max_length=50, examples=["avslag"], json_schema_extra=OUTCOME)] = None,
     ) -> dict[str, Any]:
         """Decisions on the matter from every organisation: one row per decision with its outcome and
         decisive sentence as a citation; the same item found in several documents is one row."""
@@ -891,7 +922,7 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
         "/api/documents/{doc_id}/similar",
         response_model=PrecedentOut,
         tags=["precedent"],
-        responses=errors(404, 422),
+        responses=error_responses(404, 422),
     )
     def similar_(
         a: AssistantDep,
@@ -902,7 +933,7 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
         _document(a, doc_id)
         return {"query": doc_id, "decisions": [decision_dict(r) for r in similar(a.searcher, doc_id, limit=k)]}
 
-    @app.get("/api/health", response_model=HealthOut, tags=["service"], responses=errors())
+    @app.get("/api/health", response_model=HealthOut, tags=["service"], responses=error_responses())
     def health(a: AssistantDep) -> dict[str, Any]:
         index = a.searcher.index
         return {
@@ -912,7 +943,7 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
             "index": index.path.name,
         }
 
-    @app.get("/api/stats", response_model=StatsOut, tags=["service"], responses=errors())
+    @app.get("/api/stats", response_model=StatsOut, tags=["service"], responses=error_responses())
     def stats(a: AssistantDep) -> dict[str, Any]:
         """What is indexed: documents, chunks, organisations, document types, model and build time."""
         index = a.searcher.index
@@ -938,7 +969,7 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
         status_code=201,
         tags=["documents"],
         dependencies=[Depends(require_admin)],
-        responses=errors(403, 409, 413, 422),
+        responses=error_responses(403, 409, 413, 422),
     )
     def upload(
         service: ServiceDep,
@@ -998,7 +1029,7 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
         response_model=DeleteOut,
         tags=["documents"],
         dependencies=[Depends(require_admin)],
-        responses=errors(403, 404, 409, 422),
+        responses=error_responses(403, 404, 409, 422),
     )
     def delete(service: ServiceDep, doc_id: Annotated[str, PathParam(max_length=300)]) -> dict[str, Any]:
         """Remove a document from the index (staff only). An uploaded file is deleted too; a file in the

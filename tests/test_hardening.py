@@ -14,6 +14,8 @@ import pytest
 import uvicorn
 from conftest import CORPUS, TIBRO
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from rag.config import Settings
 from rag.embed import FakeEmbedder
@@ -33,8 +35,8 @@ def _settings(root, **extra) -> Settings:
 def root(tmp_path_factory):
     root = tmp_path_factory.mktemp("hardening")
     shutil.copytree(CORPUS, root / "corpus")
-    settings = _settings(root)
-    build_index([root / "corpus"], settings.index_dir, FakeEmbedder(), settings)
+    conf = _settings(root)
+    build_index([root / "corpus"], conf.index_dir, FakeEmbedder(), conf)
     return root
 
 
@@ -66,10 +68,10 @@ def test_token_buckets_forget_the_least_recent_clients_past_a_bound():
 
 
 def test_a_client_over_the_limit_gets_429_with_retry_after(root):
-    settings = _settings(root, rate_limit_per_minute=6, rate_limit_burst=3)
+    conf = _settings(root, rate_limit_per_minute=6, rate_limit_burst=3)
     with (
-        TestClient(create_app(settings), client=FAR) as far,
-        TestClient(create_app(settings), client=("198.51.100.4", 1)) as other,
+        TestClient(create_app(conf), client=FAR) as far,
+        TestClient(create_app(conf), client=("198.51.100.4", 1)) as other,
     ):
         assert [far.get("/api/health").status_code for _ in range(3)] == [200, 200, 200]
         limited = far.get("/api/search", params={"q": "AI"})
@@ -91,16 +93,16 @@ def test_a_client_over_the_limit_gets_429_with_retry_after(root):
 
 @pytest.mark.parametrize("address", ["127.0.0.1", "127.8.9.1", "::1", "testclient"])
 def test_loopback_and_in_process_clients_are_not_limited_by_default(root, address):
-    settings = _settings(root, rate_limit_per_minute=1, rate_limit_burst=1)
-    with TestClient(create_app(settings), client=(address, 1)) as c:
+    conf = _settings(root, rate_limit_per_minute=1, rate_limit_burst=1)
+    with TestClient(create_app(conf), client=(address, 1)) as c:
         assert {c.get("/api/health").status_code for _ in range(20)} == {200}
 
 
 def test_exempt_networks_and_off_are_settings(root):
     exempt = _settings(root, rate_limit_per_minute=1, rate_limit_burst=1, rate_limit_exempt=["203.0.113.0/24"])
     off = _settings(root, rate_limit_per_minute=0, rate_limit_exempt=[])
-    for settings in (exempt, off):
-        with TestClient(create_app(settings), client=FAR) as c:
+    for conf in (exempt, off):
+        with TestClient(create_app(conf), client=FAR) as c:
             assert {c.get("/api/health").status_code for _ in range(10)} == {200}
     limited = _settings(root, rate_limit_per_minute=1, rate_limit_burst=1, rate_limit_exempt=[])
     with TestClient(create_app(limited), client=("127.0.0.1", 1)) as c:
@@ -108,9 +110,9 @@ def test_exempt_networks_and_off_are_settings(root):
 
 
 def test_the_default_limit_is_generous_but_on():
-    settings = Settings()
-    assert settings.rate_limit_per_minute == 300 and settings.rate_limit_burst == 60
-    assert settings.rate_limit_exempt == ["127.0.0.0/8", "::1"]
+    defaults = Settings()
+    assert defaults.rate_limit_per_minute == 300 and defaults.rate_limit_burst == 60
+    assert defaults.rate_limit_exempt == ["127.0.0.0/8", "::1"]
 
 
 # --- security headers ---
@@ -149,8 +151,8 @@ def test_every_response_carries_the_security_headers(client, method, url, status
 
 
 def test_413_and_429_answers_carry_them_too(root):
-    settings = _settings(root, rate_limit_per_minute=1, rate_limit_burst=1)
-    with TestClient(create_app(settings), client=FAR) as c:
+    conf = _settings(root, rate_limit_per_minute=1, rate_limit_burst=1)
+    with TestClient(create_app(conf), client=FAR) as c:
         big = c.post("/api/ask", content=b"x" * 70_000, headers={"content-type": "application/json"})
         limited = c.get("/api/health")
     assert (big.status_code, limited.status_code) == (413, 429)
@@ -160,8 +162,8 @@ def test_413_and_429_answers_carry_them_too(root):
 
 
 def test_frame_ancestors_is_a_setting_and_cannot_inject_directives(root):
-    settings = _settings(root, frame_ancestors="'self' https://intranat.tibro.se")
-    with TestClient(create_app(settings)) as c:
+    conf = _settings(root, frame_ancestors="'self' https://intranat.tibro.se")
+    with TestClient(create_app(conf)) as c:
         csp = c.get("/").headers["content-security-policy"]
     assert _directives(csp)["frame-ancestors"] == "'self' https://intranat.tibro.se"
     with pytest.raises(ValueError, match="frame_ancestors: give a CSP source list"):
@@ -199,8 +201,8 @@ def test_the_api_docs_allow_only_their_own_inline_script_by_hash(client):
 
 def test_the_widget_works_from_another_origin(root):
     origin = "https://intranat.tibro.se"
-    settings = _settings(root, cors_origins=[origin], rate_limit_per_minute=1, rate_limit_burst=1)
-    with TestClient(create_app(settings), client=FAR) as c:
+    conf = _settings(root, cors_origins=[origin], rate_limit_per_minute=1, rate_limit_burst=1)
+    with TestClient(create_app(conf), client=FAR) as c:
         script = c.get("/widget.js", headers={"Origin": origin})
         assert script.status_code == 200 and script.headers["content-type"].startswith("text/javascript")
         assert (
@@ -235,6 +237,28 @@ def test_a_chunked_body_without_content_length_is_limited_too(client):
     response = client.post("/api/ask", content=chunks(), headers={"content-type": "application/json"})
     assert response.status_code == 413
     assert response.json() == {"detail": "The request body is larger than 65536 bytes. Send less."}
+
+
+def test_bodies_that_cannot_be_parsed_are_a_422_naming_the_fix(client, admin):
+    response = client.post(
+        "/api/ask", content=b'{"question": "V\xe4xj\xf6"}', headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 422
+    assert response.json()["detail"] == [
+        {
+            "loc": ["body"],
+            "msg": 'body: the body is not UTF-8 JSON. Send a JSON object, e.g. {"question": "..."}.',
+            "type": "value_error",
+        }
+    ]
+    uploads, _ = admin
+    response = uploads.post(
+        "/api/documents",
+        content=b"--b\r\n\rbroken",
+        headers={"Authorization": f"Bearer {ADMIN}", "content-type": "multipart/form-data; boundary=b"},
+    )
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["msg"].startswith("file: the body is not valid multipart/form-data.")
 
 
 def _free_port() -> int:
@@ -314,9 +338,9 @@ def test_paths_in_urls_never_reach_files(client, url):
 def admin(tmp_path_factory):
     root = tmp_path_factory.mktemp("uploads")
     shutil.copytree(CORPUS, root / "corpus")
-    settings = _settings(root, admin_token=ADMIN)
-    build_index([root / "corpus"], settings.index_dir, FakeEmbedder(), settings)
-    with TestClient(create_app(settings)) as c:
+    conf = _settings(root, admin_token=ADMIN)
+    build_index([root / "corpus"], conf.index_dir, FakeEmbedder(), conf)
+    with TestClient(create_app(conf)) as c:
         yield c, root
 
 
@@ -376,6 +400,24 @@ def test_a_raw_nul_in_an_upload_name_is_replaced(admin):
         assert _files(root) - before == {"uploads/raw_nul.txt"}
     else:
         assert _files(root) == before
+
+
+@given(name=st.text(min_size=1, max_size=60), suffix=st.sampled_from([".txt", ".md", ".TXT"]))
+@settings(max_examples=30, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_no_upload_name_writes_outside_the_upload_folder(admin, name, suffix):
+    client, root = admin
+    before = _files(root)
+    response = client.post(
+        "/api/documents",
+        files={"file": (name + suffix, "Tibro kommun prövar AI.".encode())},
+        headers={"Authorization": f"Bearer {ADMIN}"},
+    )
+    assert response.status_code in (201, 409, 422), response.text
+    new = _files(root) - before
+    assert all(f.startswith("uploads/") and f.count("/") == 1 for f in new), new
+    if response.status_code == 201:
+        doc = response.json()["doc"]
+        assert (root / "uploads" / doc).is_file() and "/" not in doc and "\x00" not in doc
 
 
 @pytest.mark.parametrize(
