@@ -44,7 +44,17 @@ def machine() -> dict[str, Any]:
     except (OSError, StopIteration):
         pass
     versions: dict[str, str | None] = {}
-    for package in ("rag", "torch", "sentence-transformers", "faiss-cpu", "bm25s", "numpy", "fastapi", "uvicorn"):
+    for package in (
+        "rag",
+        "torch",
+        "sentence-transformers",
+        "onnxruntime",
+        "faiss-cpu",
+        "bm25s",
+        "numpy",
+        "fastapi",
+        "uvicorn",
+    ):
         try:
             versions[package] = metadata.version(package)
         except metadata.PackageNotFoundError:
@@ -87,8 +97,7 @@ def questions(paths: Sequence[Path]) -> list[str]:
 # --- ingest with the real model ---
 
 
-def ingest(paths: Sequence[Path], settings: Settings, embedder: Any) -> dict[str, Any]:
-    """Embedding throughput of the real model on the real corpus's chunks (what indexing spends)."""
+def _chunk_texts(paths: Sequence[Path], settings: Settings, embedder: Any) -> list[str]:
     from rag.chunk import chunk_document
     from rag.index import embed_text
     from rag.parse import discover, read_document
@@ -106,6 +115,12 @@ def ingest(paths: Sequence[Path], settings: Settings, embedder: Any) -> dict[str
             count_tokens=embedder.count_tokens,
         ):
             texts.append(embed_text(chunk))
+    return texts
+
+
+def ingest(paths: Sequence[Path], settings: Settings, embedder: Any) -> dict[str, Any]:
+    """Embedding throughput of the real model on the real corpus's chunks (what indexing spends)."""
+    texts = _chunk_texts(paths, settings, embedder)
     embedder.embed_passages(texts[:8], batch_size=settings.embed_batch_size)  # warm up
     started = time.perf_counter()
     embedder.embed_passages(texts, batch_size=settings.embed_batch_size)
@@ -171,17 +186,70 @@ def dense_recall(index: Any, query_vectors: np.ndarray, k: int = 10) -> dict[str
 # --- workers (child processes) ---
 
 
+def _rss_mb() -> float:
+    """Resident memory now (peak RSS includes what loading needed only for a moment)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return 0.0
+
+
+def _backend(config: dict[str, Any]) -> dict[str, Any]:
+    """One model backend in a fresh process: load, memory, ingest, query embedding and quality."""
+    from rag.embed import SentenceTransformerEmbedder
+    from rag.evaluate import evaluate, load_questions
+    from rag.index import build_index
+    from rag.search import Searcher
+
+    settings = Settings(index_dir=Path(config["work"]) / "index", backend=config["backend"])
+    started = time.perf_counter()
+    embedder = SentenceTransformerEmbedder(settings.model_dir, backend=settings.backend)
+    load_s = time.perf_counter() - started
+    rss_loaded = _rss_mb()
+    paths = [Path(p) for p in config["paths"]]
+    ingested = ingest(paths, settings, embedder)
+    times = []
+    for q in config["questions"]:
+        started = time.perf_counter()
+        embedder.embed_queries([q])
+        times.append((time.perf_counter() - started) * 1000)
+    build_index(paths, settings.index_dir, embedder, settings, rebuild=True)
+    searcher = Searcher.open(settings, embedder)
+    quality = {}
+    for file in config["question_files"]:
+        measured = evaluate(
+            load_questions(Path(file)),
+            lambda q, mode: searcher.search(q, k=10, mode=mode),
+            lambda doc: searcher.index.documents[doc].text if doc in searcher.index.documents else None,
+        )
+        quality[Path(file).name] = {
+            mode: {k: measured[mode]["all"][k] for k in ("recall@5", "mrr@10")} for mode in ("hybrid", "dense")
+        }
+    return {
+        "backend": settings.backend,
+        "model": dict(embedder.identity),
+        "load_s": round(load_s, 2),
+        "rss_loaded_mb": rss_loaded,
+        "peak_rss_mb": _peak_rss_mb(),
+        "ingest": ingested,
+        "query_embed_ms": percentiles(times),
+        "quality": quality,
+    }
+
+
 def _worker(argv: Sequence[str]) -> dict[str, Any]:
     import logging
 
     logging.disable(logging.WARNING)
     command, config = argv[0], json.loads(argv[1])
+    if command == "backend":
+        return _backend(config)
     if command == "build":
         from rag.embed import load_embedder
         from rag.index import build_index, load_index
         from rag.synth import DerivedEmbedder, generate, sentence_bank
 
-        real_settings = Settings(index_dir=Path(config["real_index"]), backend=config.get("backend", "torch"))
+        real_settings = Settings(index_dir=Path(config["real_index"]), backend=config["backend"])
         real = load_embedder(real_settings)
         bank = sentence_bank(load_index(real_settings.index_dir), real)
         corpus = Path(config["work"]) / "corpus"
@@ -189,7 +257,7 @@ def _worker(argv: Sequence[str]) -> dict[str, Any]:
         documents = generate(bank, config["chunks"], corpus)
         generated = time.perf_counter() - started
         derived = DerivedEmbedder(real, bank)
-        settings = Settings(index_dir=Path(config["work"]) / "index", backend=config.get("backend", "torch"))
+        settings = Settings(index_dir=Path(config["work"]) / "index", backend=config["backend"])
         started = time.perf_counter()
         report = build_index([corpus], settings.index_dir, derived, settings, rebuild=True)
         return {
@@ -208,12 +276,12 @@ def _worker(argv: Sequence[str]) -> dict[str, Any]:
         from rag.search import Searcher
         from rag.synth import DerivedEmbedder, sentence_bank
 
-        real_settings = Settings(index_dir=Path(config["real_index"]), backend=config.get("backend", "torch"))
+        real_settings = Settings(index_dir=Path(config["real_index"]), backend=config["backend"])
         real = load_embedder(real_settings)
         embedder = real
         if config.get("derived"):
             embedder = DerivedEmbedder(real, sentence_bank(load_index(real_settings.index_dir), real))
-        settings = Settings(index_dir=Path(config["index"]), backend=config.get("backend", "torch"))
+        settings = Settings(index_dir=Path(config["index"]), backend=config["backend"])
         rss_model = _peak_rss_mb()
         started = time.perf_counter()
         index = load_index(settings.index_dir)
@@ -364,6 +432,26 @@ def _wait_for(base: str, server: subprocess.Popen[bytes]) -> None:
     raise RuntimeError("the server did not start within 300 s")
 
 
+def backends(
+    names: Sequence[str], paths: Sequence[Path], question_files: Sequence[Path], asked: Sequence[str], work: Path
+) -> list[dict[str, Any]]:
+    """Each model backend measured alike, one fresh process each, its index built in ``work``."""
+    return [
+        _run_worker(
+            "backend",
+            {
+                "backend": name,
+                "paths": [str(p) for p in paths],
+                "question_files": [str(p) for p in question_files],
+                "questions": list(asked),
+                "work": str(work / f"backend-{name}"),
+            },
+            timeout=3600,
+        )
+        for name in names
+    ]
+
+
 def run(
     settings: Settings,
     paths: Sequence[Path],
@@ -373,9 +461,11 @@ def run(
     concurrencies: Sequence[int] = (1, 4, 16),
     max_requests: int = 400,
     max_seconds: float = 30.0,
+    compare: Sequence[str] = (),
     say: Callable[[str], None] = lambda _: None,
 ) -> dict[str, Any]:
-    """Every measurement: ingest, quality, in-process latency and HTTP on the real corpus, then scale."""
+    """Every measurement: the model backends in ``compare`` side by side; then with the configured
+    backend ingest, quality, in-process latency and HTTP on the real corpus; then scale."""
     from rag.embed import load_embedder
     from rag.evaluate import evaluate, load_questions
     from rag.index import build_index
@@ -384,6 +474,9 @@ def run(
     work.mkdir(parents=True, exist_ok=True)
     asked = questions(question_files)
     report: dict[str, Any] = {"machine": machine(), "questions": len(asked)}
+    if compare:
+        say(f"backends: {', '.join(compare)} (load, memory, ingest, query embedding, quality)")
+    report["backends"] = backends(compare, paths, question_files, asked, work)
     embedder = load_embedder(settings)
     say("ingest: embedding the real corpus with the real model")
     report["ingest"] = ingest(paths, settings, embedder)

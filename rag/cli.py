@@ -8,14 +8,14 @@ import sys
 import time
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from rag.config import Settings, get_settings
+from rag.config import Backend, Settings, get_settings
 from rag.errors import InputError, RagError
 from rag.search import hit_dict
 from rag.types import Filters
@@ -477,6 +477,9 @@ def bench(
     work: Annotated[Path | None, typer.Option(help="Scratch folder (default: a temporary one, removed after).")] = None,
     requests: Annotated[int, typer.Option(help="Most HTTP requests per concurrency level.")] = 400,
     seconds: Annotated[float, typer.Option(help="Most seconds per concurrency level.")] = 30.0,
+    backends: Annotated[
+        str, typer.Option(help="Model backends to compare side by side, comma-separated ('' for none).")
+    ] = "torch,onnx,onnx-int8",
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Measure speed, memory and scale on this machine, with retrieval quality beside them.
@@ -500,6 +503,10 @@ def bench(
         size_list = [int(s) for s in sizes.split(",") if s.strip()]
     except ValueError as exc:
         raise InputError(f"--sizes: '{sizes}' is not a list of numbers. Use e.g. 1000,10000,100000.") from exc
+    compare = [b.strip() for b in backends.split(",") if b.strip()]
+    unknown = sorted(set(compare) - set(get_args(Backend)))
+    if unknown:
+        raise InputError(f"--backends: unknown {', '.join(unknown)}. Choose from {', '.join(get_args(Backend))}.")
     scratch = work or Path(tempfile.mkdtemp(prefix="rag-bench-"))
     try:
         report = run(
@@ -510,6 +517,7 @@ def bench(
             scratch,
             max_requests=requests,
             max_seconds=seconds,
+            compare=compare,
             say=lambda line: err.print(line, markup=False, highlight=False),
         )
     finally:
@@ -530,6 +538,30 @@ def _print_bench(report: dict[str, Any]) -> None:
         markup=False,
         highlight=False,
     )
+    if report["backends"]:
+        files = list(report["backends"][0]["quality"])
+        table = Table(title="Model backends (fresh process each; quality of its own index, hybrid and dense)")
+        for col in ("backend", "load s", "RSS MB", "ingest chunks/s", "query embed p50/p95 ms"):
+            table.add_column(col)
+        for name in files:
+            table.add_column(f"{name}: hybrid R@5 / MRR")
+            table.add_column("dense R@5 / MRR")
+        for b in report["backends"]:
+            q = b["query_embed_ms"]
+            quality = [
+                f"{b['quality'][f][mode]['recall@5']:.3f} / {b['quality'][f][mode]['mrr@10']:.3f}"
+                for f in files
+                for mode in ("hybrid", "dense")
+            ]
+            table.add_row(
+                b["backend"],
+                str(b["load_s"]),
+                str(b["rss_loaded_mb"]),
+                str(b["ingest"]["chunks_per_s"]),
+                f"{q['p50']}/{q['p95']}",
+                *quality,
+            )
+        out.print(table)
     i = report["ingest"]
     out.print(
         f"Ingest with the real model ({i['backend']}): {i['chunks']} chunks in {i['seconds']} s = "

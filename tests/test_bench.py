@@ -103,3 +103,39 @@ def test_bench_refuses_bad_sizes(bad, monkeypatch):
 
     result = CliRunner().invoke(app, ["bench", "--sizes", bad])
     assert result.exit_code != 0 and "--sizes" in str(result.exception)
+
+
+def test_bench_refuses_unknown_backends():
+    from typer.testing import CliRunner
+
+    from rag.cli import app
+
+    result = CliRunner().invoke(app, ["bench", "--backends", "onnx,tensorrt"])
+    assert result.exit_code != 0
+    assert str(result.exception) == "--backends: unknown tensorrt. Choose from onnx, onnx-int8, torch."
+
+
+@pytest.mark.real_model
+def test_a_backend_is_measured_with_its_own_index_and_quality(tmp_path):
+    """The worker 'rag bench --backends' runs per backend, here in-process on the seeds."""
+    from conftest import CORPUS, SHARED
+
+    from rag.bench import _backend
+
+    questions = SHARED / "eval" / "dev_questions.jsonl"
+    result = _backend(
+        {
+            "backend": "onnx",
+            "paths": [str(CORPUS)],
+            "question_files": [str(questions)],
+            "questions": ["Vad beslutade Tibro om en AI-strategi?", "Hur ofta ska Gotland rapportera?"],
+            "work": str(tmp_path),
+        }
+    )
+    assert result["backend"] == "onnx" and result["model"]["backend"] == "onnx"
+    assert result["ingest"]["chunks"] > 0 and result["ingest"]["chunks_per_s"] > 0
+    assert result["query_embed_ms"]["n"] == 2 and result["rss_loaded_mb"] > 0
+    quality = result["quality"]["dev_questions.jsonl"]
+    assert set(quality) == {"hybrid", "dense"}
+    assert 0 < quality["hybrid"]["recall@5"] <= 1 and 0 < quality["hybrid"]["mrr@10"] <= 1
+    assert (tmp_path / "index" / "current").exists()
