@@ -105,6 +105,24 @@ def index(
         markup=False,
         highlight=False,
     )
+    if report.failed:
+        kept = f" {len(report.kept)} of them were indexed before: their indexed text is kept." if report.kept else ""
+        out.print(
+            f"{len(report.failed)} files skipped (one line each above); the other documents are indexed.{kept}",
+            markup=False,
+            highlight=False,
+        )
+    if report.masked:
+        found = report.personal_data
+        out.print(
+            f"Personal data masked in the indexed text: personnummer/samordningsnummer {found.get('personnummer', 0)}, "
+            f"e-mail addresses {found.get('email', 0)}, phone numbers {found.get('phone', 0)} "
+            "(RAG_MASK_PERSONAL_DATA=false turns masking off).",
+            markup=False,
+            highlight=False,
+        )
+    else:
+        out.print("Personal data is not masked (RAG_MASK_PERSONAL_DATA=false).", markup=False, highlight=False)
 
 
 @app.command()

@@ -10,14 +10,25 @@ Layout of ``INDEX_DIR``::
         vectors.npy                 float32 (n_chunks, dim), L2-normalised; row == chunk id
         dense.faiss                 FAISS inner-product index over vectors.npy; id == chunk id
         bm25/                       bm25s arrays (numpy, no pickle); document id == chunk id
+    .lock                           held (flock) by the one build that may run at a time
 
-A build writes a new version directory and only then repoints ``current``, so a crash at any
-moment leaves the previous index serving. Vectors of chunks whose embedding text is unchanged
-are copied from the previous version, so re-indexing unchanged files embeds nothing.
+A build writes a new version directory (``.v-<build time>.tmp`` until it is complete) and only then
+repoints ``current``, so a crash at any moment leaves the previous index serving; the next build
+removes what a crashed one left behind. Vectors of chunks whose embedding text is unchanged are
+copied from the previous version, so re-indexing unchanged files embeds nothing.
+
+Old versions are collected by the next build: the current one and the one before it stay, and so
+does any version a loaded ``Index`` still uses (each holds a shared flock on its version directory
+until it is closed or garbage-collected), so a running server never loses the files it has open.
+
+Personal data (personnummer, samordningsnummer, e-mail addresses, phone numbers) is masked in the
+text of every document as it is indexed, unless ``mask_personal_data`` is off. Masking keeps the
+length of the text, so every character offset stays valid.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import logging
@@ -25,8 +36,10 @@ import os
 import shutil
 import sqlite3
 import time
+import weakref
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from dataclasses import replace as replace_field
 from datetime import UTC, datetime
@@ -42,6 +55,7 @@ from rag.errors import IndexMismatch, IndexMissing, ParseError, RagError
 from rag.lexical import LexicalIndex
 from rag.normalise import repair
 from rag.parse import discover, read_document
+from rag.pii import mask_pii
 from rag.query import named_places
 from rag.structure import parse_structure
 from rag.types import Chunk, Document, Structure
@@ -55,8 +69,16 @@ SCHEMA_VERSION = 1
 # Bump when parsing, structure, chunking or text analysis change what an index holds: an index of
 # another version is brought up to date by the next 'rag index' (everything is re-analysed; only
 # chunks whose embedding text changed are embedded again) and refused for searching until then.
-ANALYSIS_VERSION = 2
+# 3: text cleaned of invisible and control characters, line endings made "\n"; personal data masked.
+ANALYSIS_VERSION = 3
 CURRENT = "current"
+LOCK = ".lock"
+# What the build and the collector of old versions put in INDEX_DIR besides versions and ``current``.
+_TMP_PREFIX, _TRASH_PREFIX, _LINK_TMP = ".v-", ".trash-", f".{CURRENT}.tmp"
+# The kinds of personal data counted in the manifest and the build report.
+PERSONAL_DATA = ("personnummer", "email", "phone")
+# How many times loading retries when the version it resolved is collected before it is locked.
+_LOAD_TRIES = 5
 
 
 def embed_text(chunk: Chunk) -> str:
@@ -99,13 +121,22 @@ class BuildReport:
     changed: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
+    # documents whose file failed this time but that were indexed before: their indexed text stays
+    kept: list[str] = field(default_factory=list)
+    # personal data masked in the indexed text, per kind (personnummer includes samordningsnummer)
+    masked: bool = True
+    personal_data: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     path: str = ""
 
 
 @dataclass
 class Index:
-    """A loaded index: chunks, documents, the two retrievers and the manifest."""
+    """A loaded index: chunks, documents, the two retrievers and the manifest.
+
+    It holds a shared lock on its version directory so that no build collects it while it is in
+    use; ``close`` (or garbage collection of the ``Index``) releases it.
+    """
 
     path: Path
     manifest: dict[str, Any]
@@ -113,6 +144,15 @@ class Index:
     documents: dict[str, StoredDocument]
     dense: DenseIndex
     lexical: LexicalIndex
+    lease: int | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        self._release = weakref.finalize(self, os.close, self.lease) if self.lease is not None else None
+
+    def close(self) -> None:
+        """Release the version directory for collection (the loaded data stay usable)."""
+        if self._release is not None:
+            self._release()
 
 
 def _settings_key(settings: Settings) -> dict[str, int]:
@@ -121,6 +161,11 @@ def _settings_key(settings: Settings) -> dict[str, int]:
         "chunk_overlap": settings.chunk_overlap,
         "max_chunk_tokens": settings.max_chunk_tokens,
     }
+
+
+def _masked(manifest: dict[str, Any]) -> bool | None:
+    """Whether the index's text has personal data masked (None for an index from before masking)."""
+    return manifest.get("personal_data", {}).get("masked")
 
 
 def current_path(index_dir: Path) -> Path | None:
@@ -139,7 +184,21 @@ def read_manifest(index_dir: Path) -> dict[str, Any] | None:
 
 
 def check_compatible(manifest: dict[str, Any], embedder: Embedder, settings: Settings, index_dir: Path) -> None:
-    """Refuse an index built with another schema, model or chunking settings, saying how to rebuild."""
+    """Refuse to search an index built with other settings, saying how to rebuild or update it."""
+    _check_buildable(manifest, embedder, settings, index_dir)
+    if _masked(manifest) != settings.mask_personal_data:
+        state = "masked" if _masked(manifest) else "not masked"
+        raise IndexMismatch(
+            f"The index at {index_dir} has personal data {state}, but RAG_MASK_PERSONAL_DATA is "
+            f"{str(settings.mask_personal_data).lower()}. Update it: rag index PATH ... --index {index_dir}"
+        )
+
+
+def _check_buildable(manifest: dict[str, Any], embedder: Embedder, settings: Settings, index_dir: Path) -> None:
+    """Refuse to add to an index built with another schema, model or chunking settings, saying how to rebuild.
+
+    (Another masking setting needs no rebuild: every build reads all documents again.)
+    """
     rebuild = f"Rebuild it: rag index PATH ... --index {index_dir} --rebuild"
     if manifest.get("schema_version") != SCHEMA_VERSION:
         raise IndexMismatch(
@@ -243,8 +302,13 @@ def _write_sqlite(path: Path, docs: Sequence[tuple[Document, Structure]], chunks
     con.close()
 
 
+def _connect_ro(path: Path) -> sqlite3.Connection:
+    # as a URI, so a folder name with '?', '#' or '%' in it is not read as URI syntax
+    return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+
+
 def _read_sqlite(path: Path) -> tuple[dict[str, StoredDocument], list[Chunk]]:
-    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    con = _connect_ro(path)
     con.row_factory = sqlite3.Row
     docs = {}
     for row in con.execute("SELECT * FROM documents"):
@@ -263,25 +327,49 @@ def _read_sqlite(path: Path) -> tuple[dict[str, StoredDocument], list[Chunk]]:
     return docs, chunks
 
 
+def _lease(version: Path) -> int | None:
+    """Share-lock a version directory so no build collects it; None when it was collected meanwhile."""
+    try:
+        fd = os.open(version, os.O_RDONLY | os.O_DIRECTORY)
+    except FileNotFoundError:
+        return None
+    fcntl.flock(fd, fcntl.LOCK_SH)
+    # a build renames a version away while it holds the exclusive lock, so after it the name is gone
+    if not (version / "manifest.json").exists():
+        os.close(fd)
+        return None
+    return fd
+
+
 def load_index(index_dir: Path, *, mmap: bool = True) -> Index:
     """Load the current version of the index at ``index_dir``."""
-    version = current_path(index_dir)
-    if version is None or not (version / "manifest.json").exists():
-        raise IndexMissing(f"No index at {index_dir}. Run 'rag index corpus --index {index_dir}' first.")
-    manifest = json.loads((version / "manifest.json").read_text(encoding="utf-8"))
-    check_current(manifest, index_dir)
-    docs, chunks = _read_sqlite(version / "chunks.sqlite")
-    dense = DenseIndex.load(version / "dense.faiss", mmap=mmap)
-    lexical = LexicalIndex.load(version / "bm25", len(chunks), mmap=mmap)
-    if len(dense) != len(chunks):
-        raise IndexMismatch(f"The index at {index_dir} is inconsistent. Rebuild it with 'rag index ... --rebuild'.")
-    logger.info("loaded index %s: %d documents, %d chunks", version.name, len(docs), len(chunks))
-    return Index(version, manifest, chunks, docs, dense, lexical)
+    for _ in range(_LOAD_TRIES):
+        version = current_path(index_dir)
+        if version is None or not (version / "manifest.json").exists():
+            break
+        lease = _lease(version)
+        if lease is None:
+            continue  # collected between resolving 'current' and locking it: 'current' has moved on
+        try:
+            manifest = json.loads((version / "manifest.json").read_text(encoding="utf-8"))
+            check_current(manifest, index_dir)
+            docs, chunks = _read_sqlite(version / "chunks.sqlite")
+            dense = DenseIndex.load(version / "dense.faiss", mmap=mmap)
+            lexical = LexicalIndex.load(version / "bm25", len(chunks), mmap=mmap)
+        except BaseException:
+            os.close(lease)
+            raise
+        index = Index(version, manifest, chunks, docs, dense, lexical, lease)
+        if len(dense) != len(chunks):
+            index.close()
+            raise IndexMismatch(f"The index at {index_dir} is inconsistent. Rebuild it with 'rag index ... --rebuild'.")
+        logger.info("loaded index %s: %d documents, %d chunks", version.name, len(docs), len(chunks))
+        return index
+    raise IndexMissing(f"No index at {index_dir}. Run 'rag index corpus --index {index_dir}' first.")
 
 
-def _previous_vectors(index_dir: Path) -> dict[str, np.ndarray]:
-    """Embedding-text hash -> vector of the current index, for reuse."""
-    version = current_path(index_dir)
+def _previous_vectors(version: Path | None) -> dict[str, np.ndarray]:
+    """Embedding-text hash -> vector of a version, for reuse."""
     if version is None or not (version / "vectors.npy").exists():
         return {}
     hashes = json.loads((version / "embed_hashes.json").read_text(encoding="utf-8"))
@@ -289,33 +377,77 @@ def _previous_vectors(index_dir: Path) -> dict[str, np.ndarray]:
     return {h: np.asarray(vectors[i]) for i, h in enumerate(hashes)}
 
 
+def _stored_documents(version: Path | None, ids: set[str]) -> dict[str, Document]:
+    """The documents ``ids`` as a version holds them (text as indexed then)."""
+    if version is None or not ids:
+        return {}
+    con = _connect_ro(version / "chunks.sqlite")
+    rows = con.execute("SELECT id, path, text, sha256, format, internal FROM documents").fetchall()
+    con.close()
+    return {
+        row[0]: Document(id=row[0], path=row[1], text=row[2], sha256=row[3], format=row[4], internal=bool(row[5]))
+        for row in rows
+        if row[0] in ids
+    }
+
+
 def _sha(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _skip(report: BuildReport, on_file: Callable[[str], None] | None, path: str, message: str) -> None:
+    report.failed.append((path, message))
+    if on_file:
+        on_file(f"skipped {message}")
 
 
 def _read_all(
     paths: Iterable[Path], settings: Settings, report: BuildReport, on_file: Callable[[str], None] | None
 ) -> list[Document]:
     docs: dict[str, Document] = {}
-    for file, root in discover(paths):
+
+    def unlisted(folder: Path, message: str) -> None:
+        _skip(report, on_file, str(folder), message)
+
+    for file, root in discover(paths, on_error=unlisted):
         try:
             doc = read_document(file, root=root, max_bytes=settings.max_file_bytes)
         except ParseError as exc:
-            report.failed.append((str(file), str(exc)))
-            if on_file:
-                on_file(f"skipped {exc}")
+            _skip(report, on_file, str(file), str(exc))
             continue
         if doc.id in docs and docs[doc.id].path != doc.path:
             message = (
                 f"{file.name}: another file of the same name is already indexed ({docs[doc.id].path}). "
                 "Rename one of them."
             )
-            report.failed.append((str(file), message))
-            if on_file:
-                on_file(f"skipped {message}")
+            _skip(report, on_file, str(file), message)
             continue
         docs[doc.id] = doc
     return list(docs.values())
+
+
+def _mask(doc: Document, settings: Settings) -> tuple[Document, Counter[str]]:
+    """The document as indexed: personal data masked, keeping the text's length (offsets hold)."""
+    if not settings.mask_personal_data:
+        return doc, Counter()
+    text, counts = mask_pii(doc.text, keep_length=True)
+    return (replace_field(doc, text=text) if counts else doc), counts
+
+
+@contextmanager
+def _build_lock(index_dir: Path) -> Iterator[None]:
+    """One build at a time per index directory (the kernel releases the lock of a killed build)."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(index_dir / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            logger.warning("another build of %s is running; waiting for it to finish", index_dir)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
 
 
 def build_index(
@@ -334,37 +466,61 @@ def build_index(
 
     Documents already in the index stay unless their file is gone (or ``replace`` is set, which
     keeps only what ``paths`` holds); new and changed files are (re)chunked, and only chunks whose
-    embedding text is new are embedded. ``rebuild`` ignores an incompatible previous index;
-    ``remove`` names documents to drop even though their files are still there.
+    embedding text is new are embedded. A document indexed before whose file cannot be read now
+    keeps its indexed text. ``rebuild`` ignores an incompatible previous index; ``remove`` names
+    documents to drop even though their files are still there.
     """
-    started = time.perf_counter()
-    report = BuildReport()
-    previous = read_manifest(index_dir)
-    if previous and not rebuild:
-        check_compatible(previous, embedder, settings, index_dir)
+    with _build_lock(index_dir):
+        collect_garbage(index_dir)
+        return _build(paths, index_dir, embedder, settings, rebuild, replace, remove, progress, on_file)
 
+
+def _build(
+    paths: Sequence[Path],
+    index_dir: Path,
+    embedder: Embedder,
+    settings: Settings,
+    rebuild: bool,
+    replace: bool,
+    remove: Sequence[str],
+    progress: Callable[[int, int], None] | None,
+    on_file: Callable[[str], None] | None,
+) -> BuildReport:
+    started = time.perf_counter()
+    report = BuildReport(masked=settings.mask_personal_data)
+    previous = read_manifest(index_dir)
+    previous_version = current_path(index_dir) if previous else None
+    if previous and not rebuild:
+        _check_buildable(previous, embedder, settings, index_dir)
+
+    logger.info("reading documents from %s", ", ".join(str(p) for p in paths) or "the index")
     drop = set(remove)
     docs = {d.id: d for d in _read_all(paths, settings, report, on_file) if d.id not in drop}
+    failed_paths = {os.path.realpath(path) for path, _ in report.failed}  # (Path.resolve raises on a loop)
     indexed: dict[str, dict[str, Any]] = (previous or {}).get("documents", {})
-    if not replace:
-        # documents indexed before stay, read again from their files; a file that is gone is dropped
-        for doc_id, entry in indexed.items():
-            if doc_id in docs:
-                continue
-            if doc_id in drop:
-                report.removed.append(doc_id)
-                continue
-            if Path(entry["path"]).exists():
-                try:
-                    doc = read_document(Path(entry["path"]), max_bytes=settings.max_file_bytes)
-                    docs[doc_id] = replace_field(doc, internal=entry["internal"])
-                    continue
-                except ParseError as exc:
-                    report.failed.append((entry["path"], str(exc)))
-            report.removed.append(doc_id)
+    keep: set[str] = set()  # indexed before, unreadable now: the indexed text stays
+    for doc_id, entry in indexed.items():
+        if doc_id in docs or doc_id in drop:
+            continue
+        if entry["path"] in failed_paths:
+            keep.add(doc_id)
+        elif not replace and Path(entry["path"]).exists():
+            # documents indexed before stay, read again from their files; a file that is gone is dropped
+            try:
+                doc = read_document(Path(entry["path"]), max_bytes=settings.max_file_bytes)
+                docs[doc_id] = replace_field(doc, internal=entry["internal"])
+            except ParseError as exc:
+                _skip(report, on_file, entry["path"], str(exc))
+                keep.add(doc_id)
+    stored = _stored_documents(previous_version, keep)
+    for doc_id in sorted(keep):
+        if doc_id in stored:
+            docs[doc_id] = stored[doc_id]
+            report.kept.append(doc_id)
+    if report.kept:
+        logger.warning("kept the indexed text of %s: the files cannot be read now", ", ".join(report.kept))
     old_hashes = {doc_id: entry["sha256"] for doc_id, entry in indexed.items()}
-    if replace:
-        report.removed = sorted(set(old_hashes) - set(docs))
+    report.removed = sorted(set(old_hashes) - set(docs))
     for doc_id, doc in docs.items():
         if doc_id not in old_hashes:
             report.added.append(doc_id)
@@ -378,17 +534,29 @@ def build_index(
             "Check the paths and the messages above; the index was left as it was."
         )
     unchanged = not (report.added or report.changed or report.removed)
-    if previous and previous.get("analysis") == ANALYSIS_VERSION and not rebuild and unchanged:
+    if (
+        previous
+        and previous.get("analysis") == ANALYSIS_VERSION
+        and _masked(previous) == settings.mask_personal_data
+        and not rebuild
+        and unchanged
+    ):
         report.documents = len(docs)
         report.chunks = previous.get("counts", {}).get("chunks", 0)
         report.reused = report.chunks
-        report.path = str(current_path(index_dir))
+        report.personal_data = {k: v for k, v in previous["personal_data"].items() if k != "masked"}
+        report.path = str(previous_version)
         report.seconds = time.perf_counter() - started
         return report  # nothing to do: the current index is up to date
 
+    logger.info("structuring and chunking %d documents", len(docs))
     parsed = []
     chunks: list[Chunk] = []
+    found: dict[str, Counter[str]] = {}
     for doc in sorted(docs.values(), key=lambda d: d.id):
+        doc, found[doc.id] = _mask(doc, settings)
+        if doc.id in report.kept:  # masked when it was indexed: count what was found then
+            found[doc.id] += Counter(indexed[doc.id].get("personal_data", {}))
         structure = parse_structure(doc.text)
         parsed.append((doc, structure))
         chunks.extend(
@@ -403,12 +571,14 @@ def build_index(
         )
     texts = [embed_text(c) for c in chunks]
     hashes = [_sha(t) for t in texts]
-    reuse = {} if rebuild else _previous_vectors(index_dir)
+    reuse = {} if rebuild else _previous_vectors(previous_version)
     vectors = np.zeros((len(chunks), embedder.dim), dtype=np.float32)
     todo = [i for i, h in enumerate(hashes) if h not in reuse]
     for i, h in enumerate(hashes):
         if h in reuse:
             vectors[i] = reuse[h]
+    del reuse
+    logger.info("embedding %d of %d chunks (%d reused)", len(todo), len(chunks), len(chunks) - len(todo))
     if todo:
         vectors[todo] = embedder.embed_passages(
             [texts[i] for i in todo],
@@ -417,6 +587,8 @@ def build_index(
         )
     report.embedded, report.reused = len(todo), len(chunks) - len(todo)
     report.documents, report.chunks = len(parsed), len(chunks)
+    total: Counter[str] = sum(found.values(), Counter())
+    report.personal_data = {kind: total[kind] for kind in PERSONAL_DATA}
 
     per_doc = Counter(c.doc for c in chunks)
     manifest = {
@@ -432,10 +604,13 @@ def build_index(
                 "path": d.path,
                 "internal": d.internal,
                 "chunks": per_doc[d.id],
+                "personal_data": dict(found[d.id]),
             }
             for d, _ in parsed
         },
         "counts": {"documents": len(parsed), "chunks": len(chunks)},
+        # what was masked in the indexed text, per kind; personnummer includes samordningsnummer
+        "personal_data": {"masked": settings.mask_personal_data, **report.personal_data},
         "dense_index": choose_kind(len(chunks), settings.dense_index, settings.dense_flat_max),
     }
     report.path = str(_write_version(index_dir, manifest, parsed, chunks, vectors, hashes, settings))
@@ -460,9 +635,9 @@ def _write_version(
     settings: Settings,
 ) -> Path:
     """Write a complete new version beside the current one, then repoint ``current`` atomically."""
-    index_dir.mkdir(parents=True, exist_ok=True)
     name = "v-" + datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
-    tmp = index_dir / f".{name}.tmp"
+    logger.info("writing index version %s", name)
+    tmp = index_dir / f"{_TMP_PREFIX}{name[2:]}.tmp"
     tmp.mkdir()
     _write_sqlite(tmp / "chunks.sqlite", parsed, chunks)
     np.save(tmp / "vectors.npy", vectors, allow_pickle=False)
@@ -471,22 +646,78 @@ def _write_version(
     DenseIndex.build(vectors, kind).save(tmp / "dense.faiss")
     LexicalIndex.build([lexical_text(c) for c in chunks]).save(tmp / "bm25")
     (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
-    for file in tmp.rglob("*"):
-        if file.is_file():
-            with open(file, "rb") as fh:
+    # durable before it becomes visible: the files, then the folders that name them
+    for entry in sorted(tmp.rglob("*"), key=lambda p: len(p.parts), reverse=True):
+        if entry.is_file():
+            with open(entry, "rb") as fh:
                 os.fsync(fh.fileno())
+        elif entry.is_dir():
+            _fsync_dir(entry)
+    _fsync_dir(tmp)
     final = index_dir / name
     tmp.rename(final)
-    link_tmp = index_dir / f".{CURRENT}.tmp"
+    _fsync_dir(index_dir)
+    link_tmp = index_dir / _LINK_TMP
     if link_tmp.is_symlink() or link_tmp.exists():
         link_tmp.unlink()
     link_tmp.symlink_to(name)
     os.replace(link_tmp, index_dir / CURRENT)
     _fsync_dir(index_dir)
-    for old in index_dir.iterdir():
-        if old.name != name and old.name != CURRENT and (old.name.startswith(("v-", ".v-"))):
-            shutil.rmtree(old, ignore_errors=True)
+    logger.info("index version %s is current", name)
+    collect_garbage(index_dir)
     return final
+
+
+def collect_garbage(index_dir: Path) -> list[str]:
+    """Remove old versions and what crashed builds left behind; return the names removed.
+
+    The current version stays, and so does the one before it (a reader may have resolved
+    ``current`` just before it moved; it is also there to go back to). Any other version that a
+    loaded ``Index`` still holds stays until it is released. Call it only while holding the build
+    lock: a temporary folder is then never one a running build is writing.
+    """
+    if not index_dir.is_dir():
+        return []
+    current = current_path(index_dir)
+    versions = sorted(p.name for p in index_dir.iterdir() if p.name.startswith("v-") and not p.is_symlink())
+    keep = set()
+    if current is not None and current.parent == index_dir.resolve():
+        keep.add(current.name)
+        older = [v for v in versions if v < current.name]
+        keep.update(older[-1:])
+    removed = []
+    for entry in sorted(index_dir.iterdir()):
+        if entry.name == _LINK_TMP:
+            entry.unlink(missing_ok=True)
+            removed.append(entry.name)
+        elif entry.name.startswith((_TMP_PREFIX, _TRASH_PREFIX)):
+            shutil.rmtree(entry, ignore_errors=True)
+            removed.append(entry.name)
+        elif entry.name.startswith("v-") and entry.name not in keep and _remove_unused(entry):
+            removed.append(entry.name)
+    if removed:
+        logger.info("removed from %s: %s", index_dir, ", ".join(removed))
+    return removed
+
+
+def _remove_unused(version: Path) -> bool:
+    """Delete a version directory unless a loaded ``Index`` holds it; True if it was deleted."""
+    if version.is_symlink() or not version.is_dir():
+        version.unlink(missing_ok=True)
+        return True
+    fd = os.open(version, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            logger.info("kept %s: it is in use", version.name)
+            return False
+        trash = version.with_name(_TRASH_PREFIX + version.name)
+        version.rename(trash)  # a reader that locks it after this sees the name gone and retries
+        shutil.rmtree(trash, ignore_errors=True)
+        return True
+    finally:
+        os.close(fd)
 
 
 def _fsync_dir(path: Path) -> None:

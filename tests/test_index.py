@@ -11,7 +11,7 @@ from conftest import CORPUS, GOTLAND, TIBRO
 from rag.config import Settings
 from rag.embed import FakeEmbedder
 from rag.errors import IndexMismatch, IndexMissing
-from rag.index import ANALYSIS_VERSION, build_index, current_path, load_index, read_manifest
+from rag.index import ANALYSIS_VERSION, build_index, check_compatible, current_path, load_index, read_manifest
 
 
 class CountingEmbedder(FakeEmbedder):
@@ -175,3 +175,178 @@ def test_an_index_from_an_older_analysis_is_refused_for_search_and_updated_by_in
     report = build_index([corpus], settings.index_dir, embedder, settings)
     assert embedder.embedded == 0 and report.reused == report.chunks
     assert load_index(settings.index_dir).manifest["analysis"] == ANALYSIS_VERSION
+
+
+# --- personal data in documents ---
+
+PERSONAL = (
+    "KS § 87 Dnr KS 2023/01222\nSammanträde 2024-09-30 kl. 13.00-16.30\n\n"
+    "Sökande Anna Andersson, personnummer 19880320-0016, samordningsnummer 701063-2391, "
+    "inte ett personnummer: 880320-0018. Nås på anna.andersson@tibro.se eller 070-123 45 67.\n\n"
+    "Beslut\nKommunstyrelsen beslutar att bevilja ansökan om 1 500 000 kr.\n"
+)
+SECRETS = ("19880320-0016", "701063-2391", "anna.andersson@tibro.se", "070-123 45 67")
+
+
+@pytest.fixture
+def personal(tmp_path):
+    folder = tmp_path / "personal"
+    folder.mkdir()
+    (folder / "ansokan.txt").write_text(PERSONAL, encoding="utf-8")
+    return folder
+
+
+def test_personal_data_is_masked_in_the_indexed_text_keeping_every_offset(personal, settings):
+    report = build_index([personal], settings.index_dir, CountingEmbedder(), settings)
+    assert report.personal_data == {"personnummer": 2, "email": 1, "phone": 1}
+    index = load_index(settings.index_dir)
+    text = index.documents["ansokan.txt"].text
+    assert len(text) == len(PERSONAL)
+    for secret in SECRETS:
+        assert secret not in text
+        start = PERSONAL.index(secret)
+        assert text[start : start + len(secret)] == "█" * len(secret)
+    for kept in ("KS § 87", "Dnr KS 2023/01222", "2024-09-30", "13.00-16.30", "880320-0018", "1 500 000 kr"):
+        assert kept in text
+    assert all(c.text == text[c.start : c.end] and "0016" not in c.text for c in index.chunks)
+    assert index.manifest["personal_data"] == {"masked": True, "personnummer": 2, "email": 1, "phone": 1}
+    assert index.manifest["documents"]["ansokan.txt"]["personal_data"] == {"personnummer": 2, "email": 1, "phone": 1}
+    index.close()
+
+    from rag.search import Searcher
+
+    searcher = Searcher.open(settings, CountingEmbedder())
+    for query in ("anna.andersson@tibro.se", "19880320-0016", "070-123 45 67", "Anna Andersson"):
+        for hit in searcher.search(query, k=5):
+            assert not any(secret in hit.chunk.text for secret in SECRETS)
+    assert searcher.search("KS 2023/01222", k=1)[0].chunk.doc == "ansokan.txt"
+
+
+def test_masking_can_be_turned_off_and_changing_it_updates_the_index(personal, settings):
+    build_index([personal], settings.index_dir, CountingEmbedder(), settings)
+    unmasked = settings.model_copy(update={"mask_personal_data": False})
+    with pytest.raises(IndexMismatch) as info:
+        check_compatible(read_manifest(settings.index_dir), CountingEmbedder(), unmasked, settings.index_dir)
+    assert str(info.value) == (
+        f"The index at {settings.index_dir} has personal data masked, but RAG_MASK_PERSONAL_DATA is false. "
+        f"Update it: rag index PATH ... --index {settings.index_dir}"
+    )
+
+    embedder = CountingEmbedder()
+    report = build_index([personal], settings.index_dir, embedder, unmasked)  # re-read, not "nothing to do"
+    assert report.masked is False and report.personal_data == {"personnummer": 0, "email": 0, "phone": 0}
+    assert 0 < embedder.embedded < report.chunks + 1
+    index = load_index(settings.index_dir)
+    assert index.documents["ansokan.txt"].text == PERSONAL
+    assert index.manifest["personal_data"]["masked"] is False
+    index.close()
+    check_compatible(read_manifest(settings.index_dir), embedder, unmasked, settings.index_dir)
+    with pytest.raises(IndexMismatch, match="has personal data not masked, but RAG_MASK_PERSONAL_DATA is true"):
+        check_compatible(read_manifest(settings.index_dir), embedder, settings, settings.index_dir)
+
+    build_index([personal], settings.index_dir, CountingEmbedder(), settings)  # and back
+    assert "0016" not in load_index(settings.index_dir).documents["ansokan.txt"].text
+
+
+def test_rag_index_reports_what_it_masked(personal, tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from rag.cli import app
+
+    monkeypatch.setenv("RAG_EMBEDDER", "fake")
+    result = CliRunner().invoke(app, ["index", str(personal), "--index", str(tmp_path / "index")])
+    assert result.exit_code == 0, result.output
+    assert (
+        "Personal data masked in the indexed text: personnummer/samordningsnummer 2, e-mail addresses 1, "
+        "phone numbers 1 (RAG_MASK_PERSONAL_DATA=false turns masking off).\n"
+    ) in result.output
+    monkeypatch.setenv("RAG_MASK_PERSONAL_DATA", "false")
+    result = CliRunner().invoke(app, ["index", str(personal), "--index", str(tmp_path / "index")])
+    assert "Personal data is not masked (RAG_MASK_PERSONAL_DATA=false).\n" in result.output
+
+
+# --- versions on disk: crashes, collection, readers, concurrent builds ---
+
+
+def versions(index_dir: Path) -> list[str]:
+    return sorted(p.name for p in index_dir.iterdir() if p.name.startswith("v-"))
+
+
+def touch(corpus: Path, n: int) -> None:
+    (corpus / "andring.md").write_text(f"# Ändring {n}\n\nText om AI, version {n}.\n", encoding="utf-8")
+
+
+def test_old_versions_are_collected_keeping_the_current_and_the_previous_one(corpus, settings):
+    built = []
+    for n in range(4):
+        touch(corpus, n)
+        built.append(Path(build_index([corpus], settings.index_dir, CountingEmbedder(), settings).path).name)
+    assert versions(settings.index_dir) == built[-2:]
+    assert current_path(settings.index_dir).name == built[-1]
+
+
+def test_a_version_a_loaded_index_uses_is_kept_until_it_is_closed(corpus, settings):
+    build_index([corpus], settings.index_dir, CountingEmbedder(), settings)
+    from rag.search import Searcher
+
+    searcher = Searcher.open(settings, CountingEmbedder())  # like a running server
+    serving = searcher.index.path
+    for n in range(3):
+        touch(corpus, n)
+        build_index([corpus], settings.index_dir, CountingEmbedder(), settings)
+    assert current_path(settings.index_dir) != serving
+    assert serving.name in versions(settings.index_dir) and len(versions(settings.index_dir)) == 3
+    assert searcher.search("Vad beslutade Tibro om AI-strategi?", k=1)[0].chunk.doc == TIBRO.name
+    searcher.index.close()
+    touch(corpus, 99)
+    build_index([corpus], settings.index_dir, CountingEmbedder(), settings)
+    assert serving.name not in versions(settings.index_dir) and len(versions(settings.index_dir)) == 2
+
+
+def test_what_a_crashed_build_left_behind_loads_the_current_index_and_is_cleaned_up(corpus, settings):
+    build_index([corpus], settings.index_dir, CountingEmbedder(), settings)
+    current = current_path(settings.index_dir)
+    # killed while writing; killed after renaming its version but before moving 'current';
+    # killed while deleting an old version; killed between making the new link and moving it
+    (settings.index_dir / ".v-29991231T000000000000.tmp" / "bm25").mkdir(parents=True)
+    (settings.index_dir / ".v-29991231T000000000000.tmp" / "chunks.sqlite").write_bytes(b"half")
+    shutil.copytree(current, settings.index_dir / "v-29991231T000000000001")
+    (settings.index_dir / "v-29991231T000000000001" / "manifest.json").write_text("{}")
+    shutil.copytree(current, settings.index_dir / ".trash-v-20000101T000000000000")
+    (settings.index_dir / ".current.tmp").symlink_to("v-29991231T000000000001")
+    assert load_index(settings.index_dir).path == current
+
+    report = build_index([corpus], settings.index_dir, CountingEmbedder(), settings)  # nothing to do, but it cleans
+    assert report.embedded == 0
+    assert sorted(p.name for p in settings.index_dir.iterdir()) == [".lock", "current", current.name]
+
+
+def test_concurrent_builds_wait_for_each_other_and_lose_nothing(corpus, settings, tmp_path):
+    import threading
+
+    extra = [tmp_path / f"extra{i}" for i in range(2)]
+    for i, folder in enumerate(extra):
+        folder.mkdir()
+        (folder / f"ny{i}.md").write_text(f"# Ny riktlinje {i}\n\nText om AI nummer {i}.\n", encoding="utf-8")
+    build_index([corpus], settings.index_dir, CountingEmbedder(), settings)
+    errors: list[BaseException] = []
+
+    def build(folder: Path) -> None:
+        try:
+            build_index([folder], settings.index_dir, CountingEmbedder(), settings)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=build, args=(folder,)) for folder in extra]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert {"ny0.md", "ny1.md"} <= set(load_index(settings.index_dir).documents)
+
+
+def test_an_index_folder_with_odd_characters_in_its_name(corpus, tmp_path):
+    settings = Settings(index_dir=tmp_path / "index #1 ?x=%20 åäö", embedder="fake")
+    build_index([corpus], settings.index_dir, CountingEmbedder(), settings)
+    assert len(load_index(settings.index_dir).documents) == 3
