@@ -130,12 +130,26 @@ class BuildReport:
     path: str = ""
 
 
+class Lease:
+    """A shared flock on a version directory: no build collects the version while it is held.
+
+    Released by ``close`` or when the last ``Index`` holding it is garbage-collected; views of an
+    index made with ``dataclasses.replace`` share it, so its descriptor is closed exactly once.
+    """
+
+    def __init__(self, fd: int) -> None:
+        self._release = weakref.finalize(self, os.close, fd)
+
+    def close(self) -> None:
+        self._release()
+
+
 @dataclass
 class Index:
     """A loaded index: chunks, documents, the two retrievers and the manifest.
 
-    It holds a shared lock on its version directory so that no build collects it while it is in
-    use; ``close`` (or garbage collection of the ``Index``) releases it.
+    It holds a ``Lease`` on its version directory so that no build collects it while it is in
+    use; ``close`` (or garbage collection of the ``Index`` and its views) releases it.
     """
 
     path: Path
@@ -144,15 +158,12 @@ class Index:
     documents: dict[str, StoredDocument]
     dense: DenseIndex
     lexical: LexicalIndex
-    lease: int | None = field(default=None, repr=False)
-
-    def __post_init__(self) -> None:
-        self._release = weakref.finalize(self, os.close, self.lease) if self.lease is not None else None
+    lease: Lease | None = field(default=None, repr=False, compare=False)
 
     def close(self) -> None:
         """Release the version directory for collection (the loaded data stay usable)."""
-        if self._release is not None:
-            self._release()
+        if self.lease is not None:
+            self.lease.close()
 
 
 def _settings_key(settings: Settings) -> dict[str, int]:
@@ -327,18 +338,21 @@ def _read_sqlite(path: Path) -> tuple[dict[str, StoredDocument], list[Chunk]]:
     return docs, chunks
 
 
-def _lease(version: Path) -> int | None:
+def _lease(version: Path) -> Lease | None:
     """Share-lock a version directory so no build collects it; None when it was collected meanwhile."""
     try:
         fd = os.open(version, os.O_RDONLY | os.O_DIRECTORY)
     except FileNotFoundError:
         return None
-    fcntl.flock(fd, fcntl.LOCK_SH)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH)
+    except OSError:  # a file system without flock: load without the protection
+        logger.warning("cannot lock %s; a build may delete it while it is loaded", version)
     # a build renames a version away while it holds the exclusive lock, so after it the name is gone
     if not (version / "manifest.json").exists():
         os.close(fd)
         return None
-    return fd
+    return Lease(fd)
 
 
 def load_index(index_dir: Path, *, mmap: bool = True) -> Index:
@@ -357,7 +371,7 @@ def load_index(index_dir: Path, *, mmap: bool = True) -> Index:
             dense = DenseIndex.load(version / "dense.faiss", mmap=mmap)
             lexical = LexicalIndex.load(version / "bm25", len(chunks), mmap=mmap)
         except BaseException:
-            os.close(lease)
+            lease.close()
             raise
         index = Index(version, manifest, chunks, docs, dense, lexical, lease)
         if len(dense) != len(chunks):
@@ -471,7 +485,7 @@ def build_index(
     documents to drop even though their files are still there.
     """
     with _build_lock(index_dir):
-        collect_garbage(index_dir)
+        _collect_garbage(index_dir)
         return _build(paths, index_dir, embedder, settings, rebuild, replace, remove, progress, on_file)
 
 
@@ -664,11 +678,11 @@ def _write_version(
     os.replace(link_tmp, index_dir / CURRENT)
     _fsync_dir(index_dir)
     logger.info("index version %s is current", name)
-    collect_garbage(index_dir)
+    _collect_garbage(index_dir)
     return final
 
 
-def collect_garbage(index_dir: Path) -> list[str]:
+def _collect_garbage(index_dir: Path) -> list[str]:
     """Remove old versions and what crashed builds left behind; return the names removed.
 
     The current version stays, and so does the one before it (a reader may have resolved
@@ -712,6 +726,8 @@ def _remove_unused(version: Path) -> bool:
         except BlockingIOError:
             logger.info("kept %s: it is in use", version.name)
             return False
+        except OSError:  # a file system without flock (NFS allows no exclusive lock on a folder)
+            logger.info("cannot tell whether %s is in use; removing it", version.name)
         trash = version.with_name(_TRASH_PREFIX + version.name)
         version.rename(trash)  # a reader that locks it after this sees the name gone and retries
         shutil.rmtree(trash, ignore_errors=True)

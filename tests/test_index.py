@@ -350,3 +350,26 @@ def test_an_index_folder_with_odd_characters_in_its_name(corpus, tmp_path):
     settings = Settings(index_dir=tmp_path / "index #1 ?x=%20 åäö", embedder="fake")
     build_index([corpus], settings.index_dir, CountingEmbedder(), settings)
     assert len(load_index(settings.index_dir).documents) == 3
+
+
+def test_a_view_of_an_index_shares_its_lease(corpus, settings):
+    """A view made with dataclasses.replace (the public view) dying must not release, or close twice,
+    the descriptor that keeps the full index's version on disk."""
+    import dataclasses
+    import gc
+
+    build_index([corpus], settings.index_dir, CountingEmbedder(), settings)
+    index = load_index(settings.index_dir)
+    view = dataclasses.replace(index, chunks=index.chunks[:1])
+    assert view.lease is index.lease
+    del view
+    gc.collect()
+    for n in range(3):
+        touch(corpus, n)
+        build_index([corpus], settings.index_dir, CountingEmbedder(), settings)
+    assert index.path.name in versions(settings.index_dir)
+    index.close()
+    index.close()  # closing twice is harmless
+    touch(corpus, 99)
+    build_index([corpus], settings.index_dir, CountingEmbedder(), settings)
+    assert index.path.name not in versions(settings.index_dir)
