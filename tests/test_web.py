@@ -24,6 +24,7 @@ from server import create_app
 pytestmark = [pytest.mark.real_model, pytest.mark.browser]
 
 CHROMIUM = Path("/usr/bin/chromium")
+CORPUS_TIBRO = "000_cf550d43679497b7.txt"
 SHOTS = ROOT / "artifacts" / "screenshots"
 XSS = (
     "# Riktlinje med kod i texten\n\n"
@@ -264,3 +265,26 @@ def test_the_english_toggle_switches_the_interface(site, page):
 def _clean_artifacts():
     shutil.rmtree(SHOTS, ignore_errors=True)
     yield
+
+
+def test_no_page_or_the_widget_breaks_the_content_security_policy(site, browser):
+    """The pages are served with script-src and style-src 'self' and no 'unsafe-inline': nothing on
+    them, the widget included, may need more (Chromium logs every refusal to the console)."""
+    context = browser.new_context()
+    page = context.new_page()
+    refused: list[str] = []
+    page.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
+    try:
+        for url in ("/?q=AI-strategi", "/precedent?q=AI-strategi", f"/documents/{CORPUS_TIBRO}?start=0&end=40"):
+            page.goto(f"{site}{url}")
+            page.wait_for_load_state("networkidle")
+        page.goto(f"{site}/widget-demo")
+        launcher = widget(page).locator(".launcher")
+        launcher.click()
+        ask_in_widget(page, "Vad beslutade Tibro om en AI-strategi?", 0)
+        # the widget's own styles apply (a constructed stylesheet, which the policy allows)
+        assert launcher.evaluate("b => getComputedStyle(b).backgroundColor") == "rgb(11, 92, 173)"
+        assert page.evaluate("document.querySelector('#rag-chat-widget').shadowRoot.querySelector('style')") is None
+    finally:
+        context.close()
+    assert refused == []
