@@ -350,29 +350,68 @@ class DeleteOut(BaseModel):
 
 class Service:
     """The assistants over the current index version, one for staff (everything) and one for
-    citizens (the public view); both reload together when ``current`` points elsewhere."""
+    citizens (the public view), replaced together when ``current`` points at a new version.
+
+    A new version loads in a background thread (the public view rebuilds its keyword statistics,
+    about a millisecond a chunk); the request that notices it waits at most ``RELOAD_WAIT`` seconds
+    for it, every other request meanwhile is answered from the version already loaded, so a re-index
+    never stalls the service. A version that fails to load is logged and skipped; the old one keeps serving.
+    """
+
+    RELOAD_WAIT = 5.0
 
     def __init__(self, settings: Settings, embedder: Embedder | None) -> None:
         self.settings = settings
-        self._version = current_path(settings.index_dir)
-        self._assistants = self._open(embedder)
-        self.embedder = self._assistants[0].searcher.embedder
-        self._reload_lock = threading.Lock()
+        staff = Assistant.open(settings, embedder)
+        self._assistants = (staff, staff.public())
+        self._version = staff.searcher.index.path
+        self.embedder = staff.searcher.embedder
+        self._state = threading.Lock()
+        self._loading: threading.Event | None = None
+        self._failed: Path | None = None
         self.write_lock = threading.Lock()  # one upload or delete at a time
 
-    def _open(self, embedder: Embedder | None) -> tuple[Assistant, Assistant]:
-        staff = Assistant.open(self.settings, embedder)
-        return staff, staff.public()
+    def _load(self, done: threading.Event, wanted: Path) -> None:
+        try:
+            staff = Assistant.open(self.settings, self.embedder)
+            pair = (staff, staff.public())
+            with self._state:
+                self._assistants, self._version = pair, staff.searcher.index.path
+            logger.info("serving index %s", staff.searcher.index.path.name)
+        except Exception:
+            logger.exception("could not load index %s; still serving %s", wanted.name, self._version.name)
+            self._failed = wanted
+        finally:
+            with self._state:
+                self._loading = None
+            done.set()
+
+    def refresh(self, wait: float | None) -> None:
+        """Load the version ``current`` points at if it is new. The caller that starts the loading
+        waits for it up to ``wait`` seconds, others do not wait; ``wait=None`` waits until the current
+        version is the one served (or has failed), whoever started it."""
+        while True:
+            version = current_path(self.settings.index_dir)
+            if version is None or version == self._version or version == self._failed:
+                return
+            with self._state:
+                done = self._loading
+                started = done is None
+                if done is None:
+                    done = self._loading = threading.Event()
+                    logger.info("index changed to %s; loading it", version.name)
+                    thread = threading.Thread(target=self._load, args=(done, version), name="index-reload", daemon=True)
+                    thread.start()
+            if wait is None:
+                done.wait()
+                continue
+            if started:
+                done.wait(wait)
+            return
 
     def assistant(self, *, staff: bool) -> Assistant:
         """The assistant for staff (internal documents included) or for everyone else."""
-        version = current_path(self.settings.index_dir)
-        if version is not None and version != self._version:
-            with self._reload_lock:
-                if version != self._version:
-                    logger.info("index changed to %s; loading it", version.name)
-                    self._assistants = self._open(self.embedder)
-                    self._version = version
+        self.refresh(self.RELOAD_WAIT)
         assistants = self._assistants  # one read: the pair is replaced whole
         return assistants[0] if staff else assistants[1]
 
@@ -1009,6 +1048,7 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
             except RagError:
                 _restore(target, previous)
                 raise
+            service.refresh(wait=None)  # the new document is searchable when this answers
             failed = [message for path, message in report.failed if Path(path).name == name]
             if failed:
                 _restore(target, previous)
@@ -1037,6 +1077,7 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
         with service.write_lock:
             document = _document(service.assistant(staff=True), doc_id)
             report = build_index([], conf.index_dir, service.embedder, conf, remove=[doc_id])
+            service.refresh(wait=None)
             path = Path(document.path)
             # only a file the upload folder holds is deleted; a corpus file stays where it is
             uploaded = path.resolve().is_relative_to(conf.upload_dir.resolve())

@@ -348,6 +348,62 @@ def test_a_new_index_version_is_served_without_a_restart(admin):
     assert after["index"] != before and after["documents"] == 4
 
 
+def test_a_slow_reload_never_stalls_the_service(tmp_path, monkeypatch):
+    import server
+
+    shutil.copytree(CORPUS, tmp_path / "corpus")
+    settings = _settings(tmp_path)
+    build_index([tmp_path / "corpus"], settings.index_dir, FakeEmbedder(), settings)
+    with TestClient(create_app(settings)) as client:
+        before = client.get("/api/health").json()["index"]
+        original = server.Assistant.open.__func__
+        gate = threading.Event()
+
+        def slow_open(cls, *args, **kwargs):
+            gate.wait(30)
+            return original(cls, *args, **kwargs)
+
+        monkeypatch.setattr(server.Assistant, "open", classmethod(slow_open))
+        monkeypatch.setattr(server.Service, "RELOAD_WAIT", 0.3)
+        (tmp_path / "corpus" / "ny.md").write_text("# Ny\n\nRegion Gotland prövar AI i vården.\n", encoding="utf-8")
+        build_index([tmp_path / "corpus"], settings.index_dir, FakeEmbedder(), settings)
+        started = time.monotonic()
+        first = client.get("/api/health").json()  # notices the new version, waits 0.3 s for it
+        assert first["index"] == before and time.monotonic() - started < 2
+        started = time.monotonic()
+        assert client.get("/api/health").json()["index"] == before  # does not wait at all
+        assert time.monotonic() - started < 0.25
+        gate.set()
+        deadline = time.monotonic() + 30
+        while client.get("/api/health").json()["index"] == before and time.monotonic() < deadline:
+            time.sleep(0.05)
+        after = client.get("/api/health").json()
+        assert after["index"] != before and after["documents"] == 4
+
+
+def test_a_version_that_fails_to_load_leaves_the_old_one_serving(tmp_path, monkeypatch, caplog):
+    import server
+    from rag.errors import IndexMismatch
+
+    shutil.copytree(CORPUS, tmp_path / "corpus")
+    settings = _settings(tmp_path)
+    build_index([tmp_path / "corpus"], settings.index_dir, FakeEmbedder(), settings)
+    with TestClient(create_app(settings)) as client:
+        before = client.get("/api/health").json()["index"]
+
+        def broken(cls, *args, **kwargs):
+            raise IndexMismatch("broken on purpose")
+
+        monkeypatch.setattr(server.Assistant, "open", classmethod(broken))
+        (tmp_path / "corpus" / "ny.md").write_text("# Ny\n\nRegion Gotland prövar AI.\n", encoding="utf-8")
+        build_index([tmp_path / "corpus"], settings.index_dir, FakeEmbedder(), settings)
+        for _ in range(3):
+            response = client.get("/api/search", params={"q": "AI"})
+            assert response.status_code == 200
+        assert client.get("/api/health").json()["index"] == before
+        assert "could not load index" in caplog.text
+
+
 # --- CORS and start-up ---
 
 
