@@ -532,7 +532,7 @@ def _build(
             docs[doc_id] = stored[doc_id]
             report.kept.append(doc_id)
     if report.kept:
-        logger.warning("kept the indexed text of %s: the files cannot be read now", ", ".join(report.kept))
+        logger.info("kept the indexed text of %s: the files cannot be read now", ", ".join(report.kept))
     old_hashes = {doc_id: entry["sha256"] for doc_id, entry in indexed.items()}
     report.removed = sorted(set(old_hashes) - set(docs))
     for doc_id, doc in docs.items():

@@ -457,3 +457,24 @@ def test_rag_index_prints_one_line_per_bad_file_and_a_summary_counting_both(bad_
     assert summary[0].startswith(f"Indexed {len(good)} documents (")
     assert f"added {len(good)}, changed 0, removed 0, failed {len(expected)}." in summary[0]
     assert summary[1] == f"{len(expected)} files skipped (one line each above); the other documents are indexed."
+
+    # a file indexed before breaks: one more line, and the summary says its indexed text is kept
+    (corpus / "protokoll.pdf").write_bytes(b"%PDF-1.4\ncut")
+    expected["protokoll.pdf"] = re.escape(
+        "protokoll.pdf: the PDF is truncated (it has no end-of-file marker). Copy the complete file again."
+    )
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "rag"), "index", str(corpus), "--index", str(tmp_path / "index")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    check_lines([line.removeprefix("skipped ") for line in result.stderr.splitlines()], expected)
+    summary = result.stdout.splitlines()
+    assert f"added 0, changed 0, removed 0, failed {len(expected)}." in summary[0]
+    assert summary[1] == (
+        f"{len(expected)} files skipped (one line each above); the other documents are indexed. "
+        "1 of them were indexed before: their indexed text is kept."
+    )
