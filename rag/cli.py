@@ -613,15 +613,16 @@ def _print_bench(report: dict[str, Any]) -> None:
         for col in (
             "chunks",
             "build s",
+            "build peak RSS MB",
             "index MB",
             "load s",
-            "peak RSS MB",
+            "serving RSS MB: model / all / peak",
             "hybrid p50/p95/p99 ms",
             "lexical p50/p95",
             "dense p50/p95",
             "hybrid cached p50/p95",
             "dense index",
-            "recall@10",
+            "recall@10 / @100",
         ):
             table.add_column(col)
         for s in report["scale"]:
@@ -633,15 +634,16 @@ def _print_bench(report: dict[str, Any]) -> None:
             table.add_row(
                 str(s["chunks"]),
                 str(s["build_s"]),
+                str(s["build_peak_rss_mb"]),
                 str(s["index_mb"]),
                 str(s["load_s"]),
-                str(max(s["peak_rss_mb"], s["build_peak_rss_mb"])),
+                f"{s['rss_model_mb']} / {s['rss_mb']} / {s['peak_rss_mb']}",
                 cell("hybrid", ("p50", "p95", "p99")),
                 cell("lexical"),
                 cell("dense"),
                 cell("hybrid, query vector cached"),
                 s["dense"]["kind"],
-                str(s["dense"]["recall@10"]),
+                f"{s['dense']['recall@10']} / {s['dense']['recall@100']}",
             )
         out.print(table)
         out.print("Dense vectors of synthetic chunks: " + report["scale"][0]["vectors"], markup=False, highlight=False)

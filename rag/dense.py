@@ -16,10 +16,12 @@ faiss.omp_set_num_threads(1)
 
 
 # HNSW parameters: 32 links per node; construction and search beam widths chosen by measuring
-# recall@10 against exact search (rag bench; README), which they keep at >= 0.98.
+# recall against exact search with real query vectors on 118k synthetic chunks (rag bench; README):
+# efSearch 96 kept only 0.906 of the exact top 10, 256 0.973, 512 0.994 (and 0.981 of the top 100
+# that hybrid search fuses) at 1.6 ms a query, against 19 ms for the exact scan.
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 80
-HNSW_EF_SEARCH = 96
+HNSW_EF_SEARCH = 512
 
 
 def choose_kind(count: int, wanted: str = "auto", flat_max: int = 20_000) -> str:
