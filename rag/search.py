@@ -3,6 +3,7 @@ boosts for what the question names, hard filters, and per-document diversificati
 
 from __future__ import annotations
 
+import heapq
 import logging
 import re
 import threading
@@ -109,14 +110,29 @@ def diversify(scored: dict[int, float], doc_of: Sequence[str], decay: float, k: 
     Greedy: a document's n-th pick (n > free) counts ``score * decay**(n - free)``, so one document
     fills the list only when its passages are far better than any other's.
     """
-    remaining = sorted(scored, key=lambda cid: -scored[cid])
-    picked: list[int] = []
+    order = sorted(scored, key=lambda cid: -scored[cid])
     per_doc: dict[str, int] = {}
-    while remaining and len(picked) < k:
-        best = max(remaining, key=lambda cid: scored[cid] * decay ** max(0, per_doc.get(doc_of[cid], 0) - free + 1))
-        remaining.remove(best)
-        picked.append(best)
-        per_doc[doc_of[best]] = per_doc.get(doc_of[best], 0) + 1
+    if decay > 1:  # a boost, not a decay: no shortcut, every pick looks at every candidate
+        picked: list[int] = []
+        while order and len(picked) < k:
+            best = max(order, key=lambda cid: scored[cid] * decay ** max(0, per_doc.get(doc_of[cid], 0) - free + 1))
+            order.remove(best)
+            picked.append(best)
+            per_doc[doc_of[best]] = per_doc.get(doc_of[best], 0) + 1
+        return picked
+    # Lazy greedy: a candidate's discounted score only falls as its document gains picks, so a heap
+    # entry computed with an older count is re-scored when it reaches the top, and picked if it stays
+    # there. Ties go to the better raw score, as in a scan of the sorted list.
+    heap = [(-scored[cid] * decay ** max(0, 1 - free), rank, cid, 0) for rank, cid in enumerate(order)]
+    picked = []
+    while heap and len(picked) < k:
+        _, rank, cid, seen = heapq.heappop(heap)
+        count = per_doc.get(doc_of[cid], 0)
+        if count != seen:
+            heapq.heappush(heap, (-scored[cid] * decay ** max(0, count - free + 1), rank, cid, count))
+            continue
+        picked.append(cid)
+        per_doc[doc_of[cid]] = count + 1
     return picked
 
 

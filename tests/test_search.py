@@ -4,6 +4,8 @@ import shutil
 
 import pytest
 from conftest import CORPUS
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rag.errors import InputError
 from rag.search import chunk_passes, diversify, rrf, validate_filters
@@ -23,6 +25,31 @@ def test_diversify_scores_down_further_chunks_of_a_document():
     assert diversify(scored, docs, decay=0.85, k=4) == [0, 3, 1, 2]
     assert diversify(scored, docs, decay=1.0, k=4) == [0, 1, 2, 3]
     assert diversify(scored, docs, decay=0.5, k=5) == [0, 3, 4, 1, 2]
+
+
+def _diversify_by_scan(scored, doc_of, decay, k, free):
+    """The definition: each pick scans every remaining candidate (the heap in diversify is lazy)."""
+    remaining = sorted(scored, key=lambda cid: -scored[cid])
+    picked, per_doc = [], {}
+    while remaining and len(picked) < k:
+        best = max(remaining, key=lambda c: scored[c] * decay ** max(0, per_doc.get(doc_of[c], 0) - free + 1))
+        remaining.remove(best)
+        picked.append(best)
+        per_doc[doc_of[best]] = per_doc.get(doc_of[best], 0) + 1
+    return picked
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 5), st.floats(0, 10, allow_nan=False)), max_size=40),
+    st.sampled_from([0.0, 0.5, 0.85, 1.0]),
+    st.integers(1, 12),
+    st.integers(0, 3),
+)
+def test_diversify_picks_as_the_scan_over_all_candidates_would(rows, decay, k, free):
+    doc_of = [f"d{doc}" for doc, _ in rows]
+    scored = {cid: round(score, 1) for cid, (_, score) in enumerate(rows)}  # rounding makes ties
+    assert diversify(scored, doc_of, decay, k, free) == _diversify_by_scan(scored, doc_of, decay, k, free)
 
 
 CHUNK = Chunk(
