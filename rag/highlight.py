@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rag.normalise import analyse, tokenize
 
@@ -20,15 +21,24 @@ class Snippet:
     highlights: tuple[tuple[int, int], ...]  # spans of matched words, within [start, end)
 
 
+@lru_cache(maxsize=100_000)
+def _word_keys(word: str) -> tuple[str, ...]:
+    """A word's index keys; cached, since analysing every word of ten hits was most of a search request."""
+    return tuple(analyse(word))
+
+
+@lru_cache(maxsize=4096)
+def _keyed_tokens(text: str) -> tuple[tuple[int, int, tuple[str, ...]], ...]:
+    """Each word of ``text``: its span and keys. Cached per passage text: the same hits come back."""
+    return tuple((t.start, t.end, keys) for t in tokenize(text) if (keys := _word_keys(t.word)))
+
+
 def matches(text: str, offset: int, keys: Collection[str]) -> list[tuple[int, int]]:
     """Spans (offset by ``offset``) of the words of ``text`` whose index key is one of ``keys``;
     OCR-damaged and inflected forms match as they do in search ('anvindningsomraden')."""
-    spans = []
-    for token in tokenize(text):
-        token_keys = analyse(token.word)
-        if token_keys and any(k in keys for k in token_keys):
-            spans.append((offset + token.start, offset + token.end))
-    return spans
+    return [
+        (offset + start, offset + end) for start, end, found in _keyed_tokens(text) if any(k in keys for k in found)
+    ]
 
 
 def snippet(text: str, start: int, end: int, keys: Collection[str], width: int = SNIPPET_CHARS) -> Snippet:

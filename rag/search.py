@@ -204,6 +204,9 @@ class Searcher:
         embedder = embedder or load_embedder(settings)
         check_compatible(index.manifest, embedder, settings, settings.index_dir)
         searcher = cls(index, embedder, settings)
+        searcher.understand(
+            "what does the plan say"
+        )  # loads the word frequency lists (~0.3 s) now, not on a first query
         return searcher if include_internal else searcher.public()
 
     def public(self) -> Searcher:
