@@ -227,5 +227,5 @@ def export_onnx(model_dir: Path, *, int8: bool = False, force: bool = False) -> 
         ) from exc
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    log.info("exported %s (%s) in %.1f s", dest, target, time.perf_counter() - started)
+    log.info("exported %s (%s) in %.1f s", dest, info["quantisation"], time.perf_counter() - started)
     return dest
