@@ -27,7 +27,7 @@ import numpy as np
 from rag.config import Backend, Settings
 from rag.errors import ModelError
 from rag.materialise import materialise
-from rag.onnx_export import export_onnx, onnx_info
+from rag.onnx_export import export_onnx, onnx_info, sha256_of
 
 log = logging.getLogger(__name__)
 
@@ -74,14 +74,6 @@ def _cpu_count() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         return os.cpu_count() or 1
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _read_json(path: Path) -> Any:
@@ -280,7 +272,7 @@ class SentenceTransformerEmbedder:
         return {
             "name": self.model_dir.name,
             "source": "local sentence-transformers folder",
-            "sha256": _sha256(weights) if weights else "unknown",
+            "sha256": sha256_of(weights) if weights else "unknown",
             "dim": self.dim,
         }
 

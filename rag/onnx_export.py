@@ -177,7 +177,8 @@ def _quantise(model_dir: Path, fused: Path, out: Path, target: str) -> None:
         root.removeFilter(quiet)
 
 
-def _sha256(path: Path) -> str:
+def sha256_of(path: Path) -> str:
+    """The file's sha256, read a megabyte at a time."""
     digest = hashlib.sha256()
     with path.open("rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
@@ -210,7 +211,7 @@ def export_onnx(model_dir: Path, *, int8: bool = False, force: bool = False) -> 
             _fuse(model_dir, tmp / "float.onnx", tmp / dest.name)
         info = {
             "file": f"{SUBFOLDER}/{dest.name}",
-            "sha256": _sha256(tmp / dest.name),
+            "sha256": sha256_of(tmp / dest.name),
             "quantisation": f"dynamic int8 per-channel except after GELU, {target}" if int8 else "none (float32)",
             "torch": importlib.metadata.version("torch"),
             "onnxruntime": importlib.metadata.version("onnxruntime"),
