@@ -15,6 +15,13 @@ The int8 weight type follows the CPU, as optimum's configurations do: signed int
 the CPU has VNNI (``avx512_vnni``); elsewhere unsigned int8 (``avx2``), which cannot saturate the
 multiply-add of CPUs without VNNI. Beside each model a small JSON file records its sha256, so
 loading does not hash it each time.
+
+Each graph keeps its weights in a file beside it (``<graph>.onnx.data``), which ONNX Runtime
+memory-maps instead of copying onto its heap: a process then holds only the weights it touches.
+Every layer's matrices are touched by every text, but of the 250,000-row table of token embeddings
+(384 MB in float) only the rows of tokens that occur. Measured: a session on the float graph
+holds 91 MB instead of 491 MB, with the same vectors to the last bit; on the int8 graph 51 MB
+instead of 156 MB.
 """
 
 from __future__ import annotations
@@ -56,6 +63,11 @@ def onnx_file(model_dir: Path, *, int8: bool = False, target: str | None = None)
     or with ``int8`` the quantised one for this CPU (or ``target``)."""
     name = f"model_qint8_{target or quantisation_target()}.onnx" if int8 else "model_fp32_fused.onnx"
     return Path(model_dir) / SUBFOLDER / name
+
+
+def data_file(graph: Path) -> Path:
+    """The file beside ``graph`` that holds its weights."""
+    return graph.with_name(graph.name + ".data")
 
 
 def onnx_info(path: Path) -> dict[str, Any]:
@@ -150,7 +162,7 @@ def _fuse(model_dir: Path, float_file: Path, out: Path) -> None:
         num_heads=int(config.get("num_attention_heads", 0)),
         hidden_size=int(config.get("hidden_size", 0)),
     )
-    optimised.save_model_to_file(str(out))
+    optimised.save_model_to_file(str(out), use_external_data_format=True)  # weights in data_file(out)
 
 
 def _quantise(model_dir: Path, fused: Path, out: Path, target: str) -> None:
@@ -172,17 +184,19 @@ def _quantise(model_dir: Path, fused: Path, out: Path, target: str) -> None:
             per_channel=True,
             weight_type=QuantType.QInt8 if target == "avx512_vnni" else QuantType.QUInt8,
             extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},  # fused ops lack shape inference
+            use_external_data_format=True,  # weights in data_file(out)
         )
     finally:
         root.removeFilter(quiet)
 
 
-def sha256_of(path: Path) -> str:
-    """The file's sha256, read a megabyte at a time."""
+def sha256_of(*paths: Path) -> str:
+    """The sha256 of the files' bytes one after the other, read a megabyte at a time."""
     digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
+    for path in paths:
+        with path.open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
     return digest.hexdigest()
 
 
@@ -191,13 +205,18 @@ def export_onnx(model_dir: Path, *, int8: bool = False, force: bool = False) -> 
     missing (or ``force``).
 
     Everything is written in a temporary folder inside ``model_dir`` and renamed into
-    ``onnx/`` (the record first, the model last), so a crash leaves no half-written model.
+    ``onnx/`` (the weights and the record first, the graph last), so a crash leaves no
+    half-written model. An export from before the weights moved beside the graph (no data file)
+    is made again.
     """
     model_dir = Path(model_dir).expanduser()
     target = quantisation_target()
     dest = onnx_file(model_dir, int8=int8, target=target)
-    if dest.is_file() and dest.with_suffix(".json").is_file() and not force:
+    done = [dest, data_file(dest), dest.with_suffix(".json")]
+    if all(p.is_file() for p in done) and not force:
         return dest
+    if dest.is_file() and not data_file(dest).is_file():
+        dest.unlink()  # a graph with its weights inside: never paired with a newer data file or record
     check_supported(model_dir)
     started = time.perf_counter()
     tmp = model_dir / f".{SUBFOLDER}.tmp-{uuid.uuid4().hex[:8]}"
@@ -209,17 +228,24 @@ def export_onnx(model_dir: Path, *, int8: bool = False, force: bool = False) -> 
             _quantise(model_dir, tmp / "fused.onnx", tmp / dest.name, target)
         else:
             _fuse(model_dir, tmp / "float.onnx", tmp / dest.name)
+        graph, weights = tmp / dest.name, data_file(tmp / dest.name)
+        if not weights.is_file():
+            raise ModelError(
+                f"cannot export {model_dir} to ONNX: onnxruntime {importlib.metadata.version('onnxruntime')} "
+                f"wrote no {weights.name} beside {graph.name}; set RAG_BACKEND=torch"
+            )
         info = {
             "file": f"{SUBFOLDER}/{dest.name}",
-            "sha256": sha256_of(tmp / dest.name),
+            "sha256": sha256_of(graph, weights),  # the graph, then its weights
             "quantisation": f"dynamic int8 per-channel except after GELU, {target}" if int8 else "none (float32)",
             "torch": importlib.metadata.version("torch"),
             "onnxruntime": importlib.metadata.version("onnxruntime"),
         }
         (tmp / "record.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
         dest.parent.mkdir(exist_ok=True)
+        os.replace(weights, data_file(dest))
         os.replace(tmp / "record.json", dest.with_suffix(".json"))
-        os.replace(tmp / dest.name, dest)
+        os.replace(graph, dest)
     except ModelError:
         raise
     except Exception as exc:  # torch, onnx and onnxruntime raise many kinds; all mean no model

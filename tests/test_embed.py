@@ -208,6 +208,7 @@ def _fake_export(monkeypatch: pytest.MonkeyPatch, quantise: Callable[[Path, Path
     def fuse(model_dir: Path, float_file: Path, out: Path) -> None:
         steps.append("fuse")
         out.write_bytes(b"fused " + float_file.read_bytes())
+        rag.onnx_export.data_file(out).write_bytes(b"fused weights")
 
     def quantise_step(model_dir: Path, fused: Path, out: Path, target: str) -> None:
         steps.append("quantise")
@@ -248,25 +249,57 @@ def test_export_writes_each_model_and_its_record_once(tmp_path: Path, monkeypatc
     import rag.onnx_export
 
     folder = _minimal_folder(tmp_path / "model")
-    steps = _fake_export(
-        monkeypatch, lambda model_dir, fused, out, target: out.write_bytes(b"int8 " + fused.read_bytes())
-    )
+    def quantise(model_dir: Path, fused: Path, out: Path, target: str) -> None:
+        out.write_bytes(b"int8 " + fused.read_bytes())
+        rag.onnx_export.data_file(out).write_bytes(b"int8 weights")
+
+    steps = _fake_export(monkeypatch, quantise)
     fp32 = rag.onnx_export.export_onnx(folder)
     assert steps == ["float", "fuse"]
     assert fp32 == rag.onnx_export.onnx_file(folder) and fp32.read_bytes() == b"fused float graph"
+    assert rag.onnx_export.data_file(fp32).read_bytes() == b"fused weights"
     assert rag.onnx_export.onnx_info(fp32)["quantisation"] == "none (float32)"
     int8 = rag.onnx_export.export_onnx(folder, int8=True)
     assert steps == ["float", "fuse", "float", "fuse", "quantise"]
     assert int8 == rag.onnx_export.onnx_file(folder, int8=True) and int8.read_bytes() == b"int8 fused float graph"
     record = rag.onnx_export.onnx_info(int8)
     assert record["file"] == f"onnx/{int8.name}"
-    assert record["sha256"] == hashlib.sha256(b"int8 fused float graph").hexdigest()
+    assert record["sha256"] == hashlib.sha256(b"int8 fused float graph" + b"int8 weights").hexdigest()
     assert sorted(p.name for p in (folder / "onnx").iterdir()) == sorted(
-        [fp32.name, fp32.with_suffix(".json").name, int8.name, int8.with_suffix(".json").name]
+        name for model in (fp32, int8) for name in (model.name, f"{model.name}.data", model.with_suffix(".json").name)
     )
     assert not [p for p in folder.iterdir() if p.name.startswith(".")]
     assert rag.onnx_export.export_onnx(folder) == fp32 and rag.onnx_export.export_onnx(folder, int8=True) == int8
     assert len(steps) == 5  # both exist: no-ops
+
+
+def test_an_export_with_its_weights_inside_the_graph_is_made_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import rag.onnx_export
+
+    folder = _minimal_folder(tmp_path / "model")
+    steps = _fake_export(monkeypatch, lambda *_: None)
+    old = rag.onnx_export.onnx_file(folder)
+    old.parent.mkdir()
+    old.write_bytes(b"graph with its weights inside")
+    old.with_suffix(".json").write_text('{"sha256": "of the old graph"}', encoding="utf-8")
+    assert rag.onnx_export.export_onnx(folder) == old
+    assert steps == ["float", "fuse"]
+    assert old.read_bytes() == b"fused float graph"
+    assert rag.onnx_export.data_file(old).read_bytes() == b"fused weights"
+    assert rag.onnx_export.onnx_info(old)["sha256"] != "of the old graph"
+
+
+def test_an_export_that_writes_no_weights_file_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import rag.onnx_export
+
+    folder = _minimal_folder(tmp_path / "model")
+    _fake_export(monkeypatch, lambda model_dir, fused, out, target: out.write_bytes(b"int8 graph only"))
+    with pytest.raises(ModelError) as info:
+        rag.onnx_export.export_onnx(folder, int8=True)
+    assert "wrote no model_qint8_" in str(info.value) and str(info.value).endswith("; set RAG_BACKEND=torch")
+    assert not (folder / "onnx").exists()
 
 
 def test_unknown_backend_is_refused(tmp_path: Path) -> None:
@@ -354,7 +387,8 @@ def test_float_backends_share_an_index_and_int8_has_its_own(backends, tmp_path: 
     assert int8.identity["name"] == f"{torch_model.identity['name']}-onnx-int8"
     assert int8.identity["backend"] == "onnx-int8" and int8.identity["dim"] == 384
     assert int8.onnx_file is not None
-    assert int8.identity["sha256"] == hashlib.sha256(int8.onnx_file.read_bytes()).hexdigest()
+    weights = int8.onnx_file.with_name(int8.onnx_file.name + ".data")
+    assert int8.identity["sha256"] == hashlib.sha256(int8.onnx_file.read_bytes() + weights.read_bytes()).hexdigest()
     settings = Settings(embedder="model")
     chunking = {k: getattr(settings, k) for k in ("chunk_size", "chunk_overlap", "max_chunk_tokens")}
     for builder in (torch_model, onnx_model):
