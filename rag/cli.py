@@ -559,7 +559,7 @@ def _print_bench(report: dict[str, Any]) -> None:
     if report["backends"]:
         files = list(report["backends"][0]["quality"])
         table = Table(title="Model backends (fresh process each; quality of its own index, hybrid and dense)")
-        for col in ("backend", "load s", "RSS MB", "ingest chunks/s", "query embed p50/p95 ms"):
+        for col in ("backend", "load s", "RSS MB", "ingest chunks/s (tokens/s)", "query embed p50/p95 ms"):
             table.add_column(col)
         for name in files:
             table.add_column(f"{name}: hybrid R@5 / MRR")
@@ -575,7 +575,7 @@ def _print_bench(report: dict[str, Any]) -> None:
                 b["backend"],
                 str(b["load_s"]),
                 str(b["rss_loaded_mb"]),
-                str(b["ingest"]["chunks_per_s"]),
+                f"{b['ingest']['chunks_per_s']} ({b['ingest']['tokens_per_s']})",
                 f"{q['p50']}/{q['p95']}",
                 *quality,
             )
@@ -583,7 +583,8 @@ def _print_bench(report: dict[str, Any]) -> None:
     i = report["ingest"]
     out.print(
         f"Ingest with the real model ({i['backend']}): {i['chunks']} chunks in {i['seconds']} s = "
-        f"{i['chunks_per_s']} chunks/s, {i['mb_per_s']} MB of text/s",
+        f"{i['chunks_per_s']} chunks/s, {i['mb_per_s']} MB of text/s, {i['tokens_per_s']} model tokens/s "
+        f"({i['tokens_per_chunk']} per chunk)",
         markup=False,
         highlight=False,
     )

