@@ -319,21 +319,73 @@ def _connect_ro(path: Path) -> sqlite3.Connection:
 
 
 def _read_sqlite(path: Path) -> tuple[dict[str, StoredDocument], list[Chunk]]:
+    """Documents and chunks as stored. Columns are named and rows unpacked (no ``sqlite3.Row``),
+    and each metadata value is kept once for all the chunks that repeat it (an organisation, a
+    title): at 118k chunks 1.3 s and 200 MB instead of 1.8 s and 290 MB."""
     con = _connect_ro(path)
-    con.row_factory = sqlite3.Row
     docs = {}
-    for row in con.execute("SELECT * FROM documents"):
-        fields = dict(row)
-        fields["internal"] = bool(fields["internal"])
-        fields["structure"] = json.loads(fields["structure"])
-        docs[fields["id"]] = StoredDocument(**fields)
+    for row in con.execute(
+        "SELECT id, path, sha256, format, internal, text, doc_type, title, organisation, body, date, structure "
+        "FROM documents"
+    ):
+        doc_id, path_, sha256, format_, internal, text, doc_type, title, organisation, body, date, structure = row
+        docs[doc_id] = StoredDocument(
+            doc_id,
+            path_,
+            sha256,
+            format_,
+            bool(internal),
+            text,
+            doc_type,
+            title,
+            organisation,
+            body,
+            date,
+            json.loads(structure),
+        )
+    values: dict[str, str] = {}
+
+    def once(value: str | None) -> str | None:
+        return None if value is None else values.setdefault(value, value)
+
     chunks = []
-    for row in con.execute("SELECT * FROM chunks ORDER BY id"):
-        fields = dict(row)
-        del fields["id"]
-        fields["internal"] = bool(fields["internal"])
-        fields["text"] = docs[fields["doc"]].text[fields["start"] : fields["end"]]
-        chunks.append(Chunk(**fields))
+    for (
+        doc_id,
+        start,
+        end,
+        section,
+        paragraph,
+        dnr,
+        date,
+        organisation,
+        body,
+        doc_type,
+        outcome,
+        title,
+        internal,
+    ) in con.execute(
+        'SELECT doc, start, "end", section, paragraph, dnr, date, organisation, body, doc_type, outcome, title, '
+        "internal FROM chunks ORDER BY id"
+    ):
+        doc = docs[doc_id]
+        chunks.append(
+            Chunk(
+                doc.id,
+                start,
+                end,
+                doc.text[start:end],
+                once(section),
+                once(paragraph),
+                once(dnr),
+                once(date),
+                once(organisation),
+                once(body),
+                once(doc_type),
+                once(outcome),
+                once(title),
+                bool(internal),
+            )
+        )
     con.close()
     return docs, chunks
 

@@ -69,7 +69,7 @@ class Structure:
     furniture: tuple[tuple[int, int], ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Chunk:
     """A passage to index: a span of one document with the metadata of its item and section."""
 
