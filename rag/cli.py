@@ -548,7 +548,8 @@ def bench(
 
 
 def _print_bench(report: dict[str, Any]) -> None:
-    out = Console(soft_wrap=True, width=max(160, Console().width))  # the tables are wide; a pipe gets them whole
+    # the tables are wide: a pipe gets 160 columns, and a cell too narrow folds instead of losing digits
+    out = Console(soft_wrap=True, width=max(160, Console().width))
     m = report["machine"]
     out.print(
         f"Machine: {m['cores']} cores, {m['cpu']}, {m['memory_gb']} GB; Python {m['python']}; "
@@ -560,10 +561,10 @@ def _print_bench(report: dict[str, Any]) -> None:
         files = list(report["backends"][0]["quality"])
         table = Table(title="Model backends (fresh process each; quality of its own index, hybrid and dense)")
         for col in ("backend", "load s", "RSS MB", "ingest chunks/s (tokens/s)", "query embed p50/p95 ms"):
-            table.add_column(col)
+            table.add_column(col, overflow="fold")
         for name in files:
-            table.add_column(f"{name}: hybrid R@5 / MRR")
-            table.add_column("dense R@5 / MRR")
+            table.add_column(f"{name}: hybrid R@5 / MRR", overflow="fold")
+            table.add_column("dense R@5 / MRR", overflow="fold")
         for b in report["backends"]:
             q = b["query_embed_ms"]
             quality = [
@@ -576,7 +577,7 @@ def _print_bench(report: dict[str, Any]) -> None:
                 str(b["load_s"]),
                 str(b["rss_loaded_mb"]),
                 f"{b['ingest']['chunks_per_s']} ({b['ingest']['tokens_per_s']})",
-                f"{q['p50']}/{q['p95']}",
+                f"{q['p50']} / {q['p95']}",
                 *quality,
             )
         out.print(table)
@@ -594,7 +595,7 @@ def _print_bench(report: dict[str, Any]) -> None:
         f"(build {real['build_s']} s, load {real['load_s']} s, {real['index_mb']} MB); {report['questions']} questions"
     )
     for col in ("mode", "R@1", "R@5", "MRR@10", "p50 ms", "p95 ms", "p99 ms"):
-        table.add_column(col)
+        table.add_column(col, overflow="fold")
     for mode, lat in real["latency_ms"].items():
         q = real["quality"].get(mode, {})
         table.add_row(
@@ -605,7 +606,7 @@ def _print_bench(report: dict[str, Any]) -> None:
     out.print(table)
     table = Table(title=f"HTTP {report['http']['endpoint']}")
     for col in ("clients", "requests", "errors", "req/s", "p50 ms", "p95 ms", "p99 ms"):
-        table.add_column(col)
+        table.add_column(col, overflow="fold")
     for r in report["http"]["runs"]:
         table.add_row(*(str(r[k]) for k in ("concurrency", "requests", "errors", "rps", "p50_ms", "p95_ms", "p99_ms")))
     out.print(table)
@@ -625,12 +626,12 @@ def _print_bench(report: dict[str, Any]) -> None:
             "dense index",
             "recall@10 / @100",
         ):
-            table.add_column(col)
+            table.add_column(col, overflow="fold")
         for s in report["scale"]:
             lat = s["latency_ms"]
 
             def cell(mode: str, keys: tuple[str, ...] = ("p50", "p95"), lat: dict[str, Any] = lat) -> str:
-                return "/".join(str(lat[mode][k]) for k in keys)
+                return " / ".join(str(lat[mode][k]) for k in keys)
 
             table.add_row(
                 str(s["chunks"]),

@@ -4,6 +4,7 @@ No timing is asserted anywhere: figures belong to 'rag bench'."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -186,3 +187,64 @@ def test_a_backend_is_measured_with_its_own_index_and_quality(tmp_path):
     assert set(quality) == {"hybrid", "dense"}
     assert 0 < quality["hybrid"]["recall@5"] <= 1 and 0 < quality["hybrid"]["mrr@10"] <= 1
     assert (tmp_path / "index" / "current").exists()
+
+
+def test_the_printed_report_keeps_every_figure_whole(capsys):
+    from rag.cli import _print_bench
+
+    lat = {"n": 116, "p50": 15.26, "p95": 21.09, "p99": 123.456}
+    quality = {"hybrid": {"recall@5": 0.9615, "mrr@10": 0.7342}, "dense": {"recall@5": 0.9231, "mrr@10": 0.6966}}
+    ingest = {"chunks": 70, "seconds": 4.26, "chunks_per_s": 16.4, "mb_per_s": 0.011, "tokens_per_s": 2559}
+    ingest |= {"tokens_per_chunk": 156, "backend": "onnx"}
+    report = {
+        "machine": {"cores": 2, "cpu": "a CPU", "memory_gb": 23.5, "python": "3.11", "versions": {"faiss": "1.15"}},
+        "backends": [
+            {
+                "backend": "onnx-int8",
+                "load_s": 1.01,
+                "rss_loaded_mb": 448.0,
+                "ingest": ingest,
+                "query_embed_ms": lat,
+                "quality": {"dev_questions.jsonl": quality, "tune_questions.jsonl": quality},
+            }
+        ],
+        "ingest": ingest,
+        "questions": 116,
+        "real": {
+            "documents": 15,
+            "chunks": 70,
+            "build_s": 4.4,
+            "load_s": 0.32,
+            "index_mb": 0.4,
+            "quality": {"hybrid": {"recall@1": 0.769, "recall@5": 1.0, "mrr@10": 0.862}},
+            "latency_ms": {"hybrid": lat},
+        },
+        "http": {
+            "endpoint": "/api/search",
+            "runs": [
+                {"concurrency": 16, "requests": 400, "errors": 0, "rps": 163.5, "p50_ms": 92.33, "p95_ms": 148.87}
+                | {"p99_ms": 208.45}
+            ],
+        },
+        "scale": [
+            {
+                "chunks": 118278,
+                "build_s": 126.5,
+                "build_peak_rss_mb": 1581.4,
+                "index_mb": 512.7,
+                "load_s": 1.63,
+                "rss_model_mb": 490.9,
+                "rss_mb": 1188.8,
+                "peak_rss_mb": 1188.8,
+                "latency_ms": {m: lat for m in ("hybrid", "lexical", "dense", "hybrid, query vector cached")},
+                "dense": {"kind": "hnsw", "recall@10": 0.994, "recall@100": 0.9812},
+                "vectors": "derived from real ones",
+            }
+        ],
+    }
+    _print_bench(report)
+    printed = capsys.readouterr().out
+    assert "…" not in printed  # no cell cut short
+    words = set(re.findall(r"[\w.()]+", printed))
+    for figure in ("123.456", "0.734", "16.4", "(2559)", "490.9", "1188.8", "0.9812", "208.45", "1.63"):
+        assert figure in words
