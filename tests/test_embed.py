@@ -249,6 +249,7 @@ def test_export_writes_each_model_and_its_record_once(tmp_path: Path, monkeypatc
     import rag.onnx_export
 
     folder = _minimal_folder(tmp_path / "model")
+
     def quantise(model_dir: Path, fused: Path, out: Path, target: str) -> None:
         out.write_bytes(b"int8 " + fused.read_bytes())
         rag.onnx_export.data_file(out).write_bytes(b"int8 weights")
