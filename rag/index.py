@@ -35,6 +35,7 @@ import logging
 import os
 import shutil
 import sqlite3
+import threading
 import time
 import weakref
 from collections import Counter
@@ -407,6 +408,29 @@ def _lease(version: Path) -> Lease | None:
     return Lease(fd)
 
 
+def _read_through(paths: list[Path]) -> int:
+    """Read the files a megabyte at a time and drop the bytes; returns how many were read."""
+    buffer, total = bytearray(1 << 20), 0
+    for path in paths:
+        try:
+            with path.open("rb", buffering=0) as fh:
+                while n := fh.readinto(buffer):
+                    total += n
+        except OSError:
+            continue  # a version collected meanwhile: nothing to warm
+    return total
+
+
+def _prefetch(paths: list[Path]) -> None:
+    """Read memory-mapped files once in a background thread, so they are in the page cache.
+
+    Without it, a server started on a cold cache reads the HNSW graph and vectors from disk a page
+    at a time as queries touch them: at 118k chunks the first 116 queries spent 2.5 s in HNSW
+    instead of 0.25 s. (``posix_fadvise(WILLNEED)`` read only 8 MB of the 214 MB file here.)
+    The pages are the kernel's cache, shared and evictable, not this process's heap."""
+    threading.Thread(target=_read_through, args=(paths,), name="rag-prefetch", daemon=True).start()
+
+
 def load_index(index_dir: Path, *, mmap: bool = True) -> Index:
     """Load the current version of the index at ``index_dir``."""
     for _ in range(_LOAD_TRIES):
@@ -422,6 +446,8 @@ def load_index(index_dir: Path, *, mmap: bool = True) -> Index:
             docs, chunks = _read_sqlite(version / "chunks.sqlite")
             dense = DenseIndex.load(version / "dense.faiss", mmap=mmap)
             lexical = LexicalIndex.load(version / "bm25", len(chunks), mmap=mmap)
+            if mmap:
+                _prefetch([version / "dense.faiss", *sorted((version / "bm25").glob("*.npy"))])
         except BaseException:
             lease.close()
             raise

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -51,6 +52,31 @@ def test_build_and_load_round_trip(corpus, settings):
     vectors = np.load(current_path(settings.index_dir) / "vectors.npy")
     assert vectors.dtype == np.float32
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+
+
+def test_loading_warms_the_memory_mapped_files_in_the_background(corpus, settings, monkeypatch):
+    import rag.index
+
+    read: list[list[Path]] = []
+    monkeypatch.setattr(rag.index, "_read_through", read.append)
+    build_index([corpus], settings.index_dir, FakeEmbedder(), settings)
+    index = load_index(settings.index_dir)
+    for thread in threading.enumerate():
+        if thread.name == "rag-prefetch":
+            thread.join()
+    version = current_path(settings.index_dir)
+    assert read == [[version / "dense.faiss", *sorted((version / "bm25").glob("*.npy"))]]
+    assert len(read[0]) > 1 and all(p.is_file() for p in read[0])
+    index.close()
+    load_index(settings.index_dir, mmap=False).close()  # read whole: nothing to warm
+    assert len(read) == 1
+
+
+def test_warming_skips_files_a_collection_removed(tmp_path):
+    from rag.index import _read_through
+
+    (tmp_path / "kept.npy").write_bytes(b"x" * 3_000_000)
+    assert _read_through([tmp_path / "collected.faiss", tmp_path / "kept.npy"]) == 3_000_000
 
 
 def test_reindexing_unchanged_files_embeds_nothing(corpus, settings):
