@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,6 +25,19 @@ def fake_embedder():
     from rag.embed import FakeEmbedder
 
     return FakeEmbedder()
+
+
+def index_bundled_corpus(root: Path, settings: Any) -> Path:
+    """``root`` with a copy of the bundled corpus in ``root / "corpus"``, indexed with the fake
+    embedder into ``settings.index_dir``: the module-wide index the API tests share."""
+    import shutil
+
+    from rag.embed import FakeEmbedder
+    from rag.index import build_index
+
+    shutil.copytree(CORPUS, root / "corpus")
+    build_index([root / "corpus"], settings.index_dir, FakeEmbedder(), settings)
+    return root
 
 
 def pdf_bytes(objects: list[bytes]) -> bytes:

@@ -5,21 +5,18 @@ outside the index, the corpus and the upload folder."""
 from __future__ import annotations
 
 import re
-import shutil
 import socket
 import threading
 import time
 
 import pytest
 import uvicorn
-from conftest import CORPUS, TIBRO
+from conftest import TIBRO, index_bundled_corpus
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rag.config import Settings
-from rag.embed import FakeEmbedder
-from rag.index import build_index
 from rag.ratelimit import TokenBuckets
 from server import create_app
 
@@ -34,10 +31,7 @@ def _settings(root, **extra) -> Settings:
 @pytest.fixture(scope="module")
 def root(tmp_path_factory):
     root = tmp_path_factory.mktemp("hardening")
-    shutil.copytree(CORPUS, root / "corpus")
-    conf = _settings(root)
-    build_index([root / "corpus"], conf.index_dir, FakeEmbedder(), conf)
-    return root
+    return index_bundled_corpus(root, _settings(root))
 
 
 @pytest.fixture(scope="module")
@@ -337,9 +331,8 @@ def test_paths_in_urls_never_reach_files(client, url):
 @pytest.fixture(scope="module")
 def admin(tmp_path_factory):
     root = tmp_path_factory.mktemp("uploads")
-    shutil.copytree(CORPUS, root / "corpus")
     conf = _settings(root, admin_token=ADMIN)
-    build_index([root / "corpus"], conf.index_dir, FakeEmbedder(), conf)
+    index_bundled_corpus(root, conf)
     with TestClient(create_app(conf)) as c:
         yield c, root
 

@@ -4,7 +4,6 @@ real server started with uvicorn on a free port, talked to over HTTP."""
 from __future__ import annotations
 
 import json
-import shutil
 import socket
 import threading
 import time
@@ -12,7 +11,7 @@ import time
 import httpx
 import pytest
 import uvicorn
-from conftest import CORPUS, TIBRO
+from conftest import CORPUS, TIBRO, index_bundled_corpus
 from fastapi.testclient import TestClient
 
 from rag.config import Settings
@@ -36,10 +35,7 @@ def _settings(root, **extra):
 @pytest.fixture(scope="module")
 def root(tmp_path_factory):
     root = tmp_path_factory.mktemp("server")
-    shutil.copytree(CORPUS, root / "corpus")
-    settings = _settings(root)
-    build_index([root / "corpus"], settings.index_dir, FakeEmbedder(), settings)
-    return root
+    return index_bundled_corpus(root, _settings(root))
 
 
 @pytest.fixture(scope="module")
@@ -51,9 +47,8 @@ def client(root):
 @pytest.fixture
 def admin(tmp_path):
     """A client with uploads on, over its own copy of the corpus (it changes the index)."""
-    shutil.copytree(CORPUS, tmp_path / "corpus")
     settings = _settings(tmp_path, admin_token=TOKEN, max_upload_bytes=5000)
-    build_index([tmp_path / "corpus"], settings.index_dir, FakeEmbedder(), settings)
+    index_bundled_corpus(tmp_path, settings)
     with TestClient(create_app(settings)) as c:
         yield c, tmp_path
 
@@ -351,9 +346,8 @@ def test_a_new_index_version_is_served_without_a_restart(admin):
 def test_a_slow_reload_never_stalls_the_service(tmp_path, monkeypatch):
     import server
 
-    shutil.copytree(CORPUS, tmp_path / "corpus")
     settings = _settings(tmp_path)
-    build_index([tmp_path / "corpus"], settings.index_dir, FakeEmbedder(), settings)
+    index_bundled_corpus(tmp_path, settings)
     with TestClient(create_app(settings)) as client:
         before = client.get("/api/health").json()["index"]
         original = server.Assistant.open.__func__
@@ -385,9 +379,8 @@ def test_a_version_that_fails_to_load_leaves_the_old_one_serving(tmp_path, monke
     import server
     from rag.errors import IndexMismatch
 
-    shutil.copytree(CORPUS, tmp_path / "corpus")
     settings = _settings(tmp_path)
-    build_index([tmp_path / "corpus"], settings.index_dir, FakeEmbedder(), settings)
+    index_bundled_corpus(tmp_path, settings)
     with TestClient(create_app(settings)) as client:
         before = client.get("/api/health").json()["index"]
 
