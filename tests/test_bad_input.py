@@ -433,13 +433,12 @@ def test_nothing_indexed_before_is_lost_when_its_file_turns_bad(tmp_path, limite
 def test_rag_index_prints_one_line_per_bad_file_and_a_summary_counting_both(bad_corpus, tmp_path):
     corpus, good, expected = bad_corpus
     env = {**os.environ, "RAG_EMBEDDER": "fake", "RAG_MAX_FILE_BYTES": str(LIMIT)}
-    result = subprocess.run(
-        [str(Path(sys.executable).parent / "rag"), "index", str(corpus), "--index", str(tmp_path / "index")],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    command = [str(Path(sys.executable).parent / "rag"), "index", str(corpus), "--index", str(tmp_path / "index")]
+
+    def rag_index() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+
+    result = rag_index()
     assert result.returncode == 0, result.stderr
     lines = result.stderr.splitlines()
     assert all(line.startswith("skipped ") for line in lines), result.stderr
@@ -454,13 +453,7 @@ def test_rag_index_prints_one_line_per_bad_file_and_a_summary_counting_both(bad_
     expected["protokoll.pdf"] = re.escape(
         "protokoll.pdf: the PDF is truncated (it has no end-of-file marker). Copy the complete file again."
     )
-    result = subprocess.run(
-        [str(Path(sys.executable).parent / "rag"), "index", str(corpus), "--index", str(tmp_path / "index")],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = rag_index()
     assert result.returncode == 0, result.stderr
     check_lines([line.removeprefix("skipped ") for line in result.stderr.splitlines()], expected)
     summary = result.stdout.splitlines()
