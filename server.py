@@ -23,7 +23,7 @@ import re
 import threading
 import time
 import unicodedata
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from functools import lru_cache
 from ipaddress import ip_address, ip_network
@@ -117,7 +117,7 @@ class AskIn(BaseModel):
 class CitationOut(BaseModel):
     n: int
     doc: str
-    path: str
+    path: str = Field(description="The file's path relative to its corpus folder, never the server's path.")
     title: str | None
     organisation: str | None
     body: str | None
@@ -132,7 +132,7 @@ class CitationOut(BaseModel):
 
 class PassageOut(BaseModel):
     doc: str
-    path: str
+    path: str = Field(description="The file's path relative to its corpus folder, never the server's path.")
     start: int
     end: int
     text: str
@@ -228,6 +228,7 @@ class ItemOut(BaseModel):
 
 class DocumentOut(BaseModel):
     id: str
+    path: str = Field(description="The file's path relative to its corpus folder (or upload folder).")
     title: str | None
     organisation: str | None
     body: str | None
@@ -640,6 +641,28 @@ def _filters(
     return Filters(organisation, body, date_from, date_to, doc_type, outcome)
 
 
+def relative_path(path: str, roots: Sequence[Path]) -> str:
+    """A document's path as clients see it: relative to the corpus root (or upload folder) it lies
+    under, else its file name; never the server's absolute path."""
+    file = Path(path)
+    for root in roots:
+        if file.is_relative_to(root):
+            return file.relative_to(root).as_posix()
+    return file.name
+
+
+def without_server_paths(value: Any, roots: Sequence[Path]) -> Any:
+    """``value`` (a response body) with every ``path`` field made relative (``relative_path``)."""
+    if isinstance(value, dict):
+        return {
+            k: relative_path(v, roots) if k == "path" and isinstance(v, str) else without_server_paths(v, roots)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [without_server_paths(v, roots) for v in value]
+    return value
+
+
 def _document(assistant: Assistant, doc_id: str) -> Any:
     document = assistant.searcher.index.documents.get(doc_id)
     if document is None:
@@ -668,6 +691,8 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
     """The app; ``settings`` override the environment (tests pass their own), and an ``embedder``
     already loaded (by ``rag serve``) is used instead of loading the model again."""
     conf = settings or get_settings()
+    # documents are named to clients by id and path relative to these, never by the server's path
+    roots = [folder.resolve() for folder in (*conf.corpus, conf.upload_dir)]
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -784,7 +809,7 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
         history = [Turn(t.question, t.answer, t.standalone_question) for t in body.history]
         filters = body.filters.filters() if body.filters else None
         answer = a.ask(body.question, history=history, filters=filters, k=body.k)
-        result = answer_dict(answer)
+        result = without_server_paths(answer_dict(answer), roots)
         log_query(
             request,
             {
@@ -836,7 +861,7 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
             text = searcher.index.documents[hit.chunk.doc].text
             s = snippet(text, hit.chunk.start, hit.chunk.end, keys)
             hits.append(
-                hit_dict(hit)
+                without_server_paths(hit_dict(hit), roots)
                 | {
                     "snippet": {
                         "text": s.text,
@@ -877,6 +902,7 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
         d = _document(a, doc_id)
         return {
             "id": d.id,
+            "path": relative_path(d.path, roots),
             "title": d.title,
             "organisation": d.organisation,
             "body": d.body,
@@ -955,7 +981,7 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
                 "status": 200,
             },
         )
-        return {"query": q, "decisions": [decision_dict(r) for r in rows]}
+        return {"query": q, "decisions": without_server_paths([decision_dict(r) for r in rows], roots)}
 
     @app.get(
         "/api/documents/{doc_id}/similar",
@@ -970,7 +996,8 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
     ) -> dict[str, Any]:
         """Decisions by other organisations on the same matter as this document."""
         _document(a, doc_id)
-        return {"query": doc_id, "decisions": [decision_dict(r) for r in similar(a.searcher, doc_id, limit=k)]}
+        rows = [decision_dict(r) for r in similar(a.searcher, doc_id, limit=k)]
+        return {"query": doc_id, "decisions": without_server_paths(rows, roots)}
 
     @app.get("/api/health", response_model=HealthOut, tags=["service"], responses=error_responses())
     def health(a: AssistantDep) -> dict[str, Any]:
