@@ -30,6 +30,7 @@ from ipaddress import ip_address, ip_network
 from pathlib import Path
 from typing import Annotated, Any
 
+import fastapi_offline
 from fastapi import Depends, FastAPI, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi import Path as PathParam
 from fastapi.exception_handlers import http_exception_handler
@@ -66,6 +67,7 @@ MAX_NAME_BYTES = 200  # an uploaded file's name, after cleaning (file systems al
 DATE: JsonDict = {"pattern": r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$"}
 OUTCOME: JsonDict = {"enum": [*OUTCOMES, None]}
 WEB = Path(__file__).resolve().parent / "web"  # the pages: plain HTML, CSS and ES modules, no build step
+SWAGGER_ASSETS = Path(fastapi_offline.__file__).parent / "static"  # swagger-ui-bundle.js, swagger-ui.css
 
 
 # --- request and response models (the OpenAPI schema) ---
@@ -1132,19 +1134,25 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
     app.add_api_route("/documents/{doc_id}", page("document.html"), include_in_schema=False)
     app.add_api_route("/widget-demo", page("demo.html"), include_in_schema=False)
 
+    app.mount("/static-docs", StaticFiles(directory=SWAGGER_ASSETS), name="static-docs")
+
     @app.get("/docs", include_in_schema=False)
     def docs(request: Request) -> HTMLResponse:
-        """Swagger UI: its script and styles come from its CDN, its one inline script is allowed by hash."""
+        """Swagger UI from the assets bundled in fastapi-offline, served here (an intranet without a CDN
+        gets it too); its one inline script is allowed by hash."""
+        root = request.scope.get("root_path", "")
         html = get_swagger_ui_html(
-            openapi_url=request.scope.get("root_path", "") + (app.openapi_url or "/openapi.json"),
+            openapi_url=root + (app.openapi_url or "/openapi.json"),
             title=f"{app.title} - Swagger UI",
+            swagger_js_url=f"{root}/static-docs/swagger-ui-bundle.js",
+            swagger_css_url=f"{root}/static-docs/swagger-ui.css",
+            swagger_favicon_url=f"{root}/static-docs/favicon.png",
         )
         inline = re.findall(rb"<script>(.*?)</script>", html.body, re.DOTALL)
         hashes = " ".join(f"'sha256-{base64.b64encode(hashlib.sha256(s).digest()).decode()}'" for s in inline)
-        cdn = "https://cdn.jsdelivr.net"
         html.headers["content-security-policy"] = (
-            f"default-src 'self'; script-src 'self' {cdn} {hashes}; style-src 'self' {cdn} 'unsafe-inline'; "
-            f"img-src 'self' data: https://fastapi.tiangolo.com; connect-src 'self'; object-src 'none'; "
+            f"default-src 'self'; script-src 'self' {hashes}; style-src 'self' 'unsafe-inline'; "
+            f"img-src 'self' data:; connect-src 'self'; object-src 'none'; "
             f"base-uri 'none'; frame-ancestors {conf.frame_ancestors}"
         )
         return html

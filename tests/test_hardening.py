@@ -193,6 +193,20 @@ def test_the_api_docs_allow_only_their_own_inline_script_by_hash(client):
     assert client.get("/redoc").status_code == 404
 
 
+def test_the_api_docs_load_swagger_ui_from_this_server_not_a_cdn(client):
+    """An intranet without internet gets /docs too: Swagger UI's script and styles are the package's
+    bundled assets, served here, and the page's policy allows no other origin."""
+    html = client.get("/docs").text
+    sources = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert sources and all(s.startswith("/") and not s.startswith("//") for s in sources), sources
+    for source in sources:
+        asset = client.get(source)
+        assert asset.status_code == 200 and len(asset.content) > 1000, source
+    assert "SwaggerUIBundle" in client.get("/static-docs/swagger-ui-bundle.js").text
+    csp = client.get("/docs").headers["content-security-policy"]
+    assert "http" not in csp and "cdn" not in csp
+
+
 def test_the_widget_works_from_another_origin(root):
     origin = "https://intranat.tibro.se"
     conf = _settings(root, cors_origins=[origin], rate_limit_per_minute=1, rate_limit_burst=1)
