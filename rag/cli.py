@@ -657,3 +657,36 @@ def main() -> None:
     except RagError as exc:
         err.print(f"Error: {exc}", markup=False, highlight=False)
         sys.exit(1)
+@app.command()
+def matter(
+    dnr: Annotated[str, typer.Argument(help="A case number in any spelling, e.g. 'KS 2024/551'.")],
+    index_dir: IndexOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the /api/matters JSON.")] = False,
+) -> None:
+    """Show a matter's history: every item with this Dnr, and the motion it answers, in date order.
+
+    Example: rag matter "KS 2024/551" --index index
+    """
+    from rag.index import load_index
+    from rag.matters import dnr_key, matters
+
+    if dnr_key(dnr) is None:
+        raise InputError(f"dnr: '{dnr}' is not a case number. Give one like 'KS 2024/551' or 'SLK-2024-00392'.")
+    index = load_index(_settings(index_dir).index_dir)
+    found = matters(index.documents.values(), dnr)
+    if as_json:
+        print(json.dumps([asdict(m) for m in found], ensure_ascii=False, indent=2))
+        return
+    if not found:
+        out.print(f"No indexed item has the case number {dnr}.", markup=False, highlight=False)
+        return
+    for m in found:
+        table = Table(title=f"{m.dnr} · {m.organisation or 'unknown organisation'}")
+        for col in ("date", "document", "§", "body", "outcome", "decision"):
+            table.add_column(col)
+        for s in m.steps:
+            outcome = f"{s.outcome or ''}{f' (proposal to {s.proposal_to})' if s.proposal_to else ''}"
+            table.add_row(s.date or "", s.doc, s.paragraph or "", s.body or "", outcome, s.decision or s.title or "")
+        out.print(table)
+
+
