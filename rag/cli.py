@@ -651,12 +651,6 @@ def _print_bench(report: dict[str, Any]) -> None:
         out.print("Dense vectors of synthetic chunks: " + report["scale"][0]["vectors"], markup=False, highlight=False)
 
 
-def main() -> None:
-    try:
-        app()
-    except RagError as exc:
-        err.print(f"Error: {exc}", markup=False, highlight=False)
-        sys.exit(1)
 @app.command()
 def matter(
     dnr: Annotated[str, typer.Argument(help="A case number in any spelling, e.g. 'KS 2024/551'.")],
@@ -690,3 +684,9 @@ def matter(
         out.print(table)
 
 
+def main() -> None:
+    try:
+        app()
+    except RagError as exc:
+        err.print(f"Error: {exc}", markup=False, highlight=False)
+        sys.exit(1)
