@@ -25,10 +25,11 @@ import time
 import unicodedata
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import asdict
 from functools import lru_cache
 from ipaddress import ip_address, ip_network
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import fastapi_offline
 from fastapi import Depends, FastAPI, File, Form, HTTPException, Query, Request, UploadFile
@@ -51,17 +52,23 @@ from rag.embed import Embedder
 from rag.errors import IndexMissing, InputError, RagError
 from rag.highlight import snippet
 from rag.index import build_index, current_path
+from rag.matters import dnr_key, matters
+from rag.normalise import analyse, tokenize
 from rag.parse import INTERNAL_DIR, SUPPORTED
 from rag.precedent import decision_dict, precedent, similar
 from rag.querylog import QueryLog
 from rag.ratelimit import TokenBuckets
-from rag.search import facets, hit_dict
-from rag.types import Filters
+from rag.results import EmptyReason, empty_reason, facet_counts, group_hits, selected, unknown_dnrs
+from rag.search import facets, hit_dict, validate_filters
+from rag.types import Filters, Hit
 from rag.vocab import OUTCOMES
 
 logger = logging.getLogger(__name__)
 
 MAX_PAGE = 100
+# what a query string may hold at all; the limit people get is RAG_MAX_QUESTION_CHARS, checked in the route
+MAX_QUERY_BYTES = 20_000
+QUERY_LIMIT = "At most RAG_MAX_QUESTION_CHARS characters (1000 by default; /api/stats says the limit)."
 MAX_NAME_BYTES = 200  # an uploaded file's name, after cleaning (file systems allow 255)
 # Documented in the schema only: the check itself is rag.search.validate_filters, whose message says the fix.
 DATE: JsonDict = {"pattern": r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$"}
@@ -188,18 +195,35 @@ class SnippetOut(BaseModel):
     highlights: list[Span] = Field(description="Matched words, as document offsets within [start, end).")
 
 
-class SearchHitOut(PassageOut):
+class SearchPassageOut(PassageOut):
     snippet: SnippetOut
+
+
+class SearchHitOut(SearchPassageOut):
+    more: list[SearchPassageOut] = Field(
+        default_factory=list, description="With group=item: the item's other passages in the results, best first."
+    )
+
+
+class EmptyOut(BaseModel):
+    code: str = Field(description="no_words | unknown_words | unknown_place | unknown_dnr")
+    values: list[str] = Field(description="The words, places or Dnr that no document has.")
 
 
 class SearchOut(BaseModel):
     query: str
-    total: int = Field(description="Passages in the result set (those scoring at least a quarter of the best).")
+    total: int = Field(
+        description="Passages in the result set (those scoring at least a quarter of the best); with "
+        "group=item, items (§) and documents without §."
+    )
     page: int
     k: int
     pages: int
     hits: list[SearchHitOut]
-    facets: dict[str, dict[str, int]]
+    facets: dict[str, dict[str, int]] = Field(description="Passages per value; with group=item, items per value.")
+    facet_documents: dict[str, dict[str, int]] = Field(description="Documents per facet value.")
+    empty: EmptyOut | None = Field(description="Why the query finds nothing, when it cannot find anything real.")
+    query_organisations: list[str] = Field(description="Indexed organisations the query names.")
 
 
 class SectionOut(BaseModel):
@@ -271,6 +295,36 @@ class DecisionOut(BaseModel):
     citation: CitationOut
 
 
+class StepOut(BaseModel):
+    """One item of a matter: which document and §, who handled it and what they decided."""
+
+    doc: str
+    paragraph: str | None
+    title: str | None
+    dnr: str | None
+    organisation: str | None
+    body: str | None
+    date: str | None
+    doc_type: str
+    outcome: str | None
+    proposal_to: str | None
+    decision: str | None
+    decision_start: int | None
+    decision_end: int | None
+    link: str
+
+
+class MatterOut(BaseModel):
+    dnr: str
+    organisation: str | None
+    steps: list[StepOut]
+
+
+class MattersOut(BaseModel):
+    dnr: str
+    matters: list[MatterOut]
+
+
 class PrecedentOut(BaseModel):
     query: str
     decisions: list[DecisionOut]
@@ -288,6 +342,8 @@ class StatsOut(BaseModel):
     chunks: int
     organisations: dict[str, int]
     doc_types: dict[str, int]
+    years: dict[str, int] = Field(description="Documents per year of their date.")
+    max_question_chars: int = Field(description="The longest question or query accepted (RAG_MAX_QUESTION_CHARS).")
     model: dict[str, Any]
     built_at: str | None
     index: str
@@ -829,11 +885,40 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
         )
         return result
 
+    def snippet_of(a: Assistant, hit: Hit, keys: set[str]) -> dict[str, Any]:
+        text = a.searcher.index.documents[hit.chunk.doc].text
+        s = snippet(text, hit.chunk.start, hit.chunk.end, keys)
+        return without_server_paths(hit_dict(hit), roots) | {
+            "snippet": {
+                "text": s.text,
+                "start": s.start,
+                "end": s.end,
+                "highlights": [{"start": x, "end": y} for x, y in s.highlights],
+            }
+        }
+
+    def why_empty(a: Assistant, q: str) -> EmptyReason | None:
+        searcher = a.searcher
+        info = searcher.understand(q)
+        keys = sorted(searcher.query_keys(q))
+        words = {k: token.word for token in tokenize(q) for k in analyse(token.word)}
+        index = searcher.index
+        missing = unknown_dnrs(info.dnrs, index.chunks, lambda: (d.text for d in index.documents.values()))
+        return empty_reason(keys, index.lexical.document_frequency, a.unknown_places(info), missing, words)
+
     @app.get("/api/search", response_model=SearchOut, tags=["search"], responses=error_responses(422))
     def search(
         request: Request,
         a: AssistantDep,
-        q: Annotated[str, Query(min_length=1, max_length=1000, examples=["Vad beslutade Tibro om en AI-strategi?"])],
+        q: Annotated[
+            str,
+            Query(
+                min_length=1,
+                max_length=MAX_QUERY_BYTES,
+                description=QUERY_LIMIT,
+                examples=["Vad beslutade Tibro om en AI-strategi?"],
+            ),
+        ],
         k: Annotated[int, Query(ge=1, le=50, description="Hits per page.")] = 10,
         page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
         organisation: Annotated[str | None, Query(max_length=200, examples=["Tibro"])] = None,
@@ -846,8 +931,15 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
         ] = None,
         doc_type: Annotated[str | None, Query(alias="type", max_length=50, examples=["protokoll"])] = None,
         outcome: Annotated[str | None, Query(max_length=50, examples=["avslag"], json_schema_extra=OUTCOME)] = None,
+        group: Annotated[
+            Literal["item"] | None,
+            Query(description="item: one hit per item (§) or document, its other passages under `more`."),
+        ] = None,
     ) -> dict[str, Any]:
-        """Passages for a query, a page at a time, with highlighted snippets and facet counts."""
+        """Passages for a query, a page at a time, with highlighted snippets and facet counts; with
+        `group=item` one hit per item (§) or document. A query that can find nothing real (only
+        stopwords or markup, words no document has, a place no document is from or mentions, an
+        unknown Dnr) has no hits and says why in `empty`."""
         started = time.perf_counter()
         if len(q) > conf.max_question_chars:
             raise InputError(
@@ -855,24 +947,30 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
             )
         filters = _filters(organisation, body, date_from, date_to, doc_type, outcome)
         searcher = a.searcher
-        results = searcher.results(q, filters=filters)
+        validate_filters(filters)
+        searcher.allowed(filters)  # an unknown value is a 422 listing the values that exist
+        reason = why_empty(a, q)
         keys = searcher.query_keys(q)
-        shown = results[(page - 1) * k : page * k]
-        hits = []
-        for hit in shown:
-            text = searcher.index.documents[hit.chunk.doc].text
-            s = snippet(text, hit.chunk.start, hit.chunk.end, keys)
-            hits.append(
-                without_server_paths(hit_dict(hit), roots)
-                | {
-                    "snippet": {
-                        "text": s.text,
-                        "start": s.start,
-                        "end": s.end,
-                        "highlights": [{"start": x, "end": y} for x, y in s.highlights],
-                    }
-                }
-            )
+        shown: list[dict[str, Any]]
+        if group == "item":
+            # ranked without the facet selections, which then pick from the same groups their counts count
+            dated = Filters(date_from=date_from, date_to=date_to)
+            groups = [] if reason else group_hits(searcher.results(q, filters=dated))
+            chosen = selected(groups, filters)
+            counts, documents = facet_counts(groups, filters)
+            total = len(chosen)
+            shown = [
+                snippet_of(a, g.best, keys) | {"more": [snippet_of(a, h, keys) for h in g.hits[1:]]}
+                for g in chosen[(page - 1) * k : page * k]
+            ]
+            cited = sorted({g.doc for g in chosen[(page - 1) * k : page * k]})
+        else:
+            results = [] if reason else searcher.results(q, filters=filters)
+            total = len(results)
+            shown = [snippet_of(a, hit, keys) for hit in results[(page - 1) * k : page * k]]
+            counts = facets(results)
+            _, documents = facet_counts(group_hits(results), Filters())
+            cited = sorted({h["doc"] for h in shown})
         log_query(
             request,
             {
@@ -881,19 +979,22 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
                 "filters": {k2: v for k2, v in vars(filters).items() if v is not None},
                 "latency_ms": round((time.perf_counter() - started) * 1000, 1),
                 "abstained": None,
-                "cited": sorted({h["doc"] for h in hits}),
-                "hits": len(results),
+                "cited": cited,
+                "hits": total,
                 "status": 200,
             },
         )
         return {
             "query": q,
-            "total": len(results),
+            "total": total,
             "page": page,
             "k": k,
-            "pages": (len(results) + k - 1) // k,
-            "hits": hits,
-            "facets": facets(results),
+            "pages": (total + k - 1) // k,
+            "hits": shown,
+            "facets": counts,
+            "facet_documents": documents,
+            "empty": {"code": reason.code, "values": list(reason.values)} if reason else None,
+            "query_organisations": list(searcher.understand(q).organisations),
         }
 
     @app.get(
@@ -962,13 +1063,25 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
     def precedent_(
         request: Request,
         a: AssistantDep,
-        q: Annotated[str, Query(min_length=1, max_length=1000, examples=["Ska kommunen ta fram en AI-strategi?"])],
+        q: Annotated[
+            str,
+            Query(
+                min_length=1,
+                max_length=MAX_QUERY_BYTES,
+                description=QUERY_LIMIT,
+                examples=["Ska kommunen ta fram en AI-strategi?"],
+            ),
+        ],
         k: Annotated[int, Query(ge=1, le=50, description="Most decisions to list.")] = 20,
         outcome: Annotated[str | None, Query(max_length=50, examples=["avslag"], json_schema_extra=OUTCOME)] = None,
     ) -> dict[str, Any]:
         """Decisions on the matter from every organisation: one row per decision with its outcome and
         decisive sentence as a citation; the same item found in several documents is one row."""
         started = time.perf_counter()
+        if len(q) > conf.max_question_chars:
+            raise InputError(
+                f"q: the query is longer than {conf.max_question_chars} characters. Shorten it.", field="q"
+            )
         rows = precedent(a.searcher, q, filters=_filters(None, None, None, None, None, outcome), limit=k)
         log_query(
             request,
@@ -1001,6 +1114,15 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
         rows = [decision_dict(r) for r in similar(a.searcher, doc_id, limit=k)]
         return {"query": doc_id, "decisions": without_server_paths(rows, roots)}
 
+    @app.get("/api/matters/{dnr:path}", response_model=MattersOut, tags=["precedent"], responses=error_responses(422))
+    def matters_(a: AssistantDep, dnr: Annotated[str, PathParam(max_length=100)]) -> dict[str, Any]:
+        """A matter's history: every item with this case number (any spelling), and the motion it
+        answers, in date order, one matter per organisation; each step with its body, outcome and
+        decisive sentence."""
+        if dnr_key(dnr) is None:
+            raise InputError(f"dnr: '{dnr}' is not a case number. Give one like 'KS 2024/551'.", field="dnr")
+        return {"dnr": dnr, "matters": [asdict(m) for m in matters(a.searcher.index.documents.values(), dnr)]}
+
     @app.get("/api/health", response_model=HealthOut, tags=["service"], responses=error_responses())
     def health(a: AssistantDep) -> dict[str, Any]:
         index = a.searcher.index
@@ -1017,15 +1139,20 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
         index = a.searcher.index
         organisations: dict[str, int] = {}
         doc_types: dict[str, int] = {}
+        years: dict[str, int] = {}
         for d in index.documents.values():
             if d.organisation:
                 organisations[d.organisation] = organisations.get(d.organisation, 0) + 1
             doc_types[d.doc_type] = doc_types.get(d.doc_type, 0) + 1
+            if d.date:
+                years[d.date[:4]] = years.get(d.date[:4], 0) + 1
         return {
             "documents": len(index.documents),
             "chunks": len(index.chunks),
             "organisations": dict(sorted(organisations.items())),
             "doc_types": dict(sorted(doc_types.items())),
+            "years": dict(sorted(years.items())),
+            "max_question_chars": conf.max_question_chars,
             "model": dict(index.manifest.get("model", {})),
             "built_at": index.manifest.get("built_at"),
             "index": index.path.name,
