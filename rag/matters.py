@@ -111,14 +111,24 @@ class Matter:
 
 
 class _Doc(Protocol):
-    id: str
-    text: str
-    doc_type: str
-    title: str | None
-    organisation: str | None
-    body: str | None
-    date: str | None
-    structure: dict[str, Any]
+    """What is read of a stored document (``rag.index.StoredDocument``)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def doc_type(self) -> str: ...
+    @property
+    def title(self) -> str | None: ...
+    @property
+    def organisation(self) -> str | None: ...
+    @property
+    def body(self) -> str | None: ...
+    @property
+    def date(self) -> str | None: ...
+    @property
+    def structure(self) -> dict[str, Any]: ...
 
 
 def _step(doc: _Doc, item: Mapping[str, Any], link: str) -> Step:
