@@ -8,6 +8,7 @@ outside furniture lies in some chunk; no chunk is longer than ``size`` character
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
@@ -118,8 +119,12 @@ def chunk_document(
     overlap: int = 120,
     max_tokens: int | None = None,
     count_tokens: Callable[[str], int] | None = None,
+    structured: bool = True,
 ) -> list[Chunk]:
-    """Cut a document into chunks carrying their item's and section's metadata."""
+    """Cut a document into chunks carrying their item's and section's metadata; ``structured=False``
+    cuts the whole text as one piece (furniture included) with the document's metadata only."""
+    if not structured:
+        structure = _unstructured(doc, structure)
     chunks = []
     for item in structure.items:
         for start, end, heading in _segments(item, structure.furniture):
@@ -148,6 +153,12 @@ def chunk_document(
                     )
                 )
     return chunks
+
+
+def _unstructured(doc: Document, structure: Structure) -> Structure:
+    """The structure as one item over the whole text: no §, sections or furniture."""
+    whole = Item(start=0, end=len(doc.text), title=structure.title, date=structure.date, body=structure.body)
+    return replace(structure, items=(whole,) if doc.text.strip() else (), furniture=())
 
 
 def _fit_tokens(

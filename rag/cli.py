@@ -236,28 +236,62 @@ def _print_calibration(calibration: Any, configured: float, source: str) -> None
 
 @app.command("eval")
 def eval_(
-    questions: Annotated[Path, typer.Argument(help="JSON lines: {id, question, doc, answer_quote, kind, lang}.")],
+    questions: Annotated[
+        list[Path], typer.Argument(help="JSON lines: {id, question, doc, answer_quote, kind, lang}; several = one set.")
+    ],
     index_dir: IndexOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     floor: Annotated[Path | None, typer.Option(help="JSON of minimum metrics; exit 1 below any.")] = None,
+    baseline: Annotated[
+        bool, typer.Option(help="Also measure the plain RAG baseline (fixed chunks; dense, BM25, RRF).")
+    ] = True,
+    ablate: Annotated[
+        bool, typer.Option(help="Instead: the product with each stage off, per set (one set per folder).")
+    ] = False,
 ) -> None:
     """Measure retrieval (recall@1, recall@5, MRR@10 for hybrid, lexical and dense, per question kind)
     and answers (abstention, citation checks, gold answer quoted), with the abstention calibration.
 
     Example: rag eval ../shared/eval/dev_questions.jsonl --index index
     """
+    from rag import baseline as plain
     from rag.calibrate import choose_threshold
     from rag.evaluate import evaluate, load_questions
 
     settings = _settings(index_dir)
+    if ablate:
+        from rag import ablation
+
+        searcher = _searcher(settings)
+        sets = ablation.question_sets(questions, load_questions)
+        cache = plain.VectorCache(plain.cache_folder(settings.index_dir), searcher.embedder)
+
+        def step(name: str) -> None:
+            err.print(f"ablation: {name}", markup=False, highlight=False)
+
+        rows = ablation.ablate(searcher.index, searcher.embedder, settings, sets, cache, progress=step)
+        columns, body = ablation.table(rows)
+        table = Table(title="Ablation: hybrid search with one stage off (rows), per question set")
+        for col in columns:
+            table.add_column(col)
+        for row in body:
+            table.add_row(*row)
+        out.print(table)
+        return
     assistant = _assistant(settings)
     searcher = assistant.searcher
-    items = load_questions(questions)
+    items = [q for path in questions for q in load_questions(path)]
     started = time.perf_counter()
+    modes: tuple[str, ...] = ("hybrid", "lexical", "dense")
+    search = lambda q, mode: searcher.search(q, k=10, mode=mode)  # noqa: E731
+    if baseline:
+        built = plain.for_index(searcher.index.documents, settings.index_dir, searcher.embedder)
+        search, modes = plain.beside(search, built, searcher.query_vector), modes + plain.MODES
     report: dict[str, Any] = evaluate(
         items,
-        lambda q, mode: searcher.search(q, k=10, mode=mode),
+        search,
         lambda doc: searcher.index.documents[doc].text if doc in searcher.index.documents else None,
+        modes,
     )
     answers = _answer_metrics(items, assistant)
     seconds = time.perf_counter() - started
@@ -266,13 +300,13 @@ def eval_(
         calibration = choose_threshold(answers.confidence_answerable, answers.confidence_unanswerable)
     source = "RAG_ABSTAIN_THRESHOLD" if settings.abstain_threshold is not None else "rag/calibration.json"
     if as_json:
-        full = {"retrieval": report, "answers": answers.as_dict()}
+        full = {"retrieval": report, "answers": answers.as_dict(), "margins": plain.margins(report)}
         full["calibration"] = (asdict(calibration) if calibration else {}) | {
             "configured_threshold": assistant.threshold
         }
         print(json.dumps(full, ensure_ascii=False, indent=2))
     else:
-        table = Table(title=f"{questions} ({len(items)} questions, {seconds:.1f} s)")
+        table = Table(title=f"{' '.join(map(str, questions))} ({len(items)} questions, {seconds:.1f} s)")
         for col in ("group", "n", "mode", "R@1", "R@5", "MRR@10"):
             table.add_column(col)
         for group in report["hybrid"]:
@@ -288,6 +322,9 @@ def eval_(
                 )
         out.print(table)
         out.print(f"hybrid misses (not in top 5): {', '.join(report['hybrid']['all']['misses']) or 'none'}")
+        if baseline:
+            gap = ", ".join(f"{k} {v:+.3f}" for k, v in plain.margins(report).items())
+            out.print(f"hybrid minus the best baseline row: {gap}", markup=False, highlight=False)
         a = answers.as_dict()
         out.print(
             f"Answers: {a['unanswerable_abstain_rate']:.0%} of {a['unanswerable']} unanswerable questions abstained; "
@@ -304,6 +341,7 @@ def eval_(
     if floor is not None:
         minimum = json.loads(floor.read_text(encoding="utf-8"))
         measured = dict(report["hybrid"]["all"]) | {f"answer.{k}": v for k, v in answers.as_dict().items()}
+        measured |= plain.margins(report)  # margin.mrr@10 etc.: only with the baseline measured
         unknown = [name for name in minimum if name not in measured]
         if unknown:
             raise InputError(f"{floor}: unknown metric(s) {', '.join(unknown)}. Use names from 'rag eval --json'.")

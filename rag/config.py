@@ -58,6 +58,20 @@ class Settings(BaseSettings):
     # from it has its score multiplied by same_document_decay once more (1.0 = no diversification).
     same_document_decay: float = 0.85
     same_document_free: int = 3
+    # Stage switches, measured one by one by 'rag eval --ablate' (README: ablation); the defaults are
+    # the product. Off: chunks are fixed-size pieces of the whole text instead of following items and
+    # sections; no context line (organisation, body, §, title, date, section) before the chunk text
+    # for the model / for keyword search; the model embeds the text without OCR repair.
+    structure_chunking: bool = True
+    header_in_dense: bool = True
+    header_in_lexical: bool = True
+    repair_dense: bool = True
+    # Multipliers on the fused score when a chunk matches what the question names (1.0 = off).
+    boost_organisation: float = 1.6
+    boost_body: float = 1.15
+    boost_year: float = 1.15
+    boost_exact: float = 4.0  # the § or Dnr the question names
+    boost_section: float = 1.3  # the section that states what the question asks for
     # The FAISS index: "flat" (exact), "hnsw" (graph, approximate) or "auto" (flat up to
     # dense_flat_max chunks, HNSW above; README: measured latency and recall against flat).
     dense_index: Literal["auto", "flat", "hnsw"] = "auto"

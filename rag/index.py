@@ -82,13 +82,19 @@ PERSONAL_DATA = ("personnummer", "email", "phone")
 _LOAD_TRIES = 5
 
 
-def embed_text(chunk: Chunk) -> str:
-    """What the model embeds for a chunk: its context line and its OCR-repaired text."""
-    return f"{chunk.header()}\n\n{repair(chunk.text)}"
+def embed_text(chunk: Chunk, settings: Settings | None = None) -> str:
+    """What the model embeds for a chunk: its context line and its OCR-repaired text (either can be
+    switched off: ``header_in_dense``, ``repair_dense``)."""
+    header = settings is None or settings.header_in_dense
+    text = repair(chunk.text) if settings is None or settings.repair_dense else chunk.text
+    return f"{chunk.header()}\n\n{text}" if header else text
 
 
-def lexical_text(chunk: Chunk) -> str:
-    """What keyword search matches for a chunk: its context line and its text."""
+def lexical_text(chunk: Chunk, settings: Settings | None = None) -> str:
+    """What keyword search matches for a chunk: its context line (unless ``header_in_lexical`` is
+    off) and its text."""
+    if settings is not None and not settings.header_in_lexical:
+        return chunk.text
     return f"{chunk.header()}\n{chunk.text}"
 
 
@@ -167,12 +173,22 @@ class Index:
             self.lease.close()
 
 
+# Settings that change what an index holds, recorded in the manifest only when not the default
+# (so indexes built before they existed stay valid).
+_TEXT_SWITCHES = ("structure_chunking", "header_in_dense", "header_in_lexical", "repair_dense")
+
+
 def _settings_key(settings: Settings) -> dict[str, int]:
-    return {
+    key = {
         "chunk_size": settings.chunk_size,
         "chunk_overlap": settings.chunk_overlap,
         "max_chunk_tokens": settings.max_chunk_tokens,
     }
+    defaults = Settings.model_fields
+    for name in _TEXT_SWITCHES:
+        if getattr(settings, name) != defaults[name].default:
+            key[name] = int(getattr(settings, name))
+    return key
 
 
 def _masked(manifest: dict[str, Any]) -> bool | None:
@@ -659,9 +675,10 @@ def _build(
                 overlap=settings.chunk_overlap,
                 max_tokens=settings.max_chunk_tokens,
                 count_tokens=embedder.count_tokens,
+                structured=settings.structure_chunking,
             )
         )
-    texts = [embed_text(c) for c in chunks]
+    texts = [embed_text(c, settings) for c in chunks]
     hashes = [_sha(t) for t in texts]
     reuse = {} if rebuild else _previous_vectors(previous_version)
     vectors = np.zeros((len(chunks), embedder.dim), dtype=np.float32)
@@ -736,7 +753,7 @@ def _write_version(
     (tmp / "embed_hashes.json").write_text(json.dumps(list(hashes)), encoding="utf-8")
     kind = choose_kind(len(vectors), settings.dense_index, settings.dense_flat_max)
     DenseIndex.build(vectors, kind).save(tmp / "dense.faiss")
-    LexicalIndex.build([lexical_text(c) for c in chunks]).save(tmp / "bm25")
+    LexicalIndex.build([lexical_text(c, settings) for c in chunks]).save(tmp / "bm25")
     (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
     # durable before it becomes visible: the files, then the folders that name them
     for entry in sorted(tmp.rglob("*"), key=lambda p: len(p.parts), reverse=True):

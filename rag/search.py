@@ -41,6 +41,16 @@ class Boosts:
     exact: float = 4.0  # the § or Dnr the question names
     section: float = 1.3  # the section that states what the question asks for
 
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Boosts:
+        return cls(
+            organisation=settings.boost_organisation,
+            body=settings.boost_body,
+            year=settings.boost_year,
+            exact=settings.boost_exact,
+            section=settings.boost_section,
+        )
+
 
 def _matches(value: str | None, wanted: str) -> bool:
     return value is not None and fold(wanted) in fold(value)
@@ -168,7 +178,7 @@ class Searcher:
         self.index = index
         self.embedder = embedder
         self.settings = settings
-        self.boosts = boosts or Boosts()
+        self.boosts = boosts or Boosts.from_settings(settings)
         chunks = index.chunks
         self._doc_of = [c.doc for c in chunks]
         self.organisations = sorted({c.organisation for c in chunks if c.organisation})

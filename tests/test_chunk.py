@@ -90,3 +90,13 @@ def test_chunks_over_the_token_budget_are_split_again():
     assert all(len(c.text.split()) <= 50 for c in chunks)
     assert len(chunks) >= 8
     assert " ".join(c.text for c in chunks).split() == text.split()
+
+
+def test_unstructured_chunking_cuts_the_whole_text_with_document_metadata_only():
+    text = VASTERAS.read_text(encoding="utf-8")
+    structure = parse_structure(text)
+    chunks = chunk_document(_doc(text, "v.txt"), structure, size=800, overlap=100, structured=False)
+    assert all(c.paragraph is None and c.section is None and c.dnr is None for c in chunks)
+    assert all(c.organisation == structure.organisation and c.text == text[c.start : c.end] for c in chunks)
+    assert chunks[0].start == len(text) - len(text.lstrip())
+    assert any("Justerandes signatur" in c.text for c in chunks)  # furniture is not taken out

@@ -145,8 +145,9 @@ def test_eval_prints_metrics_and_guards_a_floor(indexed, tmp_path):
     result = runner.invoke(app, ["eval", str(questions), "--index", str(index), "--json"])
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
-    assert set(report) == {"retrieval", "answers", "calibration"}
-    assert set(report["retrieval"]) == {"hybrid", "lexical", "dense"}
+    assert set(report) == {"retrieval", "answers", "calibration", "margins"}
+    assert set(report["retrieval"]) == {"hybrid", "lexical", "dense", "baseline dense", "baseline bm25", "baseline rrf"}
+    assert set(report["margins"]) == {"margin.recall@1", "margin.recall@5", "margin.mrr@10"}
     assert report["retrieval"]["hybrid"]["all"]["n"] == 1
     answers = report["answers"]
     assert (answers["answerable"], answers["unanswerable"]) == (1, 1)
@@ -162,6 +163,11 @@ def test_eval_prints_metrics_and_guards_a_floor(indexed, tmp_path):
     floor.write_text('{"answer.citations_verified_rate": 1.0, "answer.answerable_answer_rate": 1.01}')
     result = runner.invoke(app, ["eval", str(questions), "--index", str(index), "--floor", str(floor)])
     assert "answer.answerable_answer_rate" in str(result.exception)
+    floor.write_text('{"margin.mrr@10": 1.01}')
+    result = runner.invoke(app, ["eval", str(questions), "--index", str(index), "--floor", str(floor)])
+    assert "Quality dropped below the floor: margin.mrr@10" in str(result.exception)
+    result = runner.invoke(app, ["eval", str(questions), "--index", str(index), "--no-baseline", "--floor", str(floor)])
+    assert "unknown metric(s) margin.mrr@10" in str(result.exception)
     floor.write_text('{"recall@50": 1.0}')
     result = runner.invoke(app, ["eval", str(questions), "--index", str(index), "--floor", str(floor)])
     assert "unknown metric(s) recall@50" in str(result.exception)

@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from rag.ablation import VARIANTS, Variant, ablate, question_sets, table, variant_index
+from rag.baseline import VectorCache
+from rag.config import Settings
+from rag.embed import FakeEmbedder
+from rag.evaluate import Question, load_questions
+from rag.index import build_index, embed_text, lexical_text, load_index
+from rag.types import Chunk
+
+PROTOCOL = """Kommunstyrelsen
+Protokoll 2024-03-12
+
+§ 12 Riktlinjer för generativ AI
+Dnr KS 2024/0042
+
+Beslut
+Kommunstyrelsen beslutar att anta riktlinjerna för användning av generativ AI.
+
+Ärendet
+Förvaltningen har tagit fram riktlinjer för hur anställda får använda AI-tjänster.
+
+§ 13 Läromedel
+Dnr KS 2024/0050
+
+Beslut
+Barn- och utbildningsnämnden får en utökad ram för digitala läromedel.
+"""
+
+
+def _index(tmp_path: Path, settings: Settings):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "ks.txt").write_text(PROTOCOL, encoding="utf-8")
+    build_index([corpus], settings.index_dir, FakeEmbedder(), settings)
+    return load_index(settings.index_dir)
+
+
+def test_switches_take_the_header_and_the_repair_out_of_the_indexed_text():
+    chunk = Chunk("d", 0, 30, "Al-strategin antogs av nämnden", paragraph="§ 4", organisation="Tibro")
+    off = Settings(header_in_dense=False, header_in_lexical=False, repair_dense=False)
+    assert embed_text(chunk).startswith("Tibro · § 4\n\n")
+    assert embed_text(chunk, off) == chunk.text
+    assert lexical_text(chunk, off) == chunk.text
+    assert lexical_text(chunk, Settings(header_in_dense=False)) == lexical_text(chunk)
+
+
+def test_a_variant_that_changes_text_embeds_only_texts_never_seen(tmp_path: Path, settings: Settings):
+    index = _index(tmp_path, settings)
+    embedder = FakeEmbedder()
+    cache = VectorCache(tmp_path / "cache", embedder)
+    from rag.ablation import index_vectors
+
+    cache.add(index_vectors(index))
+    same = variant_index(index, settings, embedder, cache)
+    assert [c.text for c in same.chunks] == [c.text for c in index.chunks]
+    assert not (tmp_path / "cache").exists()  # nothing embedded, nothing written
+    fixed = variant_index(index, settings.model_copy(update={"structure_chunking": False}), embedder, cache)
+    assert all(c.paragraph is None for c in fixed.chunks)
+    assert (tmp_path / "cache").exists()
+
+
+def test_ablate_gives_one_row_per_variant_and_the_baseline_rows_per_set(tmp_path: Path, settings: Settings):
+    index = _index(tmp_path, settings)
+    q = Question("q1", "Vilka riktlinjer för generativ AI antogs?", "ks.txt", "anta riktlinjerna för användning")
+    sets = {"real": [q], "written": [q]}
+    variants = (Variant("product"), Variant("no header line", {"header_in_dense": False, "header_in_lexical": False}))
+    rows = ablate(index, FakeEmbedder(), settings, sets, VectorCache(tmp_path / "cache", FakeEmbedder()), variants)
+    assert [name for name, _ in rows] == [
+        "product",
+        "no header line",
+        "baseline dense",
+        "baseline bm25",
+        "baseline rrf",
+    ]
+    assert all(set(metrics) == {"real", "written"} and metrics["real"]["n"] == 1 for _, metrics in rows)
+    columns, body = table(rows)
+    assert columns[1].startswith("real (n=1)") and len(body) == 5
+
+
+def test_every_variant_changes_a_real_setting():
+    fields = Settings.model_fields
+    for variant in VARIANTS:
+        assert all(name in fields for name in variant.changes), variant.name
+
+
+def test_question_sets_are_grouped_by_folder(tmp_path: Path):
+    for folder, name in (("real", "a.jsonl"), ("written", "b.jsonl"), ("written", "c.jsonl")):
+        (tmp_path / folder).mkdir(exist_ok=True)
+        (tmp_path / folder / name).write_text(json.dumps({"id": name, "question": "Vad?"}) + "\n", encoding="utf-8")
+    paths = [tmp_path / "real" / "a.jsonl", tmp_path / "written" / "b.jsonl", tmp_path / "written" / "c.jsonl"]
+    sets = question_sets(paths, load_questions)
+    assert {k: [q.id for q in v] for k, v in sets.items()} == {"real": ["a.jsonl"], "written": ["b.jsonl", "c.jsonl"]}
