@@ -4,6 +4,8 @@ real model's answers are tested in test_web.py). Screenshots go to artifacts/scr
 
 from __future__ import annotations
 
+import csv
+import io
 import shutil
 import socket
 import threading
@@ -109,3 +111,78 @@ def test_the_api_docs_render_offline_from_this_server(site, page):
     page.locator(".opblock").first.wait_for(timeout=20_000)
     assert page.locator(".opblock").count() >= 8
     assert requested and all(u.startswith(site) or u.startswith("data:") for u in requested), requested
+
+
+def test_the_precedent_csv_opens_in_swedish_excel(site, page):
+    page.goto(f"{site}/precedent?q=Ska+kommunen+ta+fram+en+AI-strategi%3F")
+    rows = page.locator("table.precedent tbody tr")
+    rows.first.wait_for()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Exportera CSV (Excel)").click()
+    assert download.value.suggested_filename == "prejudikat.csv"
+    data = Path(download.value.path()).read_bytes()
+    assert data.startswith("\ufeff".encode()), "Excel needs the byte-order mark to read UTF-8"
+    text = data.decode("utf-8-sig")
+    lines = text.split("\r\n")
+    assert lines[-1] == "" and len(lines) - 2 == rows.count(), "one line per row"
+    table = list(csv.reader(io.StringIO(text), delimiter=";"))
+    assert table[0] == [
+        "Organisation",
+        "Organ",
+        "Datum",
+        "Paragraf",
+        "Diarienummer",
+        "Beslut",
+        "Ärende",
+        "Avgörande mening",
+        "Länk",
+    ]
+    assert all(len(r) == 9 for r in table[1:])
+    assert all(r[8].startswith(f"{site}/documents/") and "start=" in r[8] for r in table[1:])
+    assert not any(".txt" == r[0][-4:] or r[0].isdigit() for r in table[1:])
+    assert "Tibro kommun" in {r[0] for r in table[1:]}
+
+
+def test_precedent_sort_is_in_the_url_with_arrows_and_rows_are_cards_on_a_phone(site, browser, page):
+    page.goto(f"{site}/precedent?q=Ska+kommunen+ta+fram+en+AI-strategi%3F")
+    page.locator("table.precedent tbody tr").first.wait_for()
+    page.locator("th button", has_text="Organisation").click()
+    assert "sort=organisation" in page.url and page.locator("th[aria-sort=ascending] .arrow").inner_text() == "▲"
+    page.locator("th button", has_text="Organisation").click()
+    assert "dir=desc" in page.url and page.locator("th[aria-sort=descending] .arrow").inner_text() == "▼"
+    url = page.url
+    page.goto(url)
+    page.locator("table.precedent tbody tr").first.wait_for()
+    first = page.locator("table.precedent tbody tr td:first-child").all_inner_texts()
+    assert first == sorted(first, key=str.casefold, reverse=True)
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    phone = context.new_page()
+    phone.goto(url)
+    cell = phone.locator("table.precedent tbody tr td").first
+    cell.wait_for()
+    label = cell.evaluate("td => getComputedStyle(td, '::before').content")
+    assert label == '"Organisation: "'
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    shot(phone, "precedent-phone")
+    context.close()
+
+
+def test_errors_are_in_the_pages_language_and_every_input_states_its_limit(site, page):
+    page.goto(f"{site}/?q=AI&from=igår")
+    status = page.locator("p.status.error")
+    status.wait_for()
+    assert status.inner_text() == "Året skrivs med fyra siffror, t.ex. 2024 (eller ÅÅÅÅ-MM-DD)."
+    assert page.locator("#q").get_attribute("maxlength") == "1000"
+    assert page.locator("#q-limit").inner_text() == "Högst 1000 tecken"
+    page.goto(f"{site}/?q=AI&organisation=Atlantis&lang=en")
+    page.locator("p.status.error").wait_for()
+    assert page.locator("p.status.error").inner_text() == "No document has that value for organisation. Pick a value from the list."
+    page.goto(f"{site}/?q={'x' * 1001}")
+    page.locator("p.status.error").wait_for()
+    assert page.locator("p.status.error").inner_text() == "Frågan är för lång: högst 1000 tecken. Korta den."
+    page.goto(f"{site}/precedent")
+    assert page.locator("#q").get_attribute("maxlength") == "1000"
+    assert page.locator("#q-limit").inner_text() == "Högst 1000 tecken"
+    page.goto(f"{site}/documents/finns-inte.txt")
+    page.locator("[role=alert]").wait_for()
+    assert page.locator("[role=alert]").inner_text().startswith("Dokumentet finns inte.")

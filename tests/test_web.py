@@ -230,9 +230,9 @@ def test_the_precedent_table_lists_several_organisations_and_exports_csv(site, p
     assert first == sorted(first, key=str.casefold)
     assert page.locator("th[aria-sort=ascending]").count() == 1
     with page.expect_download() as download:
-        page.get_by_role("button", name="Exportera CSV").click()
-    table = list(csv.reader(io.StringIO(Path(download.value.path()).read_text(encoding="utf-8"))))
-    assert table[0][:3] == ["organisation", "body", "date"] and len(table) == rows.count() + 1
+        page.get_by_role("button", name="Exportera CSV (Excel)").click()
+    table = list(csv.reader(io.StringIO(Path(download.value.path()).read_text(encoding="utf-8-sig")), delimiter=";"))
+    assert table[0][:3] == ["Organisation", "Organ", "Datum"] and len(table) == rows.count() + 1
     page.select_option("#outcome-filter", "besvarad")
     assert {rows.nth(i).locator("td").nth(4).inner_text() for i in range(rows.count())} == {"besvarad"}
 
