@@ -11,6 +11,7 @@ import socket
 import threading
 import time
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 import uvicorn
@@ -189,3 +190,118 @@ def test_errors_are_in_the_pages_language_and_every_input_states_its_limit(site,
     page.goto(f"{site}/documents/finns-inte.txt")
     page.locator("[role=alert]").wait_for()
     assert page.locator("[role=alert]").inner_text().startswith("Dokumentet finns inte.")
+
+
+def test_search_shows_one_result_per_item_with_the_others_behind_it(site, page):
+    page.goto(f"{site}/?q=motion+AI-strategi+beslut")
+    results = page.locator("ol.results > li")
+    results.first.wait_for()
+    titles = [results.nth(i).locator("h2 a").inner_text() for i in range(results.count())]
+    metas = page.locator("ol.results > li > .meta").all_inner_texts()
+    assert len(set(zip(titles, metas, strict=True))) == len(titles), "each item (§) once"
+    more = page.locator("details.more summary").first
+    assert "fler träffar i samma §" in more.inner_text()
+    more.click()
+    assert page.locator("details.more[open] li").count() >= 1
+    shot(page, "search")
+
+
+def test_facet_counts_are_what_selecting_shows(site, page):
+    page.goto(f"{site}/?q=AI-strategi")
+    page.locator("ol.results > li").first.wait_for()
+    options = page.locator("#f-organisation option").all_inner_texts()[1:]
+    assert options and all(" dok.)" in o for o in options)
+    for option in options:
+        name, count = option.rsplit(" (", 1)
+        page.goto(f"{site}/?q=AI-strategi")
+        page.locator("ol.results > li").first.wait_for()
+        page.select_option("#f-organisation", label=option)
+        page.wait_for_url("**organisation=*")
+        page.locator("ol.results > li").first.wait_for()
+        assert page.locator("p.status").inner_text().startswith(f"{count.split(' ')[0]} träff")
+        assert page.locator("#f-organisation").input_value() == name
+        assert all(name in m for m in page.locator("ol.results > li > .meta").all_inner_texts())
+
+
+def test_an_organisation_named_in_the_question_is_an_active_removable_filter(site, page):
+    page.goto(f"{site}/?q=Vad+beslutade+Tibro+om+AI-strategi%3F")
+    chip = page.locator(".chips .chip")
+    chip.first.wait_for()
+    assert "Organisation: Tibro kommun" in chip.first.inner_text() and "Från frågan" in chip.first.inner_text()
+    page.locator("ol.results > li").first.wait_for()
+    assert page.locator("#f-organisation").input_value() == "Tibro kommun"
+    assert all("Tibro kommun" in m for m in page.locator("ol.results > li > .meta").all_inner_texts())
+    chip.first.get_by_role("button").click()
+    page.wait_for_url("**auto=0*")
+    page.locator("ol.results > li").first.wait_for()
+    assert page.locator(".chips").count() == 0 and page.locator("#f-organisation").input_value() == ""
+
+
+def test_a_question_gets_the_answer_or_the_abstention_above_the_results(site, page):
+    page.goto(f"{site}/?q=Vad+beslutade+Tibro+om+en+AI-strategi%3F")
+    box = page.locator("section.answer")
+    box.wait_for(timeout=30_000)
+    heading = box.locator("h2").inner_text()
+    assert heading in ("Svar ur dokumenten", "Dokumenten ger inget säkert svar")
+    if heading == "Svar ur dokumenten":
+        assert box.locator("ol li a").count() >= 1
+    else:
+        assert box.locator(".reason").inner_text()
+    page.goto(f"{site}/?q=AI-strategi")
+    page.locator("ol.results > li").first.wait_for()
+    assert page.locator("section.answer").count() == 0, "keywords are not a question"
+
+
+@pytest.mark.parametrize(
+    ("q", "reason"),
+    [
+        ("kattmat", "Inget dokument innehåller ”kattmat”."),
+        ("<script>", "Inget dokument innehåller ”script”."),
+        ("och det att som", "Frågan innehåller inga ord att söka på, bara småord eller tecken."),
+        ("Vad beslutade Stockholm om AI?", "Inget dokument kommer från eller nämner Stockholm."),
+        ("KS 2031/0009", "Inget ärende har diarienummer KS 2031/9."),
+    ],
+)
+def test_nothing_found_says_why_and_suggests(site, page, q, reason):
+    page.goto(f"{site}/?{urlencode({'q': q})}")
+    empty = page.locator("section.empty")
+    empty.wait_for()
+    assert empty.locator("h2").inner_text() == "Inga träffar."
+    assert empty.locator(".reason").inner_text() == reason
+    assert empty.locator(".examples a").count() >= 1 and page.locator("ol.results > li").count() == 0
+    assert page.locator("section.answer").count() == 0
+    if "Stockholm" in q:
+        assert empty.get_by_role("link", name="Sök utan ”Stockholm”").count() == 1
+        shot(page, "search-empty")
+
+
+def test_the_start_page_says_what_the_index_covers_with_example_questions(site, page):
+    page.goto(site)
+    cover = page.locator("section.cover")
+    cover.wait_for()
+    assert "4 dokument från 4 organisationer" in cover.inner_text() or "dokument från" in cover.inner_text()
+    assert "Tibro kommun" in cover.inner_text()
+    examples = cover.locator(".examples a")
+    assert examples.count() >= 2
+    examples.first.click()
+    page.locator("ol.results > li, section.empty").first.wait_for()
+    assert "q=" in page.url
+    shot(page, "search-start")
+
+
+def test_on_a_phone_the_filters_are_behind_a_button(site, browser):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page = context.new_page()
+    page.goto(f"{site}/?q=AI-strategi")
+    page.locator("ol.results > li").first.wait_for()
+    assert page.locator("fieldset.filters").is_hidden()
+    first = page.locator("ol.results > li").first.bounding_box()
+    assert first is not None and first["y"] < 844, "the first result is on the first screen"
+    toggle = page.locator("button.filters-toggle")
+    assert toggle.inner_text() == "Visa filter"
+    toggle.click()
+    assert page.locator("fieldset.filters").is_visible() and toggle.get_attribute("aria-expanded") == "true"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.get_by_role("button", name="Dölj filter").click()
+    shot(page, "search-phone")
+    context.close()

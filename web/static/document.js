@@ -1,6 +1,6 @@
 // The document view: metadata, the text with its items (§) and section headings, and the cited span
 // (?start=&end=) highlighted and scrolled into view. All document text is inserted as text nodes.
-import { api, el, header, t, where } from "./common.js";
+import { api, badge, el, header, t, valueLabel, where } from "./common.js";
 
 function docId() {
   return decodeURIComponent(location.pathname.replace(/^\/documents\//, ""));
@@ -38,7 +38,7 @@ function pieces(text, from, to, headings, span) {
 
 async function render() {
   const app = document.getElementById("app");
-  const main = el("main", {});
+  const main = el("main", { id: "main", tabindex: "-1" });
   app.replaceChildren(header(""), main);
   let doc;
   try {
@@ -68,7 +68,7 @@ async function render() {
     }));
     toc.append(el("li", {}, el("a", { href: `#${id}` }, label), item.sections.length ? sections : null));
     const block = el("section", { id, "aria-label": label },
-      el("h2", { class: "item" }, label, item.outcome ? el("span", { class: `badge ${item.outcome.replace(/ /g, "-")}` }, item.outcome) : null),
+      el("h2", { class: "item" }, label, badge(item.outcome)),
       el("div", { class: "meta" }, where(item)),
     );
     const content = el("div", { class: "text" }, ...pieces(text, item.start, item.end, headings, span));
@@ -86,7 +86,7 @@ async function render() {
     el("dt", {}, t("organisation")), el("dd", {}, doc.organisation || "–"),
     el("dt", {}, t("body")), el("dd", {}, doc.body || "–"),
     el("dt", {}, t("date")), el("dd", {}, doc.date || "–"),
-    el("dt", {}, t("doc_type")), el("dd", {}, doc.doc_type),
+    el("dt", {}, t("doc_type")), el("dd", {}, valueLabel("doc_type", doc.doc_type)),
   );
   main.append(
     el("h1", {}, doc.title || doc.id),
