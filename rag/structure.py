@@ -4,13 +4,27 @@
 offsets into ``text``. Matching is done on folded, OCR-repaired copies of short pieces of text, so
 "Arendebeskrivning", "Forslag till kommunfullmiktige" and "VASTERAS STAD" are understood; all
 spans and names point back at the text as written.
+
+Layouts differ between municipalities, so nothing depends on one of them:
+
+- header lines are read as columns (a run of two or more spaces or a tab splits fields), so
+  ``BORÅS STAD      SAMMANTRÄDESPROTOKOLL`` / ``Kommunstyrelsen   Sammanträdesdatum 2024-11-11``
+  give organisation, body and date in any order and case;
+- a line repeated on several pages once its page number is masked ("1 (3)", "Sida 2 av 5",
+  "1[5]") is page furniture, and so are the short lines that stand beside it;
+- item headings are any of ``§ 45``, ``§45``, ``KS § 4``, ``Paragraf 45``, ``§ 3 a``; an agenda
+  line (the same § again later, or a list under "Ärendelista"), a reference to another §
+  ("§ 924.", "§ 22, att ...") and a § out of sequence are not items;
+- the Dnr is read in its common forms, labelled or bare on the heading lines;
+- the outcome comes from the item's decision text, one att-sats at a time (``outcome``).
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
 
 from rag.normalise import fold, repair
 from rag.types import Item, Person, Section, Structure
@@ -23,17 +37,29 @@ from rag.vocab import (
     SECTION_HEADINGS,
 )
 
-# An item heading: "§ 87", "KF § 100 Svar på motion ...", "SON AU § 58 ...". A line that starts
-# with a § reference inside running text ("§ 12 i reglementet ...") goes on in lower case: not one.
+# An item heading: "§ 87", "§87", "KF § 100 Svar på motion ...", "SON AU § 58", "Paragraf 45",
+# "§ 3 a". What may follow the number is checked by ``_is_heading_rest``.
 _ITEM = re.compile(
-    r"^[ \t#*]*(?:(?P<abbr>[A-ZÅÄÖ]{1,5}(?:[ \t]+[A-ZÅÄÖ]{2,4})?)[ \t]+)?§[ \t]*(?P<num>\d{1,4})\b"
-    r"(?![ \t]*[a-zåäö])(?P<rest>[^\n]*)$",
+    r"^[ \t#*]*(?:(?P<abbr>[A-ZÅÄÖ]{1,5}(?:[ \t]+[A-ZÅÄÖ]{2,4})?)[ \t]+)?(?:§|Paragraf\b)[ \t]*(?P<num>\d{1,4})"
+    r"(?:[ \t]?(?P<suffix>[a-z])(?![\w]))?(?P<rest>[^\n]*)$",
     re.MULTILINE,
 )
+# A Dnr: a label and a case number, or a bare case number of a recognisable shape.
+_DNR_LABEL = r"(?i:\bdnr|\bdiarienr|\bdiarienummer|\bärendenummer|\bärendenr|\bärende nr|\bvårt dnr|\bdnr\.)"
+_DNR_NUMBER = (
+    r"(?:[A-ZÅÄÖ]{1,6}(?:[ \t]|[-/]?(?=\d)))?"  # "KS ", "SLK-", "XY", "KF/"
+    r"\d[\d]*(?:[/.:\-_]\d[\d]*)+(?:[/.:\-]-?[\d.]+)*"  # 2024/145-1.2.3, 2024-00123, 2006.123, 00027:58
+    r"(?:[ \t][A-ZÅÄÖ]{2,5}\b(?![ \t]?[a-zåäö]))?"  # a trailing unit: "2024.377 KS"
+)
 _DNR = re.compile(
-    r"(?:\bDnr|\bDiarienr|\bDiarienummer|rendenummer|rendenr)\.?:?[ \t]*"
-    r"(?P<dnr>(?:[A-ZÅÄÖ]{1,6}[ \t]?)?\d{4}[/-]\d{1,6})(?:[ \t]?-[ \t]?[\d.]+)?",
-    re.IGNORECASE,
+    _DNR_LABEL + r"\.?[ \t]*:?[ \t]*(?P<dnr>" + _DNR_NUMBER + r"|\d{5,10}\b)",
+)
+# A bare case number on a heading line: it has a unit prefix ("BUN 2024/00123", "XY24/01456") or
+# a year and a serial ("2024/145-1.2.3"); "Hulta 4:12", "2025–2027" and "Motion 2024:31" are not.
+_BARE_DNR = re.compile(
+    r"(?:(?<=\s)|(?<=\()|^)"
+    r"(?P<dnr>(?:[A-ZÅÄÖ]{1,6}[ \t]?[-/]?[ \t]?\d{2,4}[/.:\-_]\d{1,6}|(?:19|20)\d\d[/.:\-_]\d{3,6})"
+    r"(?:[/.:\-]-?[\d.]+)*(?:[ \t][A-ZÅÄÖ]{2,5})?)(?=\)|\s*$|[ \t]{2,}|,)"
 )
 _DATE = re.compile(r"\b(20\d\d|19\d\d)-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])\b")
 _MONTHS = (
@@ -52,9 +78,16 @@ _MONTHS = (
 )
 _WORD_DATE = re.compile(r"\b([12]?\d|3[01])\s+(" + "|".join(_MONTHS) + r")\s+((?:19|20)\d\d)\b", re.IGNORECASE)
 _SOURCE_HEADER = re.compile(r"\ASOURCE-HEADER\n(?P<body>.*?)\nEND-SOURCE-HEADER\n", re.DOTALL)
-_FURNITURE_LINE = re.compile(
-    r"^(justerandes?( signatur| sign\.?)?|utdragsbestyrkande|ordforandes signatur|sekreterarens? signatur|"
-    r"datum diarienr sida|sida \d+( ?\(\d+\))?|\d+ ?\(\d+\)|\**sammantradesprotokoll\**)$"
+# Page numbers in their common forms: "1 (3)", "Sida 2 av 5", "Sida 1(5)", "1[5]", "2 (av 2)", "3/7".
+_PAGE_MARK = re.compile(
+    r"(?:sida[ \t]*)?\b\d{1,3}[ \t]*(?:\([ \t]*(?:av[ \t]*)?\d{1,3}[ \t]*\)|\[\d{1,3}\]|av[ \t]+\d{1,3}\b)"
+    r"|\bsida[ \t]+\d{1,3}\b|<!--[ \t]*sida[ \t]*\d+[ \t]*-->",
+    re.IGNORECASE,
+)
+_FURNITURE_FIELD = re.compile(
+    r"^(justerandes?( signatur| sign\.?)?|justerare|utdragsbestyrkande|ordforandes signatur|"
+    r"sekreterarens? signatur|datum diarienr sida|sida|#|\**sammantradesprotokoll\**|protokoll|"
+    r"protokollsutdrag|sammantradesdatum|datum)$"
 )
 _PERSON = re.compile(
     r"(?P<name>[A-ZÅÄÖÉ][a-zåäöéü]+(?:-[A-ZÅÄÖ][a-zåäöéü]+)?"
@@ -63,10 +96,17 @@ _PERSON = re.compile(
 )
 _ROLE_WORDS = ("ordförande", "ordföranden", "ledamoten", "ledamot", "ersättaren", "motionären", "motionärerna")
 _ORG_NAME = re.compile(
-    r"\b(?:(?P<region>Region)[ ](?P<rname>[A-ZÅÄÖ][a-zåäö]+)|"
+    r"\b(?:(?P<region>Region)[ ](?P<rname>[A-ZÅÄÖ][a-zåäö]+(?:[ ]län\b)?)|"
     r"(?P<name>[A-ZÅÄÖ][a-zåäöé]+(?:[- ][A-ZÅÄÖ][a-zåäö]+)?)[ ](?P<kind>kommun|stad|Stad)\b|"
     r"(?P<uname>[A-ZÅÄÖ]{2,}(?:[- ][A-ZÅÄÖ]{2,})?)[ ](?P<ukind>KOMMUN|STAD)\b)"
 )
+# A body named in a header field: "Kommunstyrelsen", "Barn- och utbildningsnämnden", "Valnämnd",
+# "Nämnd för folkhälsa och sjukvård", "Kommunstyrelsens arbetsutskott", "Stadsrevisionen" (folded).
+_BODY_FIELD = re.compile(
+    r"^(?:(?:[a-z]+-[ ]och[ ])?[a-z]+(?:namnd(?:en)?|styrelsen|fullmaktige|utskottet|revisionen|ledningsgruppen)"
+    r"(?:s arbetsutskott)?|(?:namnd(?:en)?|styrelsen) for [a-z ,-]{3,50}|[a-z]+(?:styrelsens|namndens) arbetsutskott)$"
+)
+_BODY_LABEL = re.compile(r"^(?:beslutande organ|organ|namnd|instans|beslutsinstans)\s*:?\s+", re.IGNORECASE)
 
 
 def _lines(text: str, start: int = 0, end: int | None = None) -> Iterator[tuple[int, int, str]]:
@@ -86,43 +126,79 @@ def _key(line: str) -> str:
     return re.sub(r"\s+", " ", fold(repair(line)))
 
 
+def fields(line: str) -> list[str]:
+    """The columns of a layout line: text split at tabs and runs of two or more spaces."""
+    return [f for f in re.split(r"\t+|[ ]{2,}", line.strip()) if f.strip()]
+
+
 def source_header(text: str) -> tuple[dict[str, str], tuple[int, int] | None]:
     """The ``SOURCE-HEADER … END-SOURCE-HEADER`` fields of an archived web text, and its span."""
     m = _SOURCE_HEADER.match(text)
     if not m:
         return {}, None
-    fields = {}
+    values = {}
     for line in m.group("body").splitlines():
         key, sep, value = line.partition(":")
         if sep:
-            fields[key.strip().lower()] = value.strip()
-    return fields, (m.start(), m.end())
+            values[key.strip().lower()] = value.strip()
+    return values, (m.start(), m.end())
+
+
+def _masked(line: str) -> str:
+    """A line with its page number masked and spacing collapsed: the same on every page."""
+    return re.sub(r"\s+", " ", _PAGE_MARK.sub("#", line)).strip()
+
+
+def _is_furniture_line(line: str) -> bool:
+    """A line of only signature labels, page numbers and the word 'protokoll' in some form."""
+    keys = [_key(p) for p in fields(_PAGE_MARK.sub("#", line))]
+    words = {"protokoll", "protokollsutdrag", "sammantradesdatum", "datum", "sida"}
+    return bool(keys) and all(_FURNITURE_FIELD.match(k) for k in keys) and not set(keys) <= words
 
 
 def find_furniture(text: str) -> list[tuple[int, int]]:
-    """Spans of page furniture: signature and attestation lines, page numbers, repeated page headers."""
+    """Spans of page furniture: signature and attestation lines, page numbers, repeated page headers.
+
+    A page header is a short line that recurs on several pages once its page number is masked and
+    that carries a date, a page number, the word 'protokoll' or capitals; a short recurring line
+    next to one (the body's name above "Protokoll nr 12") belongs to the same header.
+    """
     lines = [(s, e, line) for s, e, line in _lines(text) if line.strip()]
-    counts = Counter(line.strip() for _, _, line in lines)
-    spans = []
-    for s, e, line in lines:
-        stripped = line.strip()
-        key = _key(line)
+    counts = Counter(_masked(line) for _, _, line in lines)
+    marks = [False] * len(lines)
+    for i, (_, _, line) in enumerate(lines):
+        masked = _masked(line)
+        key = _key(line) if len(line) <= 160 else ""
         repeated_header = (
-            counts[stripped] >= 2
-            and len(stripped) <= 80
-            and not stripped.endswith((".", ":", ","))
-            and not stripped.startswith(("-", "•", "*"))
+            counts[masked] >= 2
+            and len(masked) <= 160
+            and not masked.endswith((".", ":", ","))
+            and not masked.startswith(("-", "•", "*", "§"))
             and key not in SECTION_HEADINGS
-            and (stripped.isupper() or _DATE.search(stripped) or "protokoll" in key)
+            and not _ITEM.match(line)
+            and (masked.isupper() or _DATE.search(masked) or "#" in masked or "protokoll" in key)
         )
-        if _FURNITURE_LINE.match(key) or repeated_header or "sammantradesprotokoll" in key.replace(" ", ""):
-            spans.append((s, e))
-    return spans
+        marks[i] = bool(repeated_header) or _is_furniture_line(line) or "sammantradesprotokoll" in key.replace(" ", "")
+    for i, (_, _, line) in enumerate(lines):
+        masked = _masked(line)
+        beside = (i > 0 and marks[i - 1]) or (i + 1 < len(lines) and marks[i + 1])
+        short = counts[masked] >= 3 and len(masked) <= 60 and not masked.endswith(".")
+        if not marks[i] and beside and short and _key(line) not in SECTION_HEADINGS and not _ITEM.match(line):
+            marks[i] = True
+    return [(s, e) for (s, e, _), marked in zip(lines, marks, strict=True) if marked]
 
 
-# Headings that are also the first word of ordinary titles ("Motion om AI i skolan").
-_EXACT_ONLY = frozenset({"motion"})
+# Headings that are also the first word of ordinary titles or lines ("Motion om AI i skolan",
+# "Beslutet gäller från ...").
+_EXACT_ONLY = frozenset({"motion", "handling", "beslutet"})
 _HEADINGS_LONGEST_FIRST = sorted(SECTION_HEADINGS.items(), key=lambda kv: -len(kv[0]))
+# "Kommunstyrelsens beslut", "Vård- och omsorgsnämndens beslut", "Arbetsutskottets förslag",
+# "Kommunstyrelsens förslag till kommunfullmäktige" (folded).
+_OWN_DECISION = re.compile(r"^(?:[a-z]+- och )?[a-z]+(?:s|ens|ets) beslut$")
+_OWN_PROPOSAL = re.compile(
+    r"^(?:[a-z]+- och )?[a-z]+(?:s|ens|ets) forslag"
+    r"(?: till (?:beslut|[a-z]*fullmaktige|[a-z]*styrelsen|[a-z-]*namnden))?$"
+)
 
 
 def _heading(line: str) -> str | None:
@@ -142,6 +218,10 @@ def _heading(line: str) -> str | None:
             if key.startswith(known + " -"):
                 return None
             return display
+    if _OWN_DECISION.match(key):
+        return "Beslut"
+    if _OWN_PROPOSAL.match(key):
+        return "Förslag till beslut"
     return None
 
 
@@ -151,22 +231,53 @@ def is_heading(line: str) -> bool:
 
 
 def _sections(text: str, start: int, end: int) -> tuple[Section, ...]:
-    heads = [(s, h) for s, _, line in _lines(text, start, end) if (h := _heading(line))]
+    heads: list[tuple[int, str]] = []
+    for s, e, line in _lines(text, start, end):
+        if not (h := _heading(line)):
+            continue
+        # "Beslut" / "Förslag till kommunfullmäktige:" with nothing between: the second line is
+        # the lead-in of the decision, not a section of its own
+        lead_in = bool(heads) and h in DECISION_SECTIONS and line.rstrip().endswith(":")
+        if lead_in and heads[-1][1] in DECISION_SECTIONS and not text[text.find("\n", heads[-1][0], e) + 1 : s].strip():
+            continue
+        heads.append((s, h))
     return tuple(Section(h, s, heads[i + 1][0] if i + 1 < len(heads) else end) for i, (s, h) in enumerate(heads))
 
 
-def _body(abbr: str | None, text: str) -> str | None:
-    if abbr:
-        key = re.sub(r"\s+", " ", abbr.strip())
-        if key in BODY_ABBREVIATIONS:
-            return BODY_ABBREVIATIONS[key]
+def _body_name(field: str) -> str | None:
+    """The body a header field names, as written (capitals title-cased, OCR repaired), or None."""
+    value = field.strip(" \t:*#")
+    value = _BODY_LABEL.sub("", value)
+    # "Kommunstyrelsen 2024-03-06", "Kommunstyrelsen 2025-05-13, § 142": the name before a date
+    value = re.sub(r"[ \t,]+(?:(?:19|20)\d\d-\d\d-\d\d|\d{1,2} [a-zåäö]+ (?:19|20)\d\d|§).*$", "", value)
+    if not value or len(value) > 60:
+        return None
+    folded = re.sub(r"\s+", " ", fold(value))
+    for name in BODY_NAMES:
+        if folded == fold(name):
+            return name
+    if not _BODY_FIELD.match(folded):
+        folded = re.sub(r"\s+", " ", fold(repair(value)))
+        if not _BODY_FIELD.match(folded):
+            return None
+        value = repair(value)
+    if value.isupper():
+        value = value.capitalize()
+    value = value[0].upper() + value[1:]
+    if folded.endswith("namnd"):  # "Valnämnd" in a header: the body is "Valnämnden"
+        value += "en"
+    return value
+
+
+def _header_body(text: str) -> str | None:
+    """The first body named as a field of a header line."""
     for _, _, line in _lines(text):
-        for name in BODY_NAMES:
-            if _key(line).startswith(fold(name)) and len(line.strip()) <= len(name) + 14:
+        for part in fields(line):
+            if name := _body_name(part):
                 return name
-        m = re.match(r"^\s*([A-ZÅÄÖ][a-zåäö-]*nämnden(?:s arbetsutskott)?)\b", line)
-        if m and len(line.strip()) <= len(m.group(1)) + 14:
-            return m.group(1)
+            m = re.match(r"^(?:Sammanträde med|Protokoll för|Protokoll från)\s+(.+)$", part.strip(), re.IGNORECASE)
+            if m and (name := _body_name(m.group(1))):
+                return name
     return None
 
 
@@ -180,17 +291,61 @@ def _first_date(text: str) -> str | None:
     return iso.group() if iso else None
 
 
-def meeting_date(text: str) -> str | None:
-    """The meeting date: a 'Sammanträdesdatum' line, else a date on a header line of the first page."""
-    for _, _, line in _lines(text):
-        folded = fold(line)
-        if ("sammantradesdatum" in folded or "datum for sammantrade" in folded) and (d := _first_date(line)):
-            return d
-    head = text[:600]
-    for _, _, line in _lines(head):
-        if len(line.strip()) <= 60 and (d := _first_date(line)) and not _DNR.search(line):
-            return d
+_DATE_LABEL = re.compile(
+    r"^(?:sammantradesdatum|datum for sammantrade(?:t)?|sammantradet den|motesdatum|beslutsdatum|datum|"
+    r"protokoll|tid|tid och plats|dag och tid)\b"
+)
+_NOT_MEETING_DATE = re.compile(r"inkom|giltig|galler|justering|anslag|revideras|ersatter|upprattad|tas ned|sätts upp")
+
+
+def meeting_date(text: str, page_headers: str = "") -> str | None:
+    """The meeting or document date: a field labelled 'Sammanträdesdatum', 'Datum' (the date in the
+    same field, the next one or the line below) at the head of ``text``, else in the repeated page
+    headers, else the first date of a short header field."""
+    return _labelled_date(text) or _labelled_date(page_headers) or _header_date(text)
+
+
+def _labelled_date(text: str) -> str | None:
+    lines = list(_lines(text))
+    for i, (_, _, line) in enumerate(lines[:80]):
+        parts = fields(line)
+        for j, part in enumerate(parts):
+            key = fold(part.strip(" \t*#"))
+            if not _DATE_LABEL.match(key) or _NOT_MEETING_DATE.search(key):
+                continue
+            if key.startswith(("tid", "dag", "protokoll")) and not _first_date(part):
+                continue
+            if d := _first_date(part):
+                return d
+            if j + 1 < len(parts) and (d := _first_date(parts[j + 1])):
+                return d
+            for _, _, below in lines[i + 1 : i + 3]:
+                first = fields(below)[:3]
+                found = next((d for f in first if (d := _first_date(f)) and len(f) <= 30), None)
+                if found:
+                    return found
     return None
+
+
+def _header_date(text: str) -> str | None:
+    lines = list(_lines(text))
+    for _, _, line in lines[:40]:
+        for part in fields(line):
+            date = _first_date(part) if len(part) <= 60 else None
+            if date and not _DNR.search(part) and not _NOT_MEETING_DATE.search(fold(part)):
+                return date
+    return None
+
+
+def _signed_date(text: str) -> str | None:
+    """The date of a signature line near the end ("Karlstad 2025-01-27", "Umeå den 23 september 2024")."""
+    tail = text[-1500:]
+    found = None
+    for _, _, line in _lines(tail):
+        stripped = line.strip()
+        if len(stripped) <= 50 and re.match(r"^[A-ZÅÄÖ][\wåäö-]+,?\s+(?:den\s+)?\d", stripped):
+            found = _first_date(stripped) or found
+    return found
 
 
 def organisation(text: str) -> str | None:
@@ -219,26 +374,153 @@ def organisation(text: str) -> str | None:
     return counts.most_common(1)[0][0]
 
 
-_MOTION = "(motionen|medborgarforslaget)"
+_MOTION = "(motionen|medborgarforslaget|interpellationen|forslaget|ansokan|begaran|framstallan|skrivelsen)"
+# Outcome rules on folded, OCR-repaired decision text. The specific ones are tried in order; of the
+# general ones the earliest in the text wins ("antar riktlinjen och ger ... i uppdrag" is bifall).
+_SPECIFIC_RULES: tuple[tuple[str, str], ...] = (
+    ("återremiss", r"aterremitt|aterremiss|\bremitteras tillbaka"),
+    ("bordlagd", r"bordlagg|bordlags|bordlagt|bordlade"),
+    (
+        "ingen åtgärd",
+        r"ingen (?:ytterligare )?atgard|foranleder ingen|utan (?:vidare )?atgard|\binte (?:bereda|vidta|ga vidare)\b"
+        r"|\binte (?:ska )?genomforas\b|\bska inte genomforas\b",
+    ),
+    ("avslag", rf"avsla(?:s|r)? {_MOTION}\b(?! om)|{_MOTION} avslas|avslag (?:pa|till) {_MOTION}"),
+    ("besvarad", r"besvarad|besvaras\b"),
+    ("bifall", rf"bifalla {_MOTION}|{_MOTION} bifalls|bifall till {_MOTION}"),
+    (
+        "val",
+        r"\butse[rs]?\b|\butses\b|\bvalj(?:s|er)\b|\bvaldes?\b|\bval av\b|\btill (?:ny )?(?:ledamot|ersattare)\b"
+        r"|justeras av|\bjusterar (?:dagens )?protokoll|\bentledig|\bforordna|fyllnadsval|\bbefrias\b",
+    ),
+)
+_GENERAL_RULES: tuple[tuple[str, str], ...] = (
+    (
+        "noterad",
+        r"\bnoter(?:ar|as|a|at)\b|\banteckna(?:s|r|t)?\b|till ?handlingarna|\btar del av|\btagit del av"
+        r"|informationen (?:tas emot|mottas)|tar emot (?:informationen|redovisningen|rapporten)"
+        r"|forklara(?:s|r)? (?:uppdraget )?fullgjor|ansag sig (?:inte )?forhindrad|inga jav"
+        r"|anmal(?:er|de|s) jav|jav anmal"
+        r"|\binga [a-z]+ (?:anmalda|anmalts|inkomna|har inkommit|forekom|forelag)|\bremitteras\b(?! tillbaka)",
+    ),
+    ("uppdrag", r"i uppdrag\b|\buppdra(?:r|s)?\b (?:at|till)|\buppdras\b|\bfar uppdraget\b|ges uppdraget"),
+    ("avslag", r"\bavsla(?:s|r)?\b|\bavslogs\b"),
+    (
+        "bifall",
+        r"\bbifall|\bbifaller\b|\bbifalls\b|\bgodkann|\bgodkand|\banta(?:r|s|ga|gen|git)?\b|\bantagen\b|\bfaststall"
+        r"|\bbevilja|\bforlang(?:s|a|er)\b|\bfinansiera|\btilldela|\binrattas?\b|\bgenomfora\b",
+    ),
+)
+# Approval that a clause states only as a manner ("i enlighet med", "enligt förslaget"): used
+# when the clause has no verb of its own from the rules above.
+_WEAK_BIFALL = re.compile(
+    r"\btillstyrk|enligt (?:[\w-]+ ){0,4}forslag|staller sig bakom|i enlighet med|\boversand|\byttrande\b|\bavge\b"
+)
+# An återremiss that was moved and refused, and "decided today": not the outcome.
+_REFUSED_REMISS = re.compile(
+    r"(?:yrkande[nt]?|forslag(?:et)?|krav(?:et)?)? ?(?:om )?aterremiss\w*[^.]{0,80}?"
+    r"(?:avslas|avslogs|faller|foll|avslag)"
+    r"|(?:att )?(?:arendet ska )?avgora(?:s)? (?:arendet )?(?:i ?dag|vid dagens sammantrade)"
+)
+_PROPOSES = re.compile(
+    r"\b(?:foreslar|foreslas|foreslogs|hemstaller hos|overlamnar till|foresla) (?:att )?"
+    r"(?P<body>kommunfullmaktige|regionfullmaktige|landstingsfullmaktige|fullmaktige|kommunstyrelsen|regionstyrelsen"
+    r"|[a-z]+-? ?(?:och [a-z]+)?namnden)\b(?: att)?(?: besluta| fatta| anta| godkanna| att| bifalla| avsla| anse)"
+)
+_PROPOSAL_HEADING = re.compile(
+    r"forslag till (?P<body>kommunfullmaktige|regionfullmaktige|kommunstyrelsen|regionstyrelsen)"
+)
+
+
+def _classify(text: str) -> str | None:
+    """The outcome one decision clause states, or None."""
+    t = _REFUSED_REMISS.sub(" ", re.sub(r"\s+", " ", fold(repair(text))))
+    for name, pattern in _SPECIFIC_RULES:
+        if re.search(pattern, t):
+            return name
+    best: tuple[int, str] | None = None
+    for name, pattern in _GENERAL_RULES:
+        m = re.search(pattern, t)
+        if m and (best is None or m.start() < best[0]):
+            best = (m.start(), name)
+    if best:
+        return best[1]
+    return "bifall" if _WEAK_BIFALL.search(t) else None
+
+
+def _clauses(text: str) -> list[str]:
+    """A decision text cut into its att-satser (numbered, bulleted or lines starting 'att')."""
+    starts = [m.start() for m in re.finditer(r"(?m)^[ \t]*(?:(?:\d{1,2}|[a-z])[.)][ \t]*|[-–•][ \t]+)?att\b", text)]
+    numbered = [m.start() for m in re.finditer(r"(?m)^[ \t]*\d{1,2}[.)][ \t]+", text)]
+    cuts = sorted(set(starts) | set(numbered))
+    if not cuts:
+        return [text]
+    pieces = [text[: cuts[0]]] if text[: cuts[0]].strip() else []
+    pieces += [text[a:b] for a, b in zip(cuts, [*cuts[1:], len(text)], strict=True)]
+    return pieces
+
+
+def outcomes(decision_text: str, title: str | None = None) -> tuple[str, tuple[str, ...]]:
+    """The main outcome of a decision text and those of its further att-satser.
+
+    Each att-sats is classified on its own (``rag.vocab.OUTCOMES``); the main outcome is the first
+    one found after a lead-in ("Enligt stadsledningskontorets förslag:"). A decision of no
+    recognisable kind is 'bifall'; no decision text at all is 'other'. In an election item (its
+    title names a 'val') an election among the att-satser is the main outcome.
+    """
+    lead_in, body = _split_lead_in(decision_text)
+    found: list[str] = []
+    for clause in _clauses(body):
+        kind = _classify(clause)
+        if kind and kind not in found:
+            found.append(kind)
+    if not found and lead_in:
+        found = [kind] if (kind := _classify(lead_in)) else []
+    if not found:
+        return ("bifall" if decision_text.strip() else "other"), ()
+    if "val" in found and re.search(r"\bval\b|\bvalberedning", fold(title or "")):
+        found.remove("val")
+        found.insert(0, "val")  # an election item: its main outcome is the election
+    return found[0], tuple(found[1:])
+
+
+def _split_lead_in(text: str) -> tuple[str, str]:
+    """('Enligt stadsledningskontorets förslag:', what follows) when a decision opens with a lead-in
+    line that introduces it; else ('', text)."""
+    m = re.match(r"\s*(?P<lead>[^:]{0,300}?(?::|\bbesluta[rt]?|\bfoljande))[ \t]*\n(?P<rest>.*\S.*)$", text, re.S)
+    if m and (":" in m.group("lead") or re.search(r"besluta[rt]?\s*$|foljande\s*$", fold(m.group("lead")))):
+        return m.group("lead"), m.group("rest")
+    m = re.match(r"\s*(?P<lead>[^\n]{0,300}?:)[ \t]*(?P<rest>\S.*)$", text, re.S)
+    if m:
+        return m.group("lead"), m.group("rest")
+    return "", text
 
 
 def outcome(decision_text: str) -> str:
     """The decision outcome stated in a decision text (one of ``rag.vocab.OUTCOMES``)."""
-    t = fold(repair(decision_text))
-    rules = (
-        ("återremiss", r"aterremi"),
-        ("ingen åtgärd", r"ingen (ytterligare )?atgard"),
-        ("avslag", rf"avsla(s|r)? ({_MOTION}|forslaget)\b(?! om)|{_MOTION} avslas"),
-        ("besvarad", r"besvarad"),
-        ("bifall", rf"bifalla {_MOTION}|{_MOTION} bifalls|bifall till {_MOTION}"),
-        ("uppdrag", r"i uppdrag|uppdrar (at|till)|uppdras"),
-        ("avslag", r"\bavsla|\bavslag"),
-        ("bifall", r"\bbifall|\bgodkann|\banta(r|s)?\b|\bfaststall"),
-    )
-    for name, pattern in rules:
-        if re.search(pattern, t):
-            return name
-    return "other"
+    return outcomes(decision_text)[0]
+
+
+def proposal_to(decision_text: str, heading: str = "") -> str | None:
+    """The higher body a decision only proposes to ("föreslår kommunfullmäktige besluta ..."), or None."""
+    folded = re.sub(r"\s+", " ", fold(decision_text))
+    if m := _PROPOSES.search(folded):
+        return _as_written(decision_text, m.group("body"))
+    heading = heading + " " + _split_lead_in(decision_text)[0]
+    if heading.strip() and (m := _PROPOSAL_HEADING.search(fold(repair(heading)))):
+        return _as_written(heading, m.group("body"))
+    return None
+
+
+def _as_written(text: str, folded: str) -> str:
+    """A folded name as ``text`` writes it ('kommunfullmaktige' -> 'Kommunfullmäktige')."""
+    chars = {"a": "[aåä]", "o": "[oö]", "u": "[uü]", " ": r"\s+"}
+    pattern = "".join(chars.get(ch, re.escape(ch)) for ch in folded)
+    m = re.search(pattern, text, re.IGNORECASE)
+    canonical = next((name for name in BODY_NAMES if fold(name) == folded), folded)
+    words = m.group() if m else canonical
+    words = re.sub(r"\s+", " ", words)
+    return words[:1].upper() + words[1:]
 
 
 def persons(text: str, sections: tuple[Section, ...], offset: int) -> tuple[Person, ...]:
@@ -274,41 +556,219 @@ def persons(text: str, sections: tuple[Section, ...], offset: int) -> tuple[Pers
     return tuple(found.values())
 
 
-def _title_block_end(text: str, heading: re.Match[str], end: int) -> int:
-    """Where an item's heading block ends: its § line, then title and Dnr lines up to a blank line.
+_LEAD_IN = re.compile(r"(?:[:]|\bbesluta|\bbeslutar|\bbeslutade|\bfoljande|\bforeslas besluta)\s*$")
+_LIST_LINE = re.compile(r"^\s*(?:(?:\d{1,2}|[a-z])[.)]\s*|[-–•*]\s+)?att\b|^\s*(?:\d{1,2}[.)]|[-–•*])\s+\S")
 
-    Section headings are looked for only after it, so a title such as "Motion om AI i skolan" is
-    not taken for the heading "Motion".
-    """
-    pos = heading.end() + 1
-    if _DNR.sub("", heading.group("rest")).strip(" \t-–:*#"):
-        return min(pos, end)  # the title is on the § line itself
-    seen_text = False
-    for s, _, line in _lines(text, pos, end):
-        if not line.strip():
-            if seen_text:
-                return s
+
+def _blocks(text: str, start: int, end: int, furniture: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Paragraphs of ``text[start:end]`` (split at blank lines, furniture lines skipped), trimmed."""
+    blocks: list[tuple[int, int]] = []
+    current: tuple[int, int] | None = None
+    for s, _, line in _lines(text, start, end):
+        if any(fs <= s < fe for fs, fe in furniture):
             continue
-        if not seen_text and _key(line) in SECTION_HEADINGS:
-            return s  # no title: the item starts with a section such as "Beslut"
-        seen_text = True
-    return end
+        if not line.strip():
+            if current:
+                blocks.append(current)
+            current = None
+            continue
+        lead = len(line) - len(line.lstrip())
+        trail = len(line.rstrip())
+        current = (current[0], s + trail) if current else (s + lead, s + trail)
+    if current:
+        blocks.append(current)
+    return blocks
 
 
-def _item_title(text: str, heading_rest: str, start: int, end: int) -> str | None:
-    rest = _DNR.sub("", heading_rest).strip(" \t-–:*#")
+def decisive_span(text: str, start: int, end: int, furniture: Sequence[tuple[int, int]] = ()) -> tuple[int, int] | None:
+    """The decisive sentence(s) at the head of a decision section ``text[start:end]`` (its heading
+    line excluded): the first paragraph, joined with what a lead-in ("På förslag av X:",
+    "Kommunstyrelsen beslutar") introduces and with the att-satser that follow as paragraphs."""
+    body = text.find("\n", start, end)
+    if body < 0:
+        return None
+    blocks = _blocks(text, body + 1, end, furniture)
+    if not blocks:
+        return None
+    first, last = blocks[0]
+    for s, e in blocks[1:]:
+        if _LEAD_IN.search(fold(text[first:last])) or (
+            _LIST_LINE.match(text[s:e]) and _LIST_LINE.match(text[blocks[0][0] : blocks[0][1]].split("\n")[-1])
+        ):
+            last = e
+            continue
+        break
+    return (first, last) if last > first else None
+
+
+def _decision(
+    text: str, sections: Sequence[Section], start: int, end: int, furniture: Sequence[tuple[int, int]]
+) -> tuple[tuple[int, int] | None, str, str]:
+    """(decisive span, decision text, heading) of an item: its Beslut section, else its Förslag till
+    beslut section, else the first paragraph of the item that decides."""
+    for wanted in ("Beslut", "Förslag till beslut"):
+        for sec in sections:
+            if sec.heading != wanted:
+                continue
+            span = decisive_span(text, sec.start, sec.end, furniture)
+            if span:
+                return span, text[span[0] : span[1]], text[sec.start : span[0]]
+    skip = {"Yrkanden", "Proposition", "Omröstning", "Reservation", "Särskilt yttrande", "Protokollsanteckning"}
+    for s, e in _blocks(text, start, end, furniture):
+        if any(sec.start <= s < sec.end and sec.heading in skip for sec in sections):
+            continue
+        piece = fold(text[s:e])
+        if re.search(
+            r"\bbeslut(?:ar|ade)\b|^pa forslag av|^enligt [\w ]{0,60}forslag|bordlaggs|antecknas|till handlingarna"
+            r"|\butses\b|\bvaljs\b|besvarad",
+            piece,
+        ) and not re.search(r"\byrka", piece):
+            return (s, e), text[s:e], ""
+    return None, "", ""
+
+
+def _is_heading_rest(rest: str) -> bool:
+    """Whether what follows '§ N' on a line can be a heading, not running text or a reference."""
+    r = rest.strip()
+    if not r:
+        return True
+    if r[0] in ",;)/":
+        return False
+    if r[0] == ".":
+        return bool(re.match(r"^\.\s+[A-ZÅÄÖ]", r))
+    if re.match(r"^[-–]\s*\d", r) or re.match(r"^(?:och|samt|i|p|st|kap|mom)\b", r):
+        return False
+    return not r[0].islower()
+
+
+_LIST_HEADING = re.compile(
+    r"^(?:arendelista|arendeforteckning|foredragningslista|dagordning|innehall|innehallsforteckning|arenden"
+    r"|forteckning over arenden|paragrafer|paragrafforteckning)$"
+)
+_DOT_LEADER = re.compile(r"(?:\.{3,}|…{2,}|(?:\. ){3,})\s*\d+\s*$")
+
+
+def _candidates(text: str, body_start: int, furniture: Sequence[tuple[int, int]]) -> list[re.Match[str]]:
+    """Item headings: § lines that are headings, with agenda lines, references and §§ out of sequence left out."""
+    found = [m for m in _ITEM.finditer(text, body_start) if _is_heading_rest(m.group("rest"))]
+    found = [m for m in found if not _DOT_LEADER.search(m.group())]
+    if not found:
+        return []
+    # a list under "Ärendelista", "Föredragningslista", "Innehåll": one line per § with nothing between
+    list_lines: set[int] = set()
+    in_list = False
+    starts = [m.start() for m in found]
+    nexts = [*starts[1:], len(text)]
+    listed = {}
+    for i, m in enumerate(found):
+        between = [line for s, _, line in _lines(text, m.end() + 1, nexts[i]) if line.strip() and not _in(s, furniture)]
+        listed[i] = len(between) <= 1 and not any(is_heading(line) for line in between)
+    heading_ends = [
+        e for s, e, line in _lines(text, body_start) if len(line) <= 40 and _LIST_HEADING.match(_key(line) or "-")
+    ]
+    for i, m in enumerate(found):
+        before = [e for e in heading_ends if e <= m.start()]
+        if before and not any(found[j].start() > before[-1] and not listed[j] for j in range(i)):
+            in_list = listed[i]
+        else:
+            in_list = False
+        if in_list:
+            list_lines.add(i)
+    kept = [m for i, m in enumerate(found) if i not in list_lines]
+    # the same § twice: an agenda line and the item; the item is the later one
+    last = {_number_key(m): i for i, m in enumerate(kept)}
+    kept = [m for i, m in enumerate(kept) if last[_number_key(m)] == i]
+    return _increasing(kept)
+
+
+def _in(pos: int, spans: Sequence[tuple[int, int]]) -> bool:
+    return any(s <= pos < e for s, e in spans)
+
+
+def _number_key(m: re.Match[str]) -> tuple[int, str]:
+    return int(m.group("num")), m.group("suffix") or ""
+
+
+def _increasing(heads: list[re.Match[str]]) -> list[re.Match[str]]:
+    """The longest run of headings in increasing § order (a § quoted out of sequence is not an item)."""
+    keys = [_number_key(m) for m in heads]
+    best = [1] * len(heads)
+    prev = [-1] * len(heads)
+    for i in range(len(heads)):
+        for j in range(i):
+            if keys[j] < keys[i] and best[j] + 1 > best[i]:
+                best[i], prev[i] = best[j] + 1, j
+    if not heads:
+        return []
+    i = max(range(len(heads)), key=lambda k: (best[k], -k))
+    chain = []
+    while i >= 0:
+        chain.append(heads[i])
+        i = prev[i]
+    return chain[::-1]
+
+
+def _head_lines(text: str, heading: re.Match[str], end: int) -> list[tuple[int, int, str]]:
+    """The lines of an item's heading block after the § line: up to its first section heading or
+    the first paragraph of running text, at most eight non-blank lines."""
+    out: list[tuple[int, int, str]] = []
+    for s, e, line in _lines(text, heading.end() + 1, end):
+        if not line.strip():
+            continue
+        if is_heading(line) or len(out) >= 8 or len(line.strip()) > 160:
+            break
+        out.append((s, e, line))
+    return out
+
+
+def _clean_dnr(value: str) -> str:
+    return re.sub(r"\s+", " ", value).strip(" ,.")
+
+
+def _item_dnr(text: str, heading: re.Match[str], end: int, before: str) -> str | None:
+    """The Dnr of an item: labelled or bare on its § line, else labelled or bare on its heading block."""
+    lines = [heading.group("rest"), *(line for _, _, line in _head_lines(text, heading, end))]
+    for line in lines:
+        if m := _DNR.search(line):
+            return _clean_dnr(m.group("dnr"))
+        if (m := _BARE_DNR.search(line)) and len(line.strip()) <= 160:
+            return _clean_dnr(m.group("dnr"))
+    if before and (m := _DNR.search(before[-300:])):
+        return _clean_dnr(m.group("dnr"))
+    return None
+
+
+def _strip_dnr(line: str, dnr: str | None = None) -> str:
+    """A heading line without its Dnr: labelled ones, and the item's own when it stands bare."""
+    line = _DNR.sub("", line)
+    line = _BARE_DNR.sub(lambda m: "" if dnr is None or _clean_dnr(m.group("dnr")) == dnr else m.group(), line)
+    line = re.sub(r"\(\s*\)", "", line)
+    return re.sub(r"[ \t]{2,}", " ", line).strip(" \t-–:*#,")
+
+
+def _item_title(
+    text: str, heading: re.Match[str], end: int, furniture: Sequence[tuple[int, int]], dnr: str | None
+) -> str | None:
+    rest = _strip_dnr(heading.group("rest"), dnr)
     if not rest:
         lines: list[str] = []
-        for _, _, line in _lines(text, start, end):
+        for s, _, line in _lines(text, heading.end() + 1, end):
+            if _in(s, furniture):
+                continue
             if not line.strip():
                 if lines:
                     break
                 continue
-            if _DNR.search(line):
+            if is_heading(line) or re.match(r"^\s*(?:ärende|arende)\s*(?:nr\.?)?\s*\d+\s*$", line, re.IGNORECASE):
                 if lines:
                     break
                 continue
-            lines.append(line.strip())
+            stripped = _strip_dnr(line, dnr)
+            if not stripped or (_DNR.search(line) and len(stripped) < 4):
+                if lines:
+                    break
+                continue
+            lines.append(stripped)
             if len(lines) == 3:
                 break
         rest = " ".join(lines)
@@ -316,42 +776,133 @@ def _item_title(text: str, heading_rest: str, start: int, end: int) -> str | Non
     return rest or None
 
 
-def _doc_type(fields: dict[str, str], text: str, has_items: bool) -> str:
+_DOC_TYPES = (
+    ("tjansteskrivelse", "tjänsteskrivelse"),
+    ("tjansteutlatande", "tjänsteskrivelse"),
+    ("riktlinje", "riktlinje"),
+    ("policy", "policy"),
+    ("vagledning", "vägledning"),
+    ("motion", "motion"),
+    ("strategi", "strategi"),
+    ("handlingsplan", "plan"),
+    ("rapport", "rapport"),
+    ("granskning", "rapport"),
+    ("arsredovisning", "rapport"),
+    ("protokoll", "protokoll"),
+)
+
+
+def _doc_type(source_fields: dict[str, str], text: str, has_items: bool) -> str:
     if has_items:
         return "protokoll"
-    if fields.get("typ"):
-        return fields["typ"].lower()
-    head = fold(repair(text[:400]))
-    for needle, kind in (
-        ("riktlinje", "riktlinje"),
-        ("policy", "policy"),
-        ("vagledning", "riktlinje"),
-        ("strategi", "strategi"),
-        ("tjansteskrivelse", "tjänsteskrivelse"),
-        ("motion", "motion"),
-        ("protokoll", "protokoll"),
-    ):
-        if needle in head:
-            return kind
-    return "dokument"
+    if source_fields.get("typ"):
+        return source_fields["typ"].lower()
+    head = fold(repair(text[:600]))
+    if m := re.search(r"dokumenttyp:?\s+(\w+)", head):
+        for needle, kind in _DOC_TYPES:
+            if needle in m.group(1):
+                return kind
+    hits = [(i, kind) for needle, kind in _DOC_TYPES if (i := head.find(needle)) >= 0]
+    return min(hits)[1] if hits else "dokument"
+
+
+_DECIDED_BY = re.compile(
+    r"^\s*(?:beslutad|antagen|antaget|faststalld|faststallt|beslutat|godkand)\s+(?:av|i)\s*:?\s*(?P<rest>.+)$"
+    r"|^\s*(?:beslutsinstans|beslutande organ)\s*:?\s+(?P<rest2>.+)$"
+    r"|^\s*(?:beslutsdatum|datum for beslut|antagandedatum)\s*:?\s+(?P<date>.+)$",
+    re.IGNORECASE,
+)
+
+
+def decided_by(text: str) -> str | None:
+    """A guideline's decision reference from its header: body, date and § ("Kommunstyrelsen
+    2024-11-12, § 203"), from lines such as 'Beslutad av', 'Antagen av', 'Beslutsdatum'."""
+    body: str | None = None
+    date: str | None = None
+    paragraph: str | None = None
+    for _, _, line in list(_lines(text))[:40]:
+        joined = " ".join(fields(line))
+        m = _DECIDED_BY.match(fold(joined))
+        if not m:
+            continue
+        value = joined[
+            m.start("rest") if m.group("rest") else m.start("rest2") if m.group("rest2") else m.start("date") :
+        ]
+        if not m.group("date") and body is None:
+            words = re.split(r"[ ,]+\d|,", value, maxsplit=1)[0].strip()
+            body = _body_name(words) or (words[:1].upper() + words[1:] if words else None)
+        date = date or _first_date(value)
+        if paragraph is None and (p := re.search(r"§\s*(\d+)", value)):
+            paragraph = f"§ {p.group(1)}"
+    if body is None and date is None:
+        return None
+    return " ".join(x for x in (body, date) if x) + (f", {paragraph}" if paragraph else "")
+
+
+_ADDRESSEE = re.compile(
+    r"^(?:motion|medborgarforslag|interpellation|fraga|skrivelse|tjansteskrivelse)\s+till\s+"
+    r"(?P<body>kommunfullmaktige|regionfullmaktige|kommunstyrelsen|regionstyrelsen|[a-z-]+namnden)",
+)
+
+
+def _document_body(text: str, decided: str | None) -> str | None:
+    """The body of a document without items: who decided it, else its addressee, else a header field."""
+    if decided and (name := _body_name(decided.split(" 1")[0].split(" 2")[0])):
+        return name
+    for _, _, line in list(_lines(text))[:15]:
+        if m := _ADDRESSEE.match(fold(line.strip())):
+            return _as_written(line, m.group("body"))
+    return _header_body(text[:1500])
+
+
+_TITLE_SKIP = re.compile(
+    r"^(?:dnr|diarienummer|diarienr|inkom|datum|handlaggare|dokumenttyp|beslutad|antagen|faststalld|version"
+    r"|dokumentagare|dokumentansvarig|sektor|avdelning|enhet|innehall|sida|till|fran|motion till|gäller)\b"
+)
+
+
+def _document_title(text: str, start: int) -> str | None:
+    """The title of a document without items: the first line of several words that is not its
+    letterhead (capitals), a header of columns or a metadata line."""
+    for _, _, line in list(_lines(text, start))[:25]:
+        stripped = line.strip().lstrip("#").strip()
+        parts = fields(line)
+        if len(parts) != 1 or len(stripped) < 8 or stripped.isupper() or _PAGE_MARK.search(stripped):
+            continue
+        if _TITLE_SKIP.match(fold(stripped)) or _body_name(stripped) or len(stripped.split()) < 3:
+            continue
+        if _DATE.search(stripped) and len(stripped) < 40:
+            continue
+        return stripped[:200]
+    return None
 
 
 def parse_structure(text: str) -> Structure:
     """Split a document into items (§) with metadata; a document without § is one item."""
-    fields, header_span = source_header(text)
+    source_fields, header_span = source_header(text)
     body_start = header_span[1] if header_span else 0
-    furniture = find_furniture(text[body_start:])
-    furniture = [(s + body_start, e + body_start) for s, e in furniture]
+    furniture = [(s + body_start, e + body_start) for s, e in find_furniture(text[body_start:])]
     if header_span:
         furniture.insert(0, header_span)
 
-    org = fields.get("utgivare", "").split("/")[0].strip() or organisation(text[body_start:])
-    doc_date = meeting_date(text[body_start:])
-    if fields.get("datum"):
-        doc_date = fields["datum"].split(" ")[0]
-    heads = list(_ITEM.finditer(text, body_start))
+    org = source_fields.get("utgivare", "").split("/")[0].strip() or organisation(text[body_start:])
+    heads = _candidates(text, body_start, furniture)
+    head_text = text[body_start : heads[0].start() if heads else min(len(text), body_start + 1500)]
+    doc_type = _doc_type(source_fields, text[body_start:], bool(heads))
+    decided = None if heads else decided_by(text[body_start : body_start + 3000])
+    page_headers = "\n".join(text[s:e] for s, e in furniture[:40] if e - s <= 160)
+    if heads:
+        doc_body = _header_body(head_text[:2500]) or _header_body(page_headers)
+    else:
+        doc_body = _document_body(text[body_start:], decided)
+    doc_date = meeting_date(text[body_start:], page_headers)
+    if decided and (d := _first_date(decided)):
+        doc_date = d
+    elif doc_type == "motion":
+        doc_date = _signed_date(text) or doc_date
+    if source_fields.get("datum"):
+        doc_date = source_fields["datum"].split(" ")[0]
     items: list[Item] = []
-    doc_body = _body(None, text[body_start : heads[0].start() if heads else min(len(text), body_start + 600)])
     preamble = text[body_start : heads[0].start()] if heads else ""
     for fs, fe in furniture:
         if heads and body_start <= fs and fe <= heads[0].start():
@@ -374,43 +925,85 @@ def parse_structure(text: str) -> Structure:
         if i == 0 and not preamble.strip():
             start = body_start
         item_text = text[start:end]
-        dnr_match = _DNR.search(item_text[:400]) or (_DNR.search(text[body_start:start]) if i == 0 else None)
-        sections = _sections(text, _title_block_end(text, m, end), end)
-        decision = " ".join(text[s.start : s.end] for s in sections if s.heading in DECISION_SECTIONS)
+        block = _head_lines(text, m, end)
+        sections_start = block[-1][1] + 1 if block and not is_heading(block[-1][2]) else m.end() + 1
+        if _strip_dnr(m.group("rest")):  # the title is on the § line: sections may start right below it
+            sections_start = min(sections_start, m.end() + 1)
+        sections = _sections(text, min(sections_start, end), end)
+        span, decision_text, decision_heading = _decision(text, sections, sections_start, end, furniture)
+        dnr = _item_dnr(text, m, end, text[body_start : m.start()] if i == 0 else "")
+        item_title = _item_title(text, m, end, furniture, dnr)
+        if decision_text:
+            main, others = outcomes(decision_text, item_title)
+        else:  # an item that records no decision: information given, a question put
+            main, others = ("noterad" if item_text[m.end() - start :].strip() else "other"), ()
+        suffix = f" {m.group('suffix')}" if m.group("suffix") else ""
         items.append(
             Item(
                 start=start,
                 end=end,
-                paragraph=f"§ {int(m.group('num'))}",
+                paragraph=f"§ {int(m.group('num'))}{suffix}",
                 number=int(m.group("num")),
-                title=_item_title(text, m.group("rest"), m.end() + 1, end),
-                dnr=re.sub(r"\s+", " ", dnr_match.group("dnr")) if dnr_match else None,
-                body=_body(m.group("abbr"), "") or doc_body,
+                title=item_title,
+                dnr=dnr,
+                body=_abbreviated_body(m.group("abbr")) or doc_body,
                 date=doc_date,
-                outcome=outcome(decision or item_text[:1500]),
+                outcome=main,
                 sections=sections,
                 persons=persons(item_text, sections, start),
+                decision=span,
+                proposal_to=proposal_to(decision_text, decision_heading) if decision_text else None,
+                outcomes=others,
             )
         )
     if not heads:
         sections = _sections(text, body_start, len(text))
         items.append(Item(start=body_start, end=len(text), body=doc_body, date=doc_date, sections=sections))
+    if heads and doc_body is None:
+        doc_body = _deciding_body(text, items)
+        items = [replace(it, body=it.body or doc_body) for it in items]
     numbered = [it for it in items if it.paragraph]
     title: str | None
     if len(numbered) > 1:  # a protocol of several items is named by its meeting
         title = " ".join(x for x in ("Protokoll", doc_body, doc_date) if x)
+    elif numbered:
+        title = source_fields.get("titel") or numbered[0].title
     else:
-        title = fields.get("titel") or next((it.title for it in items if it.title), None)
+        title = source_fields.get("titel") or _document_title(text, body_start)
     title = title or _first_line(text, body_start)
     return Structure(
-        doc_type=_doc_type(fields, text[body_start:], bool(heads)),
+        doc_type=doc_type,
         title=title,
         organisation=org,
         body=doc_body or next((it.body for it in items if it.body), None),
         date=doc_date,
         items=tuple(items),
         furniture=tuple(sorted(furniture)),
+        decided_by=decided,
     )
+
+
+_SUBJECT = re.compile(
+    r"^\s*(?P<body>[A-ZÅÄÖ][\w-]+(?: och [\w-]+)?(?: arbetsutskott)?)\s+(?:har\s+)?"
+    r"(?:beslutar|beslutade|tillstyrker|föreslår|antar|godkänner|ger|noterar|lägger|utser|avslår|anser|uppdrar)\b"
+)
+
+
+def _deciding_body(text: str, items: Sequence[Item]) -> str | None:
+    """The body most of a protocol's decisions name as their subject ("Kommunstyrelsen tillstyrker ...")."""
+    counts: Counter[str] = Counter()
+    for item in items:
+        m = _SUBJECT.match(text[item.decision[0] : item.decision[1]]) if item.decision else None
+        if m and (name := _body_name(m.group("body"))):
+            counts[name] += 1
+    return counts.most_common(1)[0][0] if counts else None
+
+
+def _abbreviated_body(abbr: str | None) -> str | None:
+    if abbr:
+        key = re.sub(r"\s+", " ", abbr.strip())
+        return BODY_ABBREVIATIONS.get(key)
+    return None
 
 
 def _first_line(text: str, start: int) -> str | None:

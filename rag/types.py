@@ -54,6 +54,10 @@ class Item:
     outcome: str | None = None
     sections: tuple[Section, ...] = ()
     persons: tuple[Person, ...] = ()
+    # span of the sentence(s) that state what was decided, inside the item; never a yrkande
+    decision: tuple[int, int] | None = None
+    proposal_to: str | None = None  # the higher body, when the item only proposes ("Kommunfullmäktige")
+    outcomes: tuple[str, ...] = ()  # the outcomes of further att-satser, besides ``outcome``
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,7 @@ class Structure:
     date: str | None
     items: tuple[Item, ...]
     furniture: tuple[tuple[int, int], ...] = ()
+    decided_by: str | None = None  # a guideline's decision: "Kommunstyrelsen 2024-11-12, § 203"
 
 
 @dataclass(frozen=True, slots=True)

@@ -49,7 +49,13 @@ BODY_NAMES: tuple[str, ...] = (
 # heading line, as a prefix, so "Förslag till beslut på sammanträdet" is "Förslag till beslut".
 SECTION_HEADINGS: dict[str, str] = {
     "beslut": "Beslut",
+    "beslutet": "Beslut",
     "forslag till beslut": "Förslag till beslut",
+    "forslag till kommunfullmaktige": "Förslag till beslut",
+    "forslag till regionfullmaktige": "Förslag till beslut",
+    "forslag till kommunstyrelsen": "Förslag till beslut",
+    "forslag till regionstyrelsen": "Förslag till beslut",
+    "beslutsforslag": "Förslag till beslut",
     "arbetsutskottets forslag": "Förslag till beslut",
     "kommunstyrelsens forslag": "Förslag till beslut",
     "forvaltningens forslag": "Förslag till beslut",
@@ -58,6 +64,8 @@ SECTION_HEADINGS: dict[str, str] = {
     "arendebeskrivning": "Ärendebeskrivning",
     "beskrivning av arendet": "Ärendebeskrivning",
     "sammanfattning": "Sammanfattning",
+    "arendet i korthet": "Sammanfattning",
+    "sammanfattning av arendet": "Sammanfattning",
     "bakgrund": "Bakgrund",
     "arendets behandling": "Ärendets behandling",
     "overlaggning": "Överläggning",
@@ -67,7 +75,9 @@ SECTION_HEADINGS: dict[str, str] = {
     "propositionsordning": "Proposition",
     "beslutsgang": "Proposition",
     "omrostning": "Omröstning",
+    "omrostningsresultat": "Omröstning",
     "votering": "Omröstning",
+    "voteringsproposition": "Omröstning",
     "reservation": "Reservation",
     "reservationer": "Reservation",
     "protokollsanteckning": "Protokollsanteckning",
@@ -75,6 +85,7 @@ SECTION_HEADINGS: dict[str, str] = {
     "sarskilt yttrande": "Särskilt yttrande",
     "beslutsunderlag": "Beslutsunderlag",
     "handlingar": "Beslutsunderlag",
+    "handling": "Beslutsunderlag",
     "beslut delges": "Beslut delges",
     "beslutet skickas till": "Beslut delges",
     "expedieras till": "Beslut delges",
@@ -97,7 +108,25 @@ PARTIES = frozenset(
     {"S", "M", "SD", "C", "V", "KD", "L", "MP", "FP", "NYD", "FI", "SPI", "PP", "ÖP", "SJV", "KP", "LPO"}
 )
 
-OUTCOMES: tuple[str, ...] = ("bifall", "avslag", "besvarad", "återremiss", "ingen åtgärd", "uppdrag", "other")
+# Decision outcomes, a closed vocabulary (what ``Item.outcome`` and the ``outcome`` filter hold):
+# bifall: approved (antas, godkänns, fastställs, tillstyrks, beviljas, "enligt förslaget",
+#   "ställer sig bakom"); avslag: refused; besvarad: a motion or interpellation answered;
+# återremiss: sent back for more preparation; ingen åtgärd: no action taken; uppdrag: someone is
+#   given a task; noterad: information taken note of (antecknas, läggs till handlingarna);
+# bordlagd: postponed to a later meeting; val: an election or appointment (utses, väljs,
+#   val av justerare); other: a decision of none of these kinds.
+OUTCOMES: tuple[str, ...] = (
+    "bifall",
+    "avslag",
+    "besvarad",
+    "återremiss",
+    "ingen åtgärd",
+    "uppdrag",
+    "noterad",
+    "bordlagd",
+    "val",
+    "other",
+)
 
 # Organisation words that end a name: "Tibro kommun", "Västerås stad", "Region Gotland".
 ORGANISATION_SUFFIXES = ("kommun", "stad")

@@ -47,7 +47,7 @@ def test_vasteras_ocr_protocol():
     _text, s = _structure(VASTERAS)
     assert (s.organisation, s.body, s.date) == ("Västerås stad", "Kommunstyrelsen", "2024-03-06")
     (item,) = s.items
-    assert (item.paragraph, item.dnr, item.outcome) == ("§ 87", "KS 2023/01222", "ingen åtgärd")
+    assert (item.paragraph, item.dnr, item.outcome) == ("§ 87", "KS 2023/01222-2.3.0", "ingen åtgärd")
     assert item.title == "Svar pa motion fran (M) om att utreda fler anvandningsomraden av artificiell intelligens"
     headings = [sec.heading for sec in item.sections]
     assert headings[:6] == [
@@ -103,7 +103,10 @@ def test_outcomes():
     assert outcome("Kommunfullmäktige beslutar att bifalla motionen.") == "bifall"
     assert outcome("Motionen foranleder ingen ytterligare atgéard.") == "ingen åtgärd"
     assert outcome("Nämnden ger förvaltningen i uppdrag att utreda frågan.") == "uppdrag"
-    assert outcome("Informationen noteras.") == "other"
+    assert outcome("Informationen noteras.") == "noterad"
+    assert outcome("Ärendet bordläggs till nästa sammanträde.") == "bordlagd"
+    assert outcome("Nämnden utser Eva Ek (S) att jämte ordföranden justera protokollet.") == "val"
+    assert outcome("") == "other"
 
 
 def test_organisation_and_date_helpers():
