@@ -55,7 +55,6 @@ from rag.index import build_index, current_path
 from rag.matters import dnr_key, matters
 from rag.normalise import analyse, tokenize
 from rag.parse import INTERNAL_DIR, SUPPORTED
-from rag.matters import dnr_key, matters
 from rag.precedent import decision_dict, precedent, similar
 from rag.querylog import QueryLog
 from rag.ratelimit import TokenBuckets
@@ -294,36 +293,6 @@ class DecisionOut(BaseModel):
     score: float
     documents: list[str]
     citation: CitationOut
-
-
-class StepOut(BaseModel):
-    """One item of a matter: which document and §, who handled it and what they decided."""
-
-    doc: str
-    paragraph: str | None
-    title: str | None
-    dnr: str | None
-    organisation: str | None
-    body: str | None
-    date: str | None
-    doc_type: str
-    outcome: str | None
-    proposal_to: str | None
-    decision: str | None
-    decision_start: int | None
-    decision_end: int | None
-    link: str
-
-
-class MatterOut(BaseModel):
-    dnr: str
-    organisation: str | None
-    steps: list[StepOut]
-
-
-class MattersOut(BaseModel):
-    dnr: str
-    matters: list[MatterOut]
 
 
 class StepOut(BaseModel):
@@ -1144,15 +1113,6 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
         _document(a, doc_id)
         rows = [decision_dict(r) for r in similar(a.searcher, doc_id, limit=k)]
         return {"query": doc_id, "decisions": without_server_paths(rows, roots)}
-
-    @app.get("/api/matters/{dnr:path}", response_model=MattersOut, tags=["precedent"], responses=error_responses(422))
-    def matters_(a: AssistantDep, dnr: Annotated[str, PathParam(max_length=100)]) -> dict[str, Any]:
-        """A matter's history: every item with this case number (any spelling), and the motion it
-        answers, in date order, one matter per organisation; each step with its body, outcome and
-        decisive sentence."""
-        if dnr_key(dnr) is None:
-            raise InputError(f"dnr: '{dnr}' is not a case number. Give one like 'KS 2024/551'.", field="dnr")
-        return {"dnr": dnr, "matters": [asdict(m) for m in matters(a.searcher.index.documents.values(), dnr)]}
 
     @app.get("/api/matters/{dnr:path}", response_model=MattersOut, tags=["precedent"], responses=error_responses(422))
     def matters_(a: AssistantDep, dnr: Annotated[str, PathParam(max_length=100)]) -> dict[str, Any]:
