@@ -51,7 +51,7 @@ from rag.conversation import Turn
 from rag.embed import Embedder
 from rag.errors import IndexMissing, InputError, RagError
 from rag.highlight import snippet
-from rag.index import build_index, current_path
+from rag.index import build_index
 from rag.matters import dnr_key, matters
 from rag.normalise import analyse, tokenize
 from rag.parse import INTERNAL_DIR, SUPPORTED
@@ -60,6 +60,7 @@ from rag.querylog import QueryLog
 from rag.ratelimit import TokenBuckets
 from rag.results import EmptyReason, empty_reason, facet_counts, group_hits, selected, unknown_dnrs
 from rag.search import facets, hit_dict, validate_filters
+from rag.store import current_version, publish
 from rag.types import Filters, Hit
 from rag.vocab import OUTCOMES
 
@@ -450,7 +451,7 @@ class Service:
         waits for it up to ``wait`` seconds, others do not wait; ``wait=None`` waits until the current
         version is the one served (or has failed), whoever started it."""
         while True:
-            version = current_path(self.settings.index_dir)
+            version = current_version(self.settings)
             if version is None or version == self._version or version == self._failed:
                 return
             with self._state:
@@ -759,7 +760,7 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
         app.state.query_log = (
             QueryLog(conf.query_log, conf.query_log_max_bytes, conf.query_log_backups) if conf.query_log else None
         )
-        logger.info("serving index %s", current_path(conf.index_dir))
+        logger.info("serving index %s", current_version(conf))
         yield
         if app.state.query_log is not None:
             app.state.query_log.close()
@@ -1201,6 +1202,7 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
             try:
                 # the upload folder is the root, so a file under its internal/ is marked internal
                 report = build_index([upload_dir], conf.index_dir, service.embedder, conf)
+                publish(conf)
             except RagError:
                 _restore(target, previous)
                 raise
@@ -1233,6 +1235,7 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
         with service.write_lock:
             document = _document(service.assistant(staff=True), doc_id)
             report = build_index([], conf.index_dir, service.embedder, conf, remove=[doc_id])
+            publish(conf)
             service.refresh(wait=None)
             path = Path(document.path)
             # only a file the upload folder holds is deleted; a corpus file stays where it is

@@ -79,6 +79,10 @@ def public_view(index: Index) -> Index:
     statistics count them alone."""
     if not has_internal(index):
         return index
+    if index.dense.kind == "pgvector":  # PostgreSQL: internal rows are left out in SQL instead
+        from rag.pgstore import public_view as pg_public_view
+
+        return pg_public_view(index)
     documents = {doc_id: d for doc_id, d in index.documents.items() if not d.internal}
     keep = [i for i, c in enumerate(index.chunks) if not c.internal and c.doc in documents]
     chunks = [index.chunks[i] for i in keep]

@@ -82,6 +82,10 @@ class Settings(BaseSettings):
     # it makes the next 'rag index' read all documents again; searching refuses the index until then.
     mask_personal_data: bool = True
     embed_batch_size: int = 16
+    # Where the index is served from: empty for the embedded index in index_dir (the default), or a
+    # PostgreSQL URL (postgresql://user@host:port/db, pgvector 0.7+) shared by many API processes; a
+    # build still runs into index_dir and is then published to the database (README: Deployment).
+    store: str | None = None
 
     # Abstain when an answer's confidence is below this; unset means the threshold measured by
     # 'rag calibrate' (rag/calibration.json).
@@ -130,6 +134,17 @@ class Settings(BaseSettings):
     llm_api_key: SecretStr | None = None
     llm_timeout: float = 20.0
     llm_max_tokens: int = 400
+
+    @field_validator("store")
+    @classmethod
+    def _store_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not value.startswith(("postgresql://", "postgres://")):
+            raise ValueError(
+                f"store: '{value}' is not a PostgreSQL URL. Use postgresql://user@host:port/db, or leave it empty."
+            )
+        return value.strip()
 
     @field_validator("query_log", "llm_url", "admin_token", "staff_token", mode="before")
     @classmethod

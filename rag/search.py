@@ -208,9 +208,10 @@ class Searcher:
         """Load the index at ``settings.index_dir`` and the model (unless given), refusing a mismatch;
         ``include_internal=False`` searches its public documents only (``public``)."""
         from rag.embed import load_embedder
-        from rag.index import check_compatible, load_index
+        from rag.index import check_compatible
+        from rag.store import open_index
 
-        index = load_index(settings.index_dir)
+        index = open_index(settings)
         embedder = embedder or load_embedder(settings)
         check_compatible(index.manifest, embedder, settings, settings.index_dir)
         searcher = cls(index, embedder, settings)
