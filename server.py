@@ -48,6 +48,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from rag.answer import Assistant, answer_dict
 from rag.config import Settings, get_settings
 from rag.conversation import Turn
+from rag.display import display, display_text, markup_spans, ocr_damage, repaired_reading
 from rag.embed import Embedder
 from rag.errors import IndexMissing, InputError, RagError
 from rag.highlight import snippet
@@ -67,6 +68,7 @@ from rag.vocab import OUTCOMES
 logger = logging.getLogger(__name__)
 
 MAX_PAGE = 100
+OCR_DAMAGE = 0.08  # share of words the normaliser reads differently: OCR text 0.23, clean protocols below 0.04
 # what a query string may hold at all; the limit people get is RAG_MAX_QUESTION_CHARS, checked in the route
 MAX_QUERY_BYTES = 20_000
 QUERY_LIMIT = "At most RAG_MAX_QUESTION_CHARS characters (1000 by default; /api/stats says the limit)."
@@ -138,6 +140,8 @@ class CitationOut(BaseModel):
     start: int
     end: int
     quote: str = Field(description="Equal to the document text at [start, end).")
+    display: str | None = Field(None, description="The quote as shown: no markup, lines reflowed (not for offsets).")
+    display_title: str | None = Field(None, description="The title without markup.")
 
 
 class PassageOut(BaseModel):
@@ -159,6 +163,7 @@ class PassageOut(BaseModel):
     outcome: str | None
     title: str | None
     chunk_id: int
+    display_title: str | None = Field(None, description="The title without markup.")
 
 
 class EvidenceOut(BaseModel):
@@ -189,15 +194,24 @@ class Span(BaseModel):
     end: int
 
 
+class DisplayOut(BaseModel):
+    text: str = Field(description="The snippet as shown: no markup, hyphenation joined, lines reflowed.")
+    highlights: list[Span] = Field(description="Matched words, as offsets into this text.")
+    repaired: str | None = Field(None, description="For OCR text: the snippet as the normaliser reads it.")
+
+
 class SnippetOut(BaseModel):
     text: str
     start: int
     end: int
     highlights: list[Span] = Field(description="Matched words, as document offsets within [start, end).")
+    display: DisplayOut | None = None
 
 
 class SearchPassageOut(PassageOut):
     snippet: SnippetOut
+    ocr: bool = Field(False, description="The document is OCR text with misread words.")
+    repaired_title: str | None = Field(None, description="For OCR text: the title as the normaliser reads it.")
 
 
 class SearchHitOut(SearchPassageOut):
@@ -243,6 +257,7 @@ class ItemOut(BaseModel):
     paragraph: str | None
     number: int | None
     title: str | None
+    display_title: str | None = None
     dnr: str | None
     body: str | None
     date: str | None
@@ -265,6 +280,12 @@ class DocumentOut(BaseModel):
     length: int
     text: str
     items: list[ItemOut]
+    display_title: str | None = None
+    ocr: bool = Field(False, description="OCR text with misread words (the normaliser repairs them for search).")
+    repaired_title: str | None = None
+    markup: list[Span] = Field(
+        default_factory=list, description="Spans of markdown markup in the text, for a page to hide."
+    )
 
 
 class PassageContextOut(BaseModel):
@@ -294,6 +315,7 @@ class DecisionOut(BaseModel):
     score: float
     documents: list[str]
     citation: CitationOut
+    display_title: str | None = None
 
 
 class StepOut(BaseModel):
@@ -722,6 +744,16 @@ def without_server_paths(value: Any, roots: Sequence[Path]) -> Any:
     return value
 
 
+def with_display(body: dict[str, Any]) -> dict[str, Any]:
+    """A hit, citation or decision with its display fields (``rag.display``) beside the verbatim ones."""
+    out = body | {"display_title": display_text(body.get("title"))}
+    if "quote" in body:
+        out["display"] = display_text(body["quote"])
+    if isinstance(body.get("citation"), dict):
+        out["citation"] = with_display(body["citation"])
+    return out
+
+
 def _document(assistant: Assistant, doc_id: str) -> Any:
     document = assistant.searcher.index.documents.get(doc_id)
     if document is None:
@@ -869,6 +901,8 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
         filters = body.filters.filters() if body.filters else None
         answer = a.ask(body.question, history=history, filters=filters, k=body.k)
         result = without_server_paths(answer_dict(answer), roots)
+        result["citations"] = [with_display(c) for c in result["citations"]]
+        result["passages"] = [with_display(p) for p in result["passages"]]
         log_query(
             request,
             {
@@ -886,16 +920,32 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
         )
         return result
 
+    damaged: dict[str, bool] = {}  # document sha256 -> OCR text with misread words
+
+    def is_ocr(document: Any) -> bool:
+        if document.sha256 not in damaged:
+            damaged[document.sha256] = ocr_damage(document.text) > OCR_DAMAGE
+        return damaged[document.sha256]
+
     def snippet_of(a: Assistant, hit: Hit, keys: set[str]) -> dict[str, Any]:
-        text = a.searcher.index.documents[hit.chunk.doc].text
-        s = snippet(text, hit.chunk.start, hit.chunk.end, keys)
-        return without_server_paths(hit_dict(hit), roots) | {
+        document = a.searcher.index.documents[hit.chunk.doc]
+        s = snippet(document.text, hit.chunk.start, hit.chunk.end, keys)
+        shown = display(s.text, s.highlights, offset=s.start)
+        ocr = is_ocr(document)
+        return with_display(without_server_paths(hit_dict(hit), roots)) | {
+            "ocr": ocr,
+            "repaired_title": display_text(repaired_reading(hit.chunk.title)) if ocr else None,
             "snippet": {
                 "text": s.text,
                 "start": s.start,
                 "end": s.end,
                 "highlights": [{"start": x, "end": y} for x, y in s.highlights],
-            }
+                "display": {
+                    "text": shown.text,
+                    "highlights": [{"start": x, "end": y} for x, y in shown.highlights],
+                    "repaired": repaired_reading(shown.text) if ocr else None,
+                },
+            },
         }
 
     def why_empty(a: Assistant, q: str) -> EmptyReason | None:
@@ -1015,7 +1065,13 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
             "format": d.format,
             "length": len(d.text),
             "text": d.text,
-            "items": d.structure.get("items", []),
+            "items": [
+                item | {"display_title": display_text(item.get("title"))} for item in d.structure.get("items", [])
+            ],
+            "display_title": display_text(d.title),
+            "ocr": is_ocr(d),
+            "repaired_title": display_text(repaired_reading(d.title)) if is_ocr(d) else None,
+            "markup": [{"start": x, "end": y} for x, y in markup_spans(d.text)],
         }
 
     @app.get(
@@ -1097,7 +1153,8 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
                 "status": 200,
             },
         )
-        return {"query": q, "decisions": without_server_paths([decision_dict(r) for r in rows], roots)}
+        decisions = [with_display(decision_dict(r)) for r in rows]
+        return {"query": q, "decisions": without_server_paths(decisions, roots)}
 
     @app.get(
         "/api/documents/{doc_id}/similar",
@@ -1112,7 +1169,7 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
     ) -> dict[str, Any]:
         """Decisions by other organisations on the same matter as this document."""
         _document(a, doc_id)
-        rows = [decision_dict(r) for r in similar(a.searcher, doc_id, limit=k)]
+        rows = [with_display(decision_dict(r)) for r in similar(a.searcher, doc_id, limit=k)]
         return {"query": doc_id, "decisions": without_server_paths(rows, roots)}
 
     @app.get("/api/matters/{dnr:path}", response_model=MattersOut, tags=["precedent"], responses=error_responses(422))

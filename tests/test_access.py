@@ -69,6 +69,8 @@ PROBES: list[tuple[str, str, str, dict]] = [
     ("get", "/api/precedent", "/api/precedent", {"params": {"q": TOPIC}}),
     ("get", "/api/precedent", "/api/precedent", {"params": {"q": "AI-strategi", "k": 50}}),
     ("get", "/api/precedent", "/api/precedent", {"params": {"q": "Kvastfenix", "outcome": "uppdrag"}}),
+    ("get", "/api/matters/{dnr}", "/api/matters/KS 2019/0777", {}),
+    ("get", "/api/matters/{dnr}", "/api/matters/KF 2023-000304", {}),
     ("get", "/api/documents/{doc_id}", f"/api/documents/{INTERNAL_ID}", {}),
     ("get", "/api/documents/{doc_id}", f"/api/documents/{TIBRO.name}", {}),
     (
@@ -167,7 +169,7 @@ def test_every_operation_in_the_schema_is_walked(servers):
     operations = {(method, path) for path, ops in schema["paths"].items() for method in ops}
     walked = {(method, path) for method, path, _, _ in PROBES}
     assert operations == walked, "add probes for new operations (or remove those of gone ones)"
-    assert len(operations) == 10
+    assert len(operations) == 11
 
 
 @pytest.mark.parametrize(("method", "operation", "url", "kwargs"), PROBES, ids=[f"{p[0]} {p[2]}" for p in PROBES])

@@ -305,3 +305,28 @@ def test_on_a_phone_the_filters_are_behind_a_button(site, browser):
     page.get_by_role("button", name="Dölj filter").click()
     shot(page, "search-phone")
     context.close()
+
+
+def test_titles_snippets_and_the_document_show_no_markup(site, page):
+    page.goto(f"{site}/?q=generativ+AI+personuppgifter")
+    results = page.locator("ol.results > li")
+    results.first.wait_for()
+    guide = results.filter(has_text="Riktlinje för generativ AI")
+    assert guide.count() == 1
+    text = guide.inner_text()
+    assert "**" not in text and "# " not in text and "medarbetare" in text
+    guide.locator("h2 a").click()
+    article = page.locator("article.document")
+    article.wait_for()
+    assert page.locator("h1").inner_text() == "Riktlinje för generativ AI i förvaltningen"
+    assert "**" not in article.inner_text() and "## Syfte" not in article.inner_text()
+    assert "Syfte" in article.inner_text()
+
+
+def test_ocr_text_is_marked_with_its_repaired_reading(site, page):
+    page.goto(f"{site}/?q=motion+artificiell+intelligens")
+    page.locator("ol.results > li").first.wait_for()
+    scanned = page.locator("ol.results > li").filter(has=page.locator(".ocr-note"))
+    assert scanned.count() >= 1
+    assert "användningsområden" in scanned.first.locator("h2").inner_text()
+    assert scanned.first.locator(".repaired").inner_text().startswith("Läst som:")

@@ -15,9 +15,12 @@ function cited() {
 
 let markedOnce = false; // the first piece of the cited span carries id="cited"
 
-// The text of [from, to) as nodes: section heading lines in bold, the cited span in <mark>.
+let hidden = []; // spans of markdown markup, not shown (offsets stay those of the source)
+
+// The text of [from, to) as nodes: section heading lines in bold, the cited span in <mark>, markup left out.
 function pieces(text, from, to, headings, span) {
   const cuts = new Set([from, to]);
+  for (const h of hidden) { if (h.end > from && h.start < to) { cuts.add(Math.max(from, h.start)); cuts.add(Math.min(to, h.end)); } }
   for (const h of headings) { cuts.add(Math.max(from, Math.min(to, h.start))); cuts.add(Math.max(from, Math.min(to, h.end))); }
   if (span) { cuts.add(Math.max(from, Math.min(to, span.start))); cuts.add(Math.max(from, Math.min(to, span.end))); }
   const points = [...cuts].sort((a, b) => a - b);
@@ -25,6 +28,7 @@ function pieces(text, from, to, headings, span) {
   for (let i = 0; i + 1 < points.length; i++) {
     const [a, b] = [points[i], points[i + 1]];
     if (a >= b) continue;
+    if (hidden.some((h) => h.start <= a && b <= h.end)) continue;
     let node = document.createTextNode(text.slice(a, b));
     if (headings.some((h) => h.start <= a && b <= h.end)) node = el("span", { class: "section-heading" }, node);
     if (span && span.start <= a && b <= span.end) {
@@ -47,7 +51,9 @@ async function render() {
     main.append(el("p", { class: "error", role: "alert" }, error.message));
     return;
   }
-  document.title = doc.title || doc.id;
+  hidden = doc.markup || [];
+  const title = doc.repaired_title || doc.display_title || doc.title || doc.id;
+  document.title = title;
   const span = cited();
   const text = doc.text;
   // each section heading is its first line
@@ -61,7 +67,7 @@ async function render() {
   doc.items.forEach((item, i) => {
     if (item.start > at) body.append(...pieces(text, at, item.start, headings, span));
     const id = `item-${i + 1}`;
-    const label = [item.paragraph, item.title].filter(Boolean).join(" ") || doc.title || doc.id;
+    const label = [item.paragraph, item.display_title || item.title].filter(Boolean).join(" ") || title;
     const sections = el("ul", {}, item.sections.map((s, j) => {
       const anchor = `${id}-s${j + 1}`;
       return el("li", {}, el("a", { href: `#${anchor}` }, s.heading));
@@ -89,7 +95,8 @@ async function render() {
     el("dt", {}, t("doc_type")), el("dd", {}, valueLabel("doc_type", doc.doc_type)),
   );
   main.append(
-    el("h1", {}, doc.title || doc.id),
+    el("h1", {}, title),
+    doc.ocr ? el("p", { class: "ocr-note" }, t("ocr")) : null,
     el("div", { class: "doc-layout" },
       el("nav", { class: "toc", "aria-label": t("items") }, el("h2", {}, t("items")), toc, meta),
       el("article", { class: "document" }, body),

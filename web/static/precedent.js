@@ -48,7 +48,7 @@ export function csv(list) {
   const head = [t("organisation"), t("body"), t("date"), t("paragraph"), t("dnr"), t("outcome"), t("matter"),
     t("decisiveSentence"), t("link")];
   const lines = list.map((r) => [r.organisation, r.body, r.date, r.paragraph, r.dnr, valueLabel("outcome", r.outcome),
-    r.title, shownText(r), new URL(documentUrl(r.citation.doc, r.citation.start, r.citation.end), location.origin).href]
+    r.display_title || r.title, shownText(r), new URL(documentUrl(r.citation.doc, r.citation.start, r.citation.end), location.origin).href]
     .map(cell).join(";"));
   return "\ufeff" + [head.map(cell).join(";"), ...lines].join("\r\n") + "\r\n";
 }

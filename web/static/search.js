@@ -60,16 +60,19 @@ function snippetNodes(s) {
 }
 
 function titleOf(hit) {
-  return hit.display_title || hit.title || hit.doc;
+  return hit.repaired_title || hit.display_title || hit.title || hit.doc;
 }
 
 function result(hit) {
   const more = hit.more || [];
   const sameLabel = hit.paragraph ? t("moreInItem", more.length) : t("moreInDocument", more.length);
   return el("li", {},
-    el("h2", {}, el("a", { href: documentUrl(hit.doc, hit.start, hit.end) }, titleOf(hit)), badge(hit.outcome)),
+    el("h2", {}, el("a", { href: documentUrl(hit.doc, hit.start, hit.end) }, titleOf(hit)), badge(hit.outcome),
+      hit.ocr ? el("span", { class: "ocr-note", title: t("ocr") }, t("ocrBadge")) : null),
     el("div", { class: "meta" }, where(hit)),
     el("p", { class: "snippet" }, "… ", ...snippetNodes(hit.snippet), " …"),
+    hit.ocr && hit.snippet.display && hit.snippet.display.repaired
+      ? el("p", { class: "meta repaired" }, `${t("readAs")}: … ${hit.snippet.display.repaired} …`) : null,
     more.length ? el("details", { class: "more" }, el("summary", {}, sameLabel),
       el("ol", {}, more.map((m) => el("li", {},
         el("a", { href: documentUrl(m.doc, m.start, m.end) }, m.section || t("passage")),
