@@ -330,3 +330,54 @@ def test_ocr_text_is_marked_with_its_repaired_reading(site, page):
     assert scanned.count() >= 1
     assert "användningsområden" in scanned.first.locator("h2").inner_text()
     assert scanned.first.locator(".repaired").inner_text().startswith("Läst som:")
+
+
+def widget(page):
+    return page.locator("#rag-chat-widget")
+
+
+def test_the_widget_starts_with_example_questions_states_its_limit_and_keeps_send_disabled_while_asking(site, page):
+    page.goto(f"{site}/widget-demo")
+    w = widget(page)
+    w.locator(".launcher").click()
+    starters = w.locator(".starters button")
+    assert starters.count() == 3
+    assert w.locator("#rag-limit").inner_text() == "Högst 1000 tecken"
+    assert w.locator("textarea").get_attribute("maxlength") == "1000"
+    assert w.get_attribute("lang") == "sv"
+    page.route("**/api/ask", lambda route: (time.sleep(0.5), route.continue_()))
+    starters.first.click()
+    assert w.locator("form button[type=submit]").is_disabled()
+    w.locator(".turn .a").wait_for(timeout=30_000)
+    assert w.locator("form button[type=submit]").is_enabled() and w.locator(".starters").count() == 0
+    w.locator("button", has_text="English").click()
+    assert w.get_attribute("lang") == "en" and w.locator("#rag-limit").inner_text() == "At most 1000 characters"
+
+
+def test_the_widget_says_an_error_in_its_language(site, page):
+    page.goto(f"{site}/widget-demo")
+    w = widget(page)
+    w.locator(".launcher").click()
+    page.route(
+        "**/api/ask",
+        lambda route: route.fulfill(
+            status=429, headers={"Retry-After": "7"}, json={"detail": "Too many requests from 1.2.3.4"}
+        ),
+    )
+    w.locator("textarea").fill("Vad beslutade Tibro?")
+    w.locator("form button[type=submit]").click()
+    error = w.locator(".turn .error")
+    error.wait_for()
+    assert error.inner_text() == "För många frågor på kort tid. Vänta 7 sekunder och försök igen."
+
+
+def test_the_widget_fills_a_phone_screen(site, browser):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page = context.new_page()
+    page.goto(f"{site}/widget-demo")
+    w = widget(page)
+    w.locator(".launcher").click()
+    box = w.locator(".panel").bounding_box()
+    assert box is not None and box["x"] == 0 and box["y"] == 0 and box["width"] == 390 and box["height"] >= 800
+    shot(page, "widget-phone")
+    context.close()
