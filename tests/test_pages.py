@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 
 import pytest
 import uvicorn
-from conftest import CORPUS, ROOT
+from conftest import CORPUS, ROOT, TIBRO
 
 from rag.config import Settings
 from rag.embed import FakeEmbedder
@@ -25,6 +25,7 @@ from server import create_app
 pytestmark = pytest.mark.browser
 
 CHROMIUM = Path("/usr/bin/chromium")
+CORPUS_TIBRO = TIBRO.name
 SHOTS = ROOT / "artifacts" / "screenshots"
 MARKDOWN_GUIDE = (
     "# Riktlinje för **generativ AI** i förvaltningen\n\n"
@@ -381,3 +382,83 @@ def test_the_widget_fills_a_phone_screen(site, browser):
     assert box is not None and box["x"] == 0 and box["y"] == 0 and box["width"] == 390 and box["height"] >= 800
     shot(page, "widget-phone")
     context.close()
+
+
+CONTRAST = """
+() => {
+  const rgb = (c) => c.match(/[\\d.]+/g).slice(0, 3).map(Number);
+  const lum = (c) => {
+    const [r, g, b] = rgb(c).map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const ratio = (a, b) => { const [x, y] = [lum(a), lum(b)].sort((p, q) => q - p); return (x + 0.05) / (y + 0.05); };
+  const background = (node) => {
+    for (let n = node.parentElement; n; n = n.parentElement) {
+      const c = getComputedStyle(n).backgroundColor;
+      if (!c.startsWith("rgba(0, 0, 0, 0)") && c !== "transparent") return c;
+    }
+    return "rgb(255, 255, 255)";
+  };
+  const out = [];
+  for (const field of document.querySelectorAll("input, select, textarea")) {
+    const s = getComputedStyle(field);
+    out.push({ what: `border of ${field.id || field.name}`, ratio: ratio(s.borderTopColor, background(field)) });
+  }
+  for (const node of document.querySelectorAll("input, select, button, a[href]")) {
+    node.focus();
+    const s = getComputedStyle(node);
+    if (document.activeElement === node && s.outlineStyle !== "none") {
+      out.push({ what: `focus ring of ${node.id || node.textContent.trim().slice(0, 20)}`, ratio: ratio(s.outlineColor, background(node)) });
+    }
+  }
+  return out;
+}
+"""
+
+TARGETS = """
+() => [...document.querySelectorAll("button, select, input, nav a, .examples a, .chip button, details summary")]
+  .filter((n) => n.offsetParent !== null)
+  .map((n) => ({ what: n.id || n.textContent.trim().slice(0, 30), w: n.getBoundingClientRect().width, h: n.getBoundingClientRect().height }))
+  .filter((t) => t.w < 24 || t.h < 24)
+"""
+
+
+@pytest.mark.parametrize("path", ["/", "/?q=AI-strategi", "/precedent?q=AI-strategi", f"/documents/{CORPUS_TIBRO}"])
+def test_focus_rings_and_field_borders_have_3_to_1_contrast_and_targets_are_24_px(site, page, path):
+    page.goto(f"{site}{path}")
+    page.wait_for_load_state("networkidle")
+    low = [c for c in page.evaluate(CONTRAST) if c["ratio"] < 3]
+    assert low == [], low
+    assert page.evaluate(TARGETS) == []
+
+
+def test_a_skip_link_is_the_first_stop_and_jumps_to_the_content(site, page):
+    page.goto(f"{site}/?q=AI-strategi")
+    page.locator("ol.results > li").first.wait_for()
+    page.keyboard.press("Tab")
+    skip = page.locator("a.skip")
+    assert page.evaluate("document.activeElement.className") == "skip" and skip.is_visible()
+    assert skip.inner_text() == "Hoppa till innehållet"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+
+
+def test_the_english_toggle_translates_the_whole_interface(site, page):
+    page.goto(f"{site}/?q=motion+AI-strategi+beslut")
+    page.locator("ol.results > li").first.wait_for()
+    page.get_by_role("button", name="English").click()
+    page.wait_for_url("**lang=en*")
+    page.locator("ol.results > li").first.wait_for()
+    assert page.evaluate("document.documentElement.lang") == "en"
+    assert page.title().endswith("Search decisions and guidelines on AI")
+    chrome = page.locator("header.site, form.query, fieldset.filters, p.status, .filters-toggle, details.more summary")
+    text = " ".join(chrome.all_inner_texts())
+    for swedish in ("Sök", "Alla", "Organ ", "Dokumenttyp", "Beslut", "träffar", "tecken", "fler", "Från år"):
+        assert swedish not in text, swedish
+    badges = page.locator("ol.results .badge").all_inner_texts()
+    assert badges and not {"besvarad", "avslag", "bifall", "uppdrag"} & set(badges)
+    assert "protokoll" not in " ".join(page.locator("#f-type option").all_inner_texts())
+    page.goto(f"{site}/precedent?q=AI-strategi&lang=en")
+    page.locator("table.precedent tbody tr").first.wait_for()
+    assert page.get_by_role("button", name="Export CSV (Excel)").is_visible()
+    assert page.title() == "Precedent: how others decided"

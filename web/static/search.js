@@ -72,7 +72,7 @@ function result(hit) {
     el("div", { class: "meta" }, where(hit)),
     el("p", { class: "snippet" }, "… ", ...snippetNodes(hit.snippet), " …"),
     hit.ocr && hit.snippet.display && hit.snippet.display.repaired
-      ? el("p", { class: "meta repaired" }, `${t("readAs")}: … ${hit.snippet.display.repaired} …`) : null,
+      ? el("p", { class: "repaired" }, `${t("readAs")}: … ${hit.snippet.display.repaired} …`) : null,
     more.length ? el("details", { class: "more" }, el("summary", {}, sameLabel),
       el("ol", {}, more.map((m) => el("li", {},
         el("a", { href: documentUrl(m.doc, m.start, m.end) }, m.section || t("passage")),
