@@ -17,13 +17,17 @@ _HEADING = re.compile(r"^[ \t]{0,3}(#{1,6})[ \t]+", re.MULTILINE)
 _HEADING_CLOSE = re.compile(r"[ \t]+#+[ \t]*$", re.MULTILINE)
 _QUOTE = re.compile(r"^[ \t]{0,3}>[ \t]?", re.MULTILINE)
 _RULE = re.compile(r"^[ \t]*([-*_])(?:[ \t]*\1){2,}[ \t]*$", re.MULTILINE)
-_STRONG = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1", re.DOTALL)
+_STRONG = re.compile(
+    r"(\*\*)(?=\S)([^\n]+?)(?<=\S)\*\*"  # **fet**
+    r"|(?<![^\s(])(__)(?=\S)([^\n_]+?)(?<=\S)__(?![^\s).,:;!?])"  # __fet__ between spaces, not window.__x
+)
 _EMPHASIS = re.compile(
-    r"(?<![\w*])\*(?=[^\s*])([^*\n]+?)(?<=[^\s*])\*(?![\w*])|(?<![\w_])_(?=\S)([^_\n]+?)(?<=\S)_(?!\w)"
+    r"(?<![\w*])\*(?=[^\s*])([^*\n]+?)(?<=[^\s*])\*(?![\w*])"  # *kursiv*
+    r"|(?<![^\s(])_(?=\S)([^_\n]+?)(?<=\S)_(?![^\s).,:;!?])"  # _kursiv_ between spaces, not snake_case
 )
 _CODE = re.compile(r"`([^`\n]+)`")
 _LINK = re.compile(r"!?\[([^\]\n]*)\]\(([^)\s]*)(?:\s+\"[^\"]*\")?\)")
-_LEFTOVER = re.compile(r"\*\*|__")
+_LEFTOVER = re.compile(r"\*\*")
 _LIST_LINE = re.compile(r"[-*•–][ \t]|\d{1,3}[.)][ \t]")
 _WORD_BEFORE = re.compile(r"[a-zåäöéüæø]$")
 _WORD_AFTER = re.compile(r"[a-zåäöéüæø]")
@@ -51,7 +55,8 @@ def markup_spans(text: str) -> list[tuple[int, int]]:
     spans += [(m.start(), m.end()) for m in _QUOTE.finditer(text)]
     spans += [(m.start(), m.end()) for m in _RULE.finditer(text)]
     for m in _STRONG.finditer(text):
-        spans += [(m.start(1), m.end(1)), (m.end(2), m.end())]
+        inner = 2 if m.group(1) is not None else 4
+        spans += [(m.start(), m.start(inner)), (m.end(inner), m.end())]
     for m in _EMPHASIS.finditer(text):
         inner = 1 if m.group(1) is not None else 2
         spans += [(m.start(), m.start(inner)), (m.end(inner), m.end())]

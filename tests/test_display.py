@@ -96,3 +96,9 @@ def test_ocr_documents_are_marked_with_the_repaired_reading(client):
     ocr = [h for h in hits if h["ocr"]]
     assert ocr and all(h["repaired_title"] and h["repaired_title"] != h["title"] for h in ocr if h["title"])
     assert not [h for h in hits if h["doc"].startswith("000_") and h["ocr"]]
+
+
+def test_code_and_identifiers_are_not_taken_for_markup():
+    text = 'Tibro testar <script>window.__xss = "a"</script> och <img onerror="window.__xss"> i x_y_z.'
+    assert display_text(text) == text
+    assert display_text("__fet__ och _kursiv_.") == "fet och kursiv."
