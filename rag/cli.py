@@ -254,6 +254,10 @@ def eval_(
     ablate: Annotated[
         bool, typer.Option(help="Instead: the product with each stage off, per set (one set per folder).")
     ] = False,
+    structure: Annotated[
+        list[Path] | None,
+        typer.Option(help="structure*.json gold to score parsed structure on (repeatable); default: beside QUESTIONS."),
+    ] = None,
 ) -> None:
     """Measure retrieval (recall@1, recall@5, MRR@10 for hybrid, lexical and dense, per question kind)
     and answers (abstention, citation checks, gold answer quoted), with the abstention calibration.
@@ -300,6 +304,11 @@ def eval_(
         modes,
     )
     answers = _answer_metrics(items, assistant)
+    from rag import structure_eval
+
+    gold = structure or [p for q in questions for p in structure_eval.discover_gold(q)]
+    texts = {doc: stored.text for doc, stored in searcher.index.documents.items()}
+    shape, unindexed = structure_eval.evaluate_texts(gold, texts) if gold else (None, [])
     seconds = time.perf_counter() - started
     calibration = None
     if answers.confidence_answerable and answers.confidence_unanswerable:
@@ -310,6 +319,8 @@ def eval_(
         full["calibration"] = (asdict(calibration) if calibration else {}) | {
             "configured_threshold": assistant.threshold
         }
+        if shape:
+            full["structure"] = shape.as_dict() | {"not_indexed": unindexed}
         print(json.dumps(full, ensure_ascii=False, indent=2))
     else:
         table = Table(title=f"{' '.join(map(str, questions))} ({len(items)} questions, {seconds:.1f} s)")
@@ -344,10 +355,20 @@ def eval_(
         )
         if calibration:
             _print_calibration(calibration, assistant.threshold, source)
+        if shape:
+            table = Table(title=f"Structure against {', '.join(map(str, gold))} ({len(shape.documents)} documents)")
+            for col in ("field", "right", "rate"):
+                table.add_column(col)
+            for row in structure_eval.table_rows(shape):
+                table.add_row(*row)
+            out.print(table)
+            for line in structure_eval.miss_lines(shape) + [f"not indexed: {', '.join(unindexed)}"] * bool(unindexed):
+                out.print(line, markup=False, highlight=False)
     if floor is not None:
         minimum = json.loads(floor.read_text(encoding="utf-8"))
         measured = dict(report["hybrid"]["all"]) | {f"answer.{k}": v for k, v in answers.as_dict().items()}
         measured |= plain.margins(report)  # margin.mrr@10 etc.: only with the baseline measured
+        measured |= shape.metrics() if shape else {}  # structure.overall, structure.outcome ...
         unknown = [name for name in minimum if name not in measured]
         if unknown:
             raise InputError(f"{floor}: unknown metric(s) {', '.join(unknown)}. Use names from 'rag eval --json'.")

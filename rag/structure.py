@@ -104,7 +104,8 @@ _ORG_NAME = re.compile(
 # "Nämnd för folkhälsa och sjukvård", "Kommunstyrelsens arbetsutskott", "Stadsrevisionen" (folded).
 _BODY_FIELD = re.compile(
     r"^(?:(?:[a-z]+-[ ]och[ ])?[a-z]+(?:namnd(?:en)?|styrelsen|fullmaktige|utskottet|revisionen|ledningsgruppen)"
-    r"(?:s arbetsutskott)?|(?:namnd(?:en)?|styrelsen) for [a-z ,-]{3,50}|[a-z]+(?:styrelsens|namndens) arbetsutskott)$"
+    r"(?:s arbetsutskott)?|[a-z]+a (?:namnden|styrelsen)|(?:namnd(?:en)?|styrelsen) for [a-z ,-]{3,50}"
+    r"|[a-z]+(?:styrelsens|namndens) arbetsutskott)$"
 )
 _BODY_LABEL = re.compile(r"^(?:beslutande organ|organ|namnd|instans|beslutsinstans)\s*:?\s+", re.IGNORECASE)
 
@@ -153,7 +154,7 @@ def _is_furniture_line(line: str) -> bool:
     """A line of only signature labels, page numbers and the word 'protokoll' in some form."""
     keys = [_key(p) for p in fields(_PAGE_MARK.sub("#", line))]
     words = {"protokoll", "protokollsutdrag", "sammantradesdatum", "datum", "sida"}
-    return bool(keys) and all(_FURNITURE_FIELD.match(k) for k in keys) and not set(keys) <= words
+    return bool(keys) and all(not k or _FURNITURE_FIELD.match(k) for k in keys) and not set(keys) <= words
 
 
 def find_furniture(text: str) -> list[tuple[int, int]]:
@@ -194,9 +195,9 @@ _EXACT_ONLY = frozenset({"motion", "handling", "beslutet"})
 _HEADINGS_LONGEST_FIRST = sorted(SECTION_HEADINGS.items(), key=lambda kv: -len(kv[0]))
 # "Kommunstyrelsens beslut", "Vård- och omsorgsnämndens beslut", "Arbetsutskottets förslag",
 # "Kommunstyrelsens förslag till kommunfullmäktige" (folded).
-_OWN_DECISION = re.compile(r"^(?:[a-z]+- och )?[a-z]+(?:s|ens|ets) beslut$")
+_OWN_DECISION = re.compile(r"^(?:[a-z]+- och |[a-z]+a )?[a-z]+(?:s|ens|ets) beslut$")
 _OWN_PROPOSAL = re.compile(
-    r"^(?:[a-z]+- och )?[a-z]+(?:s|ens|ets) forslag"
+    r"^(?:[a-z]+- och |[a-z]+a )?[a-z]+(?:s|ens|ets) forslag"
     r"(?: till (?:beslut|[a-z]*fullmaktige|[a-z]*styrelsen|[a-z-]*namnden))?$"
 )
 
@@ -295,7 +296,7 @@ _DATE_LABEL = re.compile(
     r"^(?:sammantradesdatum|datum for sammantrade(?:t)?|sammantradet den|motesdatum|beslutsdatum|datum|"
     r"protokoll|tid|tid och plats|dag och tid)\b"
 )
-_NOT_MEETING_DATE = re.compile(r"inkom|giltig|galler|justering|anslag|revideras|ersatter|upprattad|tas ned|sätts upp")
+_NOT_MEETING_DATE = re.compile(r"inkom|giltig|galler|justering|anslag|revideras|ersatter|upprattad|tas ned|satts upp")
 
 
 def meeting_date(text: str, page_headers: str = "") -> str | None:
@@ -427,6 +428,9 @@ _PROPOSES = re.compile(
     r"(?P<body>kommunfullmaktige|regionfullmaktige|landstingsfullmaktige|fullmaktige|kommunstyrelsen|regionstyrelsen"
     r"|[a-z]+-? ?(?:och [a-z]+)?namnden)\b(?: att)?(?: besluta| fatta| anta| godkanna| att| bifalla| avsla| anse)"
 )
+_PROPOSED_TO = re.compile(
+    r"\b(?P<body>kommunfullmaktige|regionfullmaktige|fullmaktige|kommunstyrelsen|regionstyrelsen) foreslas besluta"
+)
 _PROPOSAL_HEADING = re.compile(
     r"forslag till (?P<body>kommunfullmaktige|regionfullmaktige|kommunstyrelsen|regionstyrelsen)"
 )
@@ -504,7 +508,7 @@ def outcome(decision_text: str) -> str:
 def proposal_to(decision_text: str, heading: str = "") -> str | None:
     """The higher body a decision only proposes to ("föreslår kommunfullmäktige besluta ..."), or None."""
     folded = re.sub(r"\s+", " ", fold(decision_text))
-    if m := _PROPOSES.search(folded):
+    if m := _PROPOSES.search(folded) or _PROPOSED_TO.search(folded):
         return _as_written(decision_text, m.group("body"))
     heading = heading + " " + _split_lead_in(decision_text)[0]
     if heading.strip() and (m := _PROPOSAL_HEADING.search(fold(repair(heading)))):
@@ -710,12 +714,12 @@ def _increasing(heads: list[re.Match[str]]) -> list[re.Match[str]]:
 
 def _head_lines(text: str, heading: re.Match[str], end: int) -> list[tuple[int, int, str]]:
     """The lines of an item's heading block after the § line: up to its first section heading or
-    the first paragraph of running text, at most eight non-blank lines."""
+    the first paragraph of running text, at most four non-blank lines."""
     out: list[tuple[int, int, str]] = []
     for s, e, line in _lines(text, heading.end() + 1, end):
         if not line.strip():
             continue
-        if is_heading(line) or len(out) >= 8 or len(line.strip()) > 160:
+        if is_heading(line) or len(out) >= 4 or len(line.strip()) > 160:
             break
         out.append((s, e, line))
     return out
@@ -869,7 +873,9 @@ def _document_title(text: str, start: int) -> str | None:
         parts = fields(line)
         if len(parts) != 1 or len(stripped) < 8 or stripped.isupper() or _PAGE_MARK.search(stripped):
             continue
-        if _TITLE_SKIP.match(fold(stripped)) or _body_name(stripped) or len(stripped.split()) < 3:
+        if _TITLE_SKIP.match(fold(stripped)) or _body_name(stripped) or len(stripped.split()) < 2:
+            continue
+        if is_heading(stripped) and not line.lstrip().startswith("#"):
             continue
         if _DATE.search(stripped) and len(stripped) < 40:
             continue
@@ -938,6 +944,7 @@ def parse_structure(text: str) -> Structure:
         else:  # an item that records no decision: information given, a question put
             main, others = ("noterad" if item_text[m.end() - start :].strip() else "other"), ()
         suffix = f" {m.group('suffix')}" if m.group("suffix") else ""
+        body = _abbreviated_body(m.group("abbr")) or doc_body
         items.append(
             Item(
                 start=start,
@@ -946,13 +953,13 @@ def parse_structure(text: str) -> Structure:
                 number=int(m.group("num")),
                 title=item_title,
                 dnr=dnr,
-                body=_abbreviated_body(m.group("abbr")) or doc_body,
+                body=body,
                 date=doc_date,
                 outcome=main,
                 sections=sections,
                 persons=persons(item_text, sections, start),
                 decision=span,
-                proposal_to=proposal_to(decision_text, decision_heading) if decision_text else None,
+                proposal_to=_higher(proposal_to(decision_text, decision_heading) if decision_text else None, body),
                 outcomes=others,
             )
         )
@@ -997,6 +1004,11 @@ def _deciding_body(text: str, items: Sequence[Item]) -> str | None:
         if m and (name := _body_name(m.group("body"))):
             counts[name] += 1
     return counts.most_common(1)[0][0] if counts else None
+
+
+def _higher(proposed: str | None, body: str | None) -> str | None:
+    """The body proposed to, unless it is the deciding body itself (its own 'föreslås besluta')."""
+    return None if proposed and body and fold(proposed) == fold(body) else proposed
 
 
 def _abbreviated_body(abbr: str | None) -> str | None:

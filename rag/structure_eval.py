@@ -163,6 +163,22 @@ def parse_texts(texts: Mapping[str, str], parse: Callable[[str], Structure]) -> 
     return {doc: parse(text) for doc, text in texts.items()}
 
 
+def evaluate_texts(
+    gold_paths: Iterable[Path], texts: Mapping[str, str], parse: Callable[[str], Structure] | None = None
+) -> tuple[StructureReport, list[str]]:
+    """Score the structure ``parse`` (default ``rag.structure.parse_structure``) gives the texts of
+    the gold's documents (``texts``: document id -> text as indexed); also the gold documents that
+    ``texts`` lacks, which are left out of the scores."""
+    if parse is None:
+        from rag.structure import parse_structure
+
+        parse = parse_structure
+    gold = load_gold(gold_paths)
+    missing = sorted(doc for doc in gold if doc not in texts)
+    present = {doc: want for doc, want in gold.items() if doc in texts}
+    return score(present, parse_texts({doc: texts[doc] for doc in present}, parse)), missing
+
+
 def table_rows(report: StructureReport) -> list[tuple[str, str, str]]:
     """(field, right/total, rate) rows for the printed table, overall last."""
     rows = [(name, f"{report.right[name]}/{report.total[name]}", f"{report.rate(name):.3f}") for name in report.total]

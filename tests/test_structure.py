@@ -1,9 +1,12 @@
 from __future__ import annotations
 
 from conftest import GOTLAND, TIBRO, VASTERAS
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from rag.structure import find_furniture, meeting_date, organisation, outcome, parse_structure
+from rag.structure import find_furniture, meeting_date, organisation, outcome, outcomes, parse_structure
 from rag.types import Person
+from rag.vocab import OUTCOMES
 
 
 def _structure(path):
@@ -211,3 +214,254 @@ def test_a_paragraph_reference_at_a_line_start_is_not_an_item():
     text = "§ 5 Riktlinje för AI\n\nBeslut\nNämnden beslutar enligt\n§ 12 i reglementet att anta riktlinjen.\n"
     s = parse_structure(text)
     assert [it.paragraph for it in s.items] == ["§ 5"]
+
+
+# Layout families, each in a small text written for the test in the style of real protocols.
+
+TWO_COLUMNS = """YDRE KOMMUN                                   SAMMANTRÄDESPROTOKOLL
+Tekniska nämnden                              Sammanträdesdatum 2025-01-20
+                                                                 1 (3)
+
+Ärendelista
+
+§ 11   Val av justerare
+§ 12   Ny gatubelysning i centrum
+§ 13   Informationsärende om vinterväghållning
+
+Justerandes signatur                          Utdragsbestyrkande
+
+YDRE KOMMUN                                   SAMMANTRÄDESPROTOKOLL
+Tekniska nämnden                              Sammanträdesdatum 2025-01-20
+                                                                 2 (3)
+
+§ 11
+
+Val av justerare
+
+Tekniska nämndens beslut
+Per Ek (C) utses att jämte ordföranden justera protokollet.
+
+§ 12                                          Dnr TN 2024/0311
+
+Ny gatubelysning i centrum
+
+Tekniska nämndens beslut
+1. Nämnden godkänner förstudien om ny gatubelysning.
+2. Förvaltningen får i uppdrag att upphandla armaturer.
+
+Justerandes signatur                          Utdragsbestyrkande
+
+YDRE KOMMUN                                   SAMMANTRÄDESPROTOKOLL
+Tekniska nämnden                              Sammanträdesdatum 2025-01-20
+                                                                 3 (3)
+
+§ 13                                          Dnr TN 2025/0007
+
+Informationsärende om vinterväghållning
+
+Tekniska nämndens beslut
+Nämnden noterar informationen.
+"""
+
+
+def test_two_column_header_agenda_and_repeated_page_headers():
+    s = parse_structure(TWO_COLUMNS)
+    assert (s.organisation, s.body, s.date, s.doc_type) == (
+        "Ydre kommun",
+        "Tekniska nämnden",
+        "2025-01-20",
+        "protokoll",
+    )
+    numbered = [it for it in s.items if it.paragraph]
+    assert [it.paragraph for it in numbered] == ["§ 11", "§ 12", "§ 13"]  # the agenda lines are not items
+    assert all(TWO_COLUMNS.index("2 (3)") < it.start for it in numbered)
+    belysning, info = numbered[1], numbered[2]
+    assert (belysning.title, belysning.dnr, belysning.outcome, belysning.outcomes) == (
+        "Ny gatubelysning i centrum",
+        "TN 2024/0311",
+        "bifall",
+        ("uppdrag",),
+    )
+    assert (numbered[0].outcome, info.outcome, info.dnr) == ("val", "noterad", "TN 2025/0007")
+    furniture = [TWO_COLUMNS[a:b].strip() for a, b in s.furniture]
+    assert furniture.count("Tekniska nämnden                              Sammanträdesdatum 2025-01-20") == 3
+    assert "3 (3)" in furniture
+
+
+def test_heading_styles_each_give_one_item_per_paragraph():
+    text = (
+        "KS § 4   DNR:KF/2006.123\nTaxa för bygglov\n\nBeslut\nTaxan fastställs.\n\n"
+        "§5 Avgifter för parkering    BUN 2024/00123\n\nBeslut\nAvgifterna godkänns.\n\n"
+        "Paragraf 6\nÄrende nr 3\nRevidering av reglemente\nDiarienr: KS-2024-0123\n\nBeslut\nÄrendet bordläggs.\n\n"
+        "§ 6 a Tilläggsärende om skolskjuts\nDnr 2024/145-1.2.3\n\nBeslut\nÄrendet återremitteras.\n"
+    )
+    s = parse_structure(text)
+    got = [(it.paragraph, it.title, it.dnr, it.outcome) for it in s.items]
+    assert got == [
+        ("§ 4", "Taxa för bygglov", "KF/2006.123", "bifall"),
+        ("§ 5", "Avgifter för parkering", "BUN 2024/00123", "bifall"),
+        ("§ 6", "Revidering av reglemente", "KS-2024-0123", "bordlagd"),
+        ("§ 6 a", "Tilläggsärende om skolskjuts", "2024/145-1.2.3", "återremiss"),
+    ]
+    assert s.items[0].body == "Kommunstyrelsen"
+
+
+def test_dnr_forms_on_the_heading_line_are_never_the_title():
+    for line, dnr in (
+        ("§ 101 Ärendenummer ABC-2024-00123", "ABC-2024-00123"),
+        ("§ 102  Diarienummer: XY24/01456", "XY24/01456"),
+        ("§ 103 Ärendenummer SLK-2023-00027:58", "SLK-2023-00027:58"),
+        ("§ 104 Dnr KS 2023/01222", "KS 2023/01222"),
+    ):
+        s = parse_structure(f"{line}\nUppföljning av avtal\n\nBeslut\nRapporten antecknas.\n")
+        (item,) = s.items
+        assert (item.dnr, item.title, item.outcome) == (dnr, "Uppföljning av avtal", "noterad"), line
+
+
+def test_references_and_page_headers_inside_items_are_not_items():
+    text = (
+        "§ 1 Ärendenummer ABC-2025-00010\nPlan för bredband\nBeslut\n\nPå förslag av ordföranden:\n"
+        "Ärendet bordläggs till nästa sammanträde.\n\nBordlagt den 3 mars 2025, § 41, och den 17 mars 2025,\n"
+        "§ 66.\n\nTekniska nämnden\nProtokoll nr 4\nSammanträdesdatum: 2025-04-07\n\n"
+        "§ 2 Ärendenummer ABC-2025-00011\nÖvrig fråga\n\nLisa Berg (C) frågar om snöröjningen.\n\n"
+        "Tekniska nämnden\nProtokoll nr 4\nSammanträdesdatum: 2025-04-07\n\n"
+        "§ 3 Ärendenummer ABC-2025-00012\nBidrag till föreningar\nBeslut\n\n"
+        "Enligt förvaltningens förslag:\nBidrag beviljas med 40 000 kronor.\n\n"
+        "Tekniska nämnden\nProtokoll nr 4\nSammanträdesdatum: 2025-04-07\n"
+    )
+    s = parse_structure(text)
+    assert [(it.paragraph, it.outcome) for it in s.items] == [
+        ("§ 1", "bordlagd"),
+        ("§ 2", "noterad"),
+        ("§ 3", "bifall"),
+    ]
+    assert (s.body, s.date) == ("Tekniska nämnden", "2025-04-07")  # from the page headers
+    assert "Protokoll nr 4" in [text[a:b] for a, b in s.furniture]
+
+
+def test_a_proposal_to_a_higher_body_says_so_and_the_decision_span_is_the_decision():
+    text = (
+        "§ 20 Svar på motion om solceller\nDnr RS 2025-0101\n\nBeslut\n"
+        "Regionstyrelsen föreslår regionfullmäktige besluta\natt bifalla motionen.\n\n"
+        "Yrkanden\nOla Ek (M) yrkar avslag på motionen.\n"
+    )
+    (item,) = parse_structure(text).items
+    assert (item.outcome, item.proposal_to) == ("bifall", "Regionfullmäktige")
+    assert item.decision is not None
+    assert text[item.decision[0] : item.decision[1]] == (
+        "Regionstyrelsen föreslår regionfullmäktige besluta\natt bifalla motionen."
+    )
+
+
+def test_outcomes_of_each_att_sats_and_the_vocabulary():
+    assert outcomes("Nämnden beslutar\natt anta planen,\natt ge förvaltningen i uppdrag att följa upp.") == (
+        "bifall",
+        ("uppdrag",),
+    )
+    assert outcome("Kommunstyrelsen antar riktlinjen och ger förvaltningen i uppdrag att införa den.") == "bifall"
+    assert outcome("Arbetsutskottet noterar informationen.") == "noterad"
+    assert outcome("Rapporten läggs till handlingarna.") == "noterad"
+    assert outcome("Yrkandet om återremiss avslås. Nämnden godkänner avtalet.") == "bifall"
+    assert outcome("Nämnden avslår ansökan.") == "avslag"
+    assert outcome("Interpellationen anses besvarad.") == "besvarad"
+    assert outcome("Enligt kommunstyrelsens förslag:\nÅrsrapporten antecknas.") == "noterad"
+    assert set(OUTCOMES) >= {"noterad", "bordlagd", "val", "other"}
+
+
+def test_a_guideline_has_its_title_and_decision_reference_not_its_letterhead():
+    text = (
+        "YDRE KOMMUN                                  RIKTLINJE\n"
+        "Riktlinje för digitala möten\n"
+        "Beslutad av          Kommunstyrelsen\n"
+        "Beslutsdatum         2024-11-12, § 203\n"
+        "Diarienummer         KS 2024/300\n\n"
+        "1 Syfte\nRiktlinjen beskriver hur digitala möten ska hållas.\n"
+    )
+    s = parse_structure(text)
+    assert (s.doc_type, s.title, s.body, s.date) == (
+        "riktlinje",
+        "Riktlinje för digitala möten",
+        "Kommunstyrelsen",
+        "2024-11-12",
+    )
+    assert s.decided_by == "Kommunstyrelsen 2024-11-12, § 203"
+
+
+def test_a_motion_is_addressed_and_dated_when_signed():
+    text = (
+        "YDRE KOMMUN\nInkom 2025-02-03\nDnr KS-2025-00040\nMotion till kommunfullmäktige\n"
+        "Fler laddplatser vid skolorna\n\nVi föreslår att fler laddplatser byggs.\n\n"
+        "Ydre 2025-01-30\n\nEva Ek (L)\n"
+    )
+    s = parse_structure(text)
+    assert (s.doc_type, s.body, s.date, s.title) == (
+        "motion",
+        "Kommunfullmäktige",
+        "2025-01-30",
+        "Fler laddplatser vid skolorna",
+    )
+
+
+def test_a_tjansteskrivelse_reads_its_column_header():
+    text = (
+        "Region Ydre                                    TJÄNSTESKRIVELSE\n"
+        "Kulturförvaltningen                            Datum: 2025-03-03\n"
+        "                                               Diarienummer: RY2025-00012\n"
+        "                                               Regionstyrelsen\n"
+        "Nytt bibliotekssystem\n\nFörslag till beslut\nRegionstyrelsen föreslås besluta att godkänna upphandlingen.\n"
+        "Sida 1 av 2\n"
+    )
+    s = parse_structure(text)
+    assert (s.doc_type, s.organisation, s.body, s.date, s.title) == (
+        "tjänsteskrivelse",
+        "Region Ydre",
+        "Regionstyrelsen",
+        "2025-03-03",
+        "Nytt bibliotekssystem",
+    )
+    assert text[s.furniture[-1][0] : s.furniture[-1][1]] == "Sida 1 av 2"
+
+
+def test_page_numbers_in_their_forms_are_furniture():
+    for mark in ("1 (3)", "Sida 2 av 5", "1[5]", "2 (av 2)"):
+        text = f"Beslut\nNämnden antar planen.\n{mark}\n"
+        assert [text[a:b] for a, b in find_furniture(text)] == [mark], mark
+
+
+HEADING_STYLES = ("§ {n}", "§{n}", "KS § {n}", "Paragraf {n}")
+DECISIONS = (
+    "Nämnden antar planen.",
+    "Informationen läggs till handlingarna.",
+    "Ärendet bordläggs.",
+    "Nämnden föreslår kommunfullmäktige besluta\natt bifalla motionen.",
+    "1. att godkänna avtalet,\n2. att ge förvaltningen i uppdrag att följa upp.",
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(HEADING_STYLES), st.sampled_from(DECISIONS), st.booleans()), min_size=1, max_size=6
+    ),
+    st.integers(min_value=1, max_value=400),
+    st.booleans(),
+)
+def test_properties_one_item_per_paragraph_disjoint_spans_decision_inside(specs, first, agenda):
+    numbers = [first + i for i in range(len(specs))]
+    parts = ["YDRE KOMMUN      PROTOKOLL\nKommunstyrelsen      Sammanträdesdatum 2025-05-05\n"]
+    if agenda:
+        parts.append("Ärendelista\n" + "".join(f"§ {n}   Ärende {n}\n" for n in numbers))
+    for n, (style, decision, dnr) in zip(numbers, specs, strict=True):
+        head = style.format(n=n) + ("   Dnr KS 2025/" + f"{n:04d}" if dnr else "")
+        parts.append(f"{head}\nPlan nummer {n}\n\nBeslut\n{decision}\n\nÄrendet\nBakgrund till ärendet.\n")
+    text = "\n".join(parts)
+    s = parse_structure(text)
+    numbered = [it for it in s.items if it.paragraph]
+    assert [it.number for it in numbered] == numbers
+    spans = [(it.start, it.end) for it in s.items]
+    assert all(a < b for a, b in spans) and all(spans[i][1] <= spans[i + 1][0] for i in range(len(spans) - 1))
+    for it, (_, _, dnr) in zip(numbered, specs, strict=True):
+        assert it.decision is not None and it.start <= it.decision[0] < it.decision[1] <= it.end
+        assert it.outcome in OUTCOMES and it.outcome != "other"
+        assert (it.dnr is not None) == dnr
+        assert it.title == f"Plan nummer {it.number}"
