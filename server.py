@@ -20,6 +20,7 @@ import json
 import logging
 import math
 import re
+import secrets
 import threading
 import time
 import unicodedata
@@ -30,6 +31,7 @@ from functools import lru_cache
 from ipaddress import ip_address, ip_network
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
 
 import fastapi_offline
 from fastapi import Depends, FastAPI, File, Form, HTTPException, Query, Request, UploadFile
@@ -38,10 +40,11 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic.json_schema import JsonDict
+from pydantic_settings import BaseSettings, SettingsConfigDict
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -56,6 +59,7 @@ from rag.index import build_index
 from rag.matters import dnr_key, matters
 from rag.normalise import analyse, tokenize
 from rag.parse import INTERNAL_DIR, SUPPORTED
+from rag.pgshared import PgQueryLog, PgTokenBuckets
 from rag.precedent import decision_dict, precedent, similar
 from rag.querylog import QueryLog
 from rag.ratelimit import TokenBuckets
@@ -512,11 +516,11 @@ def get_service(request: Request) -> Service:
 
 
 def is_staff(request: Request) -> bool:
-    """True for a valid staff or admin bearer token, False for a request without an Authorization
-    header (a citizen); any other Authorization header is a 401, so a mistyped or expired token is
-    told, not silently shown the public documents only."""
+    """True for a valid staff or admin bearer token, or a staff session from signing in with OpenID
+    Connect; False for a request without either (a citizen); any other Authorization header is a 401,
+    so a mistyped or expired token is told, not silently shown the public documents only."""
     if "authorization" not in request.headers:
-        return False
+        return signed_in(request) is not None
     conf: Settings = request.app.state.settings
     if bearer_matches(request, conf.staff_token, conf.admin_token):
         return True
@@ -531,6 +535,136 @@ def is_staff(request: Request) -> bool:
             "token (RAG_STAFF_TOKEN) or the admin token, or no Authorization header to see public documents only."
         )
     raise HTTPException(401, detail=detail, headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+
+
+# --- staff sign-in with OpenID Connect (authorization-code flow with PKCE, authlib) ---
+
+
+class OidcSettings(BaseSettings):
+    """Staff sign-in, as municipalities run it (Azure AD / Entra ID, Keycloak, Freja eID): the
+    issuer's URL (its /.well-known/openid-configuration is read), this server's client id and secret
+    there, and the secret that signs the session cookie (unset: a random one, so sessions end when
+    the server restarts). Sign-in is off while ``RAG_OIDC_ISSUER`` is unset."""
+
+    model_config = SettingsConfigDict(env_prefix="RAG_OIDC_", extra="ignore")
+
+    issuer: str | None = None
+    client_id: str | None = None
+    client_secret: SecretStr | None = None
+    session_secret: SecretStr | None = None
+    scopes: str = "openid profile email"
+    session_hours: float = 8.0
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.issuer and self.client_id)
+
+
+SESSION_KEY = "staff"
+
+
+def signed_in(request: Request) -> dict[str, Any] | None:
+    """The staff member signed in on this session ({sub, name, exp}), or None (no sign-in
+    configured, not signed in, or the session has expired)."""
+    session = request.scope.get("session")
+    staff = session.get(SESSION_KEY) if isinstance(session, dict) else None
+    if not isinstance(staff, dict) or float(staff.get("exp", 0)) <= time.time():
+        return None
+    return staff
+
+
+def _local_path(target: str | None) -> str:
+    """Where to go after signing in or out: a path on this server, never another site."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+def add_staff_signin(app: FastAPI, oidc: OidcSettings) -> None:
+    """/auth/login, /auth/callback, /auth/logout and /auth/session. The ID token is validated by
+    authlib against the issuer's JWKS (signature, issuer, audience, expiry, nonce); the session
+    (a signed cookie, SameSite=Lax) then holds who signed in until the token or ``session_hours``
+    expires, whichever is first."""
+
+    @app.get("/auth/session", include_in_schema=False)
+    def session_state(request: Request) -> dict[str, Any]:
+        staff = signed_in(request) if oidc.enabled else None
+        return {"enabled": oidc.enabled, "signed_in": staff is not None, "name": staff and staff.get("name")}
+
+    if not oidc.enabled:
+        return
+    from authlib.integrations.starlette_client import OAuth, OAuthError
+    from starlette.middleware.sessions import SessionMiddleware
+
+    secret = oidc.session_secret.get_secret_value() if oidc.session_secret else secrets.token_urlsafe(32)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=secret,
+        session_cookie="rag_session",
+        max_age=int(oidc.session_hours * 3600),
+        same_site="lax",
+        https_only=bool(oidc.issuer and oidc.issuer.startswith("https://")),
+    )
+    oauth = OAuth()
+    issuer = (oidc.issuer or "").rstrip("/")
+    oauth.register(
+        "staff",
+        client_id=oidc.client_id,
+        client_secret=oidc.client_secret.get_secret_value() if oidc.client_secret else None,
+        server_metadata_url=f"{issuer}/.well-known/openid-configuration",
+        client_kwargs={"scope": oidc.scopes, "code_challenge_method": "S256"},
+    )
+    client: Any = oauth.create_client("staff")
+
+    @app.get("/auth/login", include_in_schema=False)
+    async def login(request: Request, next: str | None = None) -> Response:
+        request.session["next"] = _local_path(next)
+        return await client.authorize_redirect(request, str(request.url_for("auth_callback")))  # type: ignore[no-any-return]
+
+    @app.get("/auth/callback", include_in_schema=False, name="auth_callback")
+    async def callback(request: Request) -> Response:
+        try:
+            token = await client.authorize_access_token(request)
+        except OAuthError as error:
+            logger.warning("staff sign-in failed: %s", error.error)
+            return HTMLResponse(
+                "<!doctype html><meta charset=utf-8><title>Inloggningen misslyckades</title>"
+                "<p>Inloggningen misslyckades. <a href='/auth/login'>Försök igen</a> eller "
+                "<a href='/'>gå till sökningen</a>.</p>",
+                status_code=401,
+            )
+        claims = dict(token.get("userinfo") or {})  # the ID token's claims, checked against the JWKS
+        if "name" not in claims and "email" not in claims:
+            try:  # many providers put the profile in the userinfo endpoint only
+                profile = await client.userinfo(token=token)
+                if profile.get("sub") == claims.get("sub"):
+                    claims |= {k: profile[k] for k in ("name", "email") if k in profile}
+            except Exception:
+                logger.info("no userinfo for %s", claims.get("sub"))
+        expires = min(float(claims.get("exp", 0)) or time.time(), time.time() + oidc.session_hours * 3600)
+        target = _local_path(request.session.pop("next", "/"))
+        request.session[SESSION_KEY] = {
+            "sub": claims.get("sub"),
+            "name": claims.get("name") or claims.get("email") or claims.get("sub"),
+            "exp": max(expires, time.time() + 300),
+        }
+        request.session["id_token"] = token.get("id_token")
+        logger.info("staff signed in: %s", claims.get("sub"))
+        return RedirectResponse(target, status_code=303)
+
+    @app.get("/auth/logout", include_in_schema=False)
+    async def logout(request: Request) -> Response:
+        id_token = request.session.get("id_token")
+        request.session.clear()
+        metadata = await client.load_server_metadata()
+        end = metadata.get("end_session_endpoint")
+        if not end:
+            return RedirectResponse("/", status_code=303)
+        back = str(request.url_for("search_page"))
+        query = {"post_logout_redirect_uri": back, "client_id": oidc.client_id or ""}
+        if id_token:
+            query["id_token_hint"] = id_token
+        return RedirectResponse(f"{end}?{urlencode(query)}", status_code=303)
 
 
 def get_assistant(request: Request, staff: Annotated[bool, Depends(is_staff)]) -> Assistant:
@@ -627,7 +761,11 @@ class RateLimit:
     def __init__(self, app: Any, settings: Settings) -> None:
         self.app = app
         self.per_minute = settings.rate_limit_per_minute
-        self.buckets = TokenBuckets(self.per_minute, settings.rate_limit_burst) if self.per_minute else None
+        self.buckets: TokenBuckets | PgTokenBuckets | None = None
+        if self.per_minute and settings.store:  # several processes: one count, in the database
+            self.buckets = PgTokenBuckets(settings.store, self.per_minute, settings.rate_limit_burst)
+        elif self.per_minute:
+            self.buckets = TokenBuckets(self.per_minute, settings.rate_limit_burst)
         self.exempt = [ip_network(n, strict=False) for n in settings.rate_limit_exempt]
 
     def limited(self, scope: dict[str, Any]) -> str | None:
@@ -778,10 +916,14 @@ def _safe_name(name: str) -> str:
     return base
 
 
-def create_app(settings: Settings | None = None, embedder: Embedder | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, embedder: Embedder | None = None, oidc: OidcSettings | None = None
+) -> FastAPI:
     """The app; ``settings`` override the environment (tests pass their own), and an ``embedder``
-    already loaded (by ``rag serve``) is used instead of loading the model again."""
+    already loaded (by ``rag serve``) is used instead of loading the model again; ``oidc`` configures
+    staff sign-in (default: from ``RAG_OIDC_*``)."""
     conf = settings or get_settings()
+    signin = oidc or OidcSettings()
     # documents are named to clients by id and path relative to these, never by the server's path
     roots = [folder.resolve() for folder in (*conf.corpus, conf.upload_dir)]
 
@@ -790,7 +932,11 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
         app.state.settings = conf
         app.state.service = Service(conf, embedder)
         app.state.query_log = (
-            QueryLog(conf.query_log, conf.query_log_max_bytes, conf.query_log_backups) if conf.query_log else None
+            None
+            if not conf.query_log
+            else PgQueryLog(conf.store)
+            if conf.store  # several processes: one log, in the database
+            else QueryLog(conf.query_log, conf.query_log_max_bytes, conf.query_log_backups)
         )
         logger.info("serving index %s", current_version(conf))
         yield
@@ -830,6 +976,7 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
         allow_headers=["Authorization", "Content-Type"],
         expose_headers=["Retry-After"],
     )
+    add_staff_signin(app, signin)  # its session middleware inside the security headers
     app.add_middleware(SecurityHeaders, csp=content_security_policy(conf.frame_ancestors))
 
     def log_query(request: Request, entry: dict[str, Any]) -> None:
@@ -1316,7 +1463,7 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
 
         return serve
 
-    app.add_api_route("/", page("index.html"), include_in_schema=False)
+    app.add_api_route("/", page("index.html"), include_in_schema=False, name="search_page")
     app.add_api_route("/precedent", page("precedent.html"), include_in_schema=False)
     app.add_api_route("/documents/{doc_id}", page("document.html"), include_in_schema=False)
     app.add_api_route("/widget-demo", page("demo.html"), include_in_schema=False)

@@ -33,4 +33,12 @@ pip_install() {
 # torch first and pinned: 2.13.0 is the CPU build on disk; anything else pulls gigabytes of CUDA.
 pip_install "torch==2.13.0"
 pip_install -e ".${extras}"
+# the staff sign-in tests run a real OpenID provider (npm's oidc-provider) on loopback
+if [[ -n "$extras" ]]; then
+  if command -v npm >/dev/null; then
+    npm install --prefix tests/oidc --no-audit --no-fund --silent
+  else
+    echo "npm is missing: the OpenID sign-in tests (tests/test_oidc.py) will be skipped. Install nodejs and npm." >&2
+  fi
+fi
 .venv/bin/rag model

@@ -32,7 +32,7 @@ const STRINGS = {
     suggestClear: "Ta bort alla filter", suggestDnr: "Kontrollera numret, eller sök på ärendets rubrik.",
     sort: { ascending: "stigande", descending: "fallande", none: "osorterad" }, sortBy: (c) => `Sortera efter ${c}`,
     ocr: "Inläst från skannat papper: texten kan innehålla lästfel.", untitled: "Dokument utan rubrik",
-    signIn: "Logga in (personal)", signOut: "Logga ut", matter: "Ärende", link: "Länk", ocrBadge: "skannad text", readAs: "Läst som", passage: "Stycke", facetCount: (n, d) => `${n} i ${d} dok.`, csvName: "prejudikat.csv",
+    signIn: "Logga in (personal)", signOut: "Logga ut", signedInAs: (n) => `Inloggad: ${n}`, matter: "Ärende", link: "Länk", ocrBadge: "skannad text", readAs: "Läst som", passage: "Stycke", facetCount: (n, d) => `${n} i ${d} dok.`, csvName: "prejudikat.csv",
   },
   en: {
     search: "Search", searchLabel: "Search decisions and guidelines on AI", placeholder: "e.g. What did the municipality decide about AI in schools?",
@@ -64,7 +64,7 @@ const STRINGS = {
     suggestClear: "Remove all filters", suggestDnr: "Check the number, or search for the matter's title.",
     sort: { ascending: "ascending", descending: "descending", none: "not sorted" }, sortBy: (c) => `Sort by ${c}`,
     ocr: "Read from scanned paper: the text may contain misreadings.", untitled: "Untitled document",
-    signIn: "Sign in (staff)", signOut: "Sign out", matter: "Matter", link: "Link", ocrBadge: "scanned text", readAs: "Read as", passage: "Passage", facetCount: (n, d) => `${n} in ${d} doc.`, csvName: "precedent.csv",
+    signIn: "Sign in (staff)", signOut: "Sign out", signedInAs: (n) => `Signed in: ${n}`, matter: "Matter", link: "Link", ocrBadge: "scanned text", readAs: "Read as", passage: "Passage", facetCount: (n, d) => `${n} in ${d} doc.`, csvName: "precedent.csv",
   },
 };
 
@@ -264,7 +264,23 @@ export function header(active) {
   );
   document.documentElement.lang = lang();
   const skip = el("a", { class: "skip", href: "#main" }, t("skip"));
-  return el("div", {}, skip, el("header", { class: "site" }, el("span", { class: "brand" }, t("brand")), nav, languageToggle()));
+  const account = el("span", { class: "account" });
+  fillAccount(account);
+  return el("div", {}, skip, el("header", { class: "site" }, el("span", { class: "brand" }, t("brand")), nav, account, languageToggle()));
+}
+
+// Staff sign-in (OpenID Connect), when the server has it: a sign-in link, or who is signed in and sign-out.
+async function fillAccount(holder) {
+  let state;
+  try { state = await api("/auth/session"); } catch (_) { return; }
+  if (!state.enabled) return;
+  const here = location.pathname + location.search;
+  if (state.signed_in) {
+    holder.replaceChildren(el("span", { class: "who" }, t("signedInAs", state.name)), " ",
+      el("a", { href: "/auth/logout", class: "sign-out" }, t("signOut")));
+  } else {
+    holder.replaceChildren(el("a", { href: `/auth/login?${new URLSearchParams({ next: here })}`, class: "sign-in" }, t("signIn")));
+  }
 }
 
 export function withLang(path) {
