@@ -15,6 +15,7 @@ and the passages are still returned as related reading.
 
 from __future__ import annotations
 
+import bisect
 import logging
 import re
 import threading
@@ -30,11 +31,11 @@ from rag.conversation import Turn, resolve
 from rag.errors import InputError
 from rag.glossary import translate_terms
 from rag.normalise import analyse, fold, repair
-from rag.query import named_places, place_key
+from rag.query import asks_for_decision, content_keys, named_places, names_decision, place_key
 from rag.search import Searcher, hit_dict
-from rag.sentences import join_lead_ins, quotable, sentence_kinds, sentence_spans
+from rag.sentences import decisive_spans, join_lead_ins, proposes_to, quotable, sentence_kinds, sentence_spans
 from rag.types import Filters, Hit, QueryInfo
-from rag.vocab import BODY_ENGLISH
+from rag.vocab import BODY_ABBREVIATIONS, BODY_ENGLISH
 
 if TYPE_CHECKING:
     from rag.embed import Embedder
@@ -57,9 +58,27 @@ COVERAGE_PASSAGES = 3
 KIND_CANDIDATES = 5
 # Kinds of answer whose absence from the best sentences means the documents do not say: asked for
 # an amount, a date or a name, passages without one do not answer. ("Why" has no reliable marker.)
-CHECKED_TYPES = frozenset({"person", "date", "money", "number", "frequency"})
-# Weights of a sentence's signals (Assistant.score), chosen on eval/tune_questions.jsonl (README).
-SENTENCE_WEIGHTS = {"similarity": 1.0, "overlap": 0.2, "passage": 0.2, "section": 0.1, "kind": 0.1}
+CHECKED_TYPES = frozenset({"person", "date", "money", "number", "frequency", "company"})
+# Weights of a sentence's signals (Assistant.score), chosen on eval/tune_questions.jsonl (README);
+# "decisive" (the sentence states its item's decision) counts only for a question about a decision,
+# "title" (the sentence is only its item's heading) for every question.
+SENTENCE_WEIGHTS = {
+    "similarity": 1.0,
+    "overlap": 0.2,
+    "passage": 0.2,
+    "section": 0.1,
+    "kind": 0.1,
+    "decisive": 0.5,
+    "title": -0.3,
+}
+# Outcomes after which a matter has no later stage in the documents (asked "till slut", "efter
+# återremissen"), and after which a proposal was not decided.
+PENDING_OUTCOMES = frozenset({"återremiss", "bordlagd"})
+NO_FINAL_OUTCOMES = PENDING_OUTCOMES | {"noterad"}
+_LATER_STAGE = re.compile(
+    r"\btill slut\b|\bslutligen\b|\bi slutandan\b|\bslutgiltig\w*|\befter (?:aterremiss\w*|utredning\w*|bordlagg\w*)"
+    r"|\bsenare\b|\bin the end\b|\bfinally\b|\beventually\b|\bafter the (?:referral|investigation)\b"
+)
 
 
 @dataclass(frozen=True)
@@ -91,6 +110,11 @@ class Evidence:
     answer_type_found: bool = True  # whether any candidate sentence states such a thing
     missing: tuple[str, ...] = ()  # question terms no indexed document contains at all
     unknown_places: tuple[str, ...] = ()  # municipalities/regions named that no document mentions
+    # constraints of the question the best sentence does not meet: "words" (none of its words is in
+    # any document), "organisation", "body", "stage", "undecided" (the sentence is a proposal that
+    # was sent back or postponed)
+    unmet: tuple[str, ...] = ()
+    decision: bool = False  # the question asks what was decided
 
 
 @dataclass(frozen=True)
@@ -119,6 +143,8 @@ class Candidate:
     text: str
     score: float = 0.0
     scores: dict[str, float] = field(default_factory=dict)
+    decisive: bool = False  # the span states its item's decision
+    section: str | None = None  # the section the span stands in, when it is known better than the hit's
 
 
 def _kind_match(asked: str | None, stated: frozenset[str]) -> float:
@@ -160,6 +186,10 @@ class Assistant:
         documents = searcher.index.documents.values()
         self._mentioned = {p for d in documents for p in d.structure.get("places", ())}
         self._mentioned_as_organisation = {p for d in documents for p in d.structure.get("organisations", ())}
+        self._items = {d.id: sorted(d.structure.get("items", ()), key=lambda it: it["start"]) for d in documents}
+        self._item_starts = {doc: [it["start"] for it in items] for doc, items in self._items.items()}
+        self._bodies: dict[str, str | None] = {}  # a document's body when its structure has none, read lazily
+        self._place_stems = {k.split()[0].rstrip("s") for k in self._place_keys if k}
 
     @classmethod
     def open(cls, settings: Settings, embedder: Embedder | None = None) -> Assistant:
@@ -181,13 +211,18 @@ class Assistant:
 
     # --- signals ---
 
-    def unknown_places(self, info: QueryInfo) -> tuple[str, ...]:
+    def unknown_places(self, info: QueryInfo, decision: bool = False) -> tuple[str, ...]:
         """Places the question names that no indexed document is from or mentions; a place the
-        question names as an organisation ('Linköpings kommun') must be mentioned as one."""
+        question names as an organisation ('Linköpings kommun') must be mentioned as one, and a
+        place asked what it decided must be the organisation of a document."""
         as_organisation = set(named_places(info.text, as_organisation=True))
         unknown = []
         for place in info.places:
-            if fold(place) in self._place_keys:
+            key = fold(place)
+            if key in self._place_keys or key.split()[0].rstrip("s") in self._place_stems:
+                continue
+            if decision:
+                unknown.append(place)
                 continue
             if place in (self._mentioned_as_organisation if place in as_organisation else self._mentioned):
                 continue
@@ -213,22 +248,47 @@ class Assistant:
 
     # --- answering ---
 
-    def candidates(self, hits: Sequence[Hit]) -> list[Candidate]:
-        """Quotable sentences of the best passages, each once (passages overlap)."""
+    def item_at(self, doc: str, offset: int) -> dict[str, Any] | None:
+        """The item (§) of a document that holds ``offset``, as the stored structure summary has it."""
+        starts = self._item_starts.get(doc, [])
+        i = bisect.bisect_right(starts, offset) - 1
+        if i < 0:
+            return None
+        item = self._items[doc][i]
+        return item if offset < item["end"] else None
+
+    def candidates(self, hits: Sequence[Hit], decision: bool = False) -> list[Candidate]:
+        """Quotable sentences of the best passages, each once (passages overlap); for a question
+        about a decision also the decisive sentence of each passage's item, wherever it stands."""
         seen: set[tuple[str, int, int]] = set()
         out = []
         for rank, hit in enumerate(hits[:PASSAGES_FOR_SENTENCES], start=1):
             doc = self.searcher.index.documents[hit.chunk.doc]
-            for s, e in join_lead_ins(doc.text, sentence_spans(doc.text, hit.chunk.start, hit.chunk.end)):
+            decisive: list[tuple[int, int]] = []
+            item = self.item_at(hit.chunk.doc, hit.chunk.start) if decision else None
+            if item is not None:
+                decisive = decisive_spans(doc.text, item)
+            spans = join_lead_ins(doc.text, sentence_spans(doc.text, hit.chunk.start, hit.chunk.end))
+            for s, e in [*decisive, *spans]:
                 key = (hit.chunk.doc, s, e)
                 text = doc.text[s:e]
                 if key in seen or not quotable(text):
                     continue
                 seen.add(key)
-                out.append(Candidate(hit, rank, s, e, text))
+                is_decisive = any((a <= s and e <= b) or (s <= a and b <= e) for a, b in decisive)
+                section = _section_at(item, s) if is_decisive and item is not None else None
+                out.append(Candidate(hit, rank, s, e, text, decisive=is_decisive, section=section))
         return out
 
-    def score(self, info: QueryInfo, keys: Sequence[str], candidates: list[Candidate]) -> list[Candidate]:
+    def is_title(self, c: Candidate) -> bool:
+        """Whether a candidate is only its item's heading ("Svar på motion om AI ...")."""
+        item = self.item_at(c.hit.chunk.doc, c.start)
+        title = (item or {}).get("title") or c.hit.chunk.title
+        return isinstance(title, str) and " ".join(fold(c.text).split()) in " ".join(fold(title).split())
+
+    def score(
+        self, info: QueryInfo, keys: Sequence[str], candidates: list[Candidate], decision: bool = False
+    ) -> list[Candidate]:
         """Candidates scored and sorted best first."""
         if not candidates:
             return []
@@ -250,9 +310,13 @@ class Assistant:
                 "passage": c.hit.score / top,
                 "section": 1.0 if info.sections and c.hit.chunk.section in info.sections else 0.0,
                 "kind": _kind_match(info.answer_type, sentence_kinds(c.text)),
+                "decisive": 1.0 if decision and c.decisive else 0.0,
+                "title": 1.0 if self.is_title(c) else 0.0,
             }
-            value = sum(self.weights[name] * v for name, v in parts.items())
-            scored.append(Candidate(c.hit, c.rank, c.start, c.end, c.text, value, parts))
+            value = sum(self.weights.get(name, 0.0) * v for name, v in parts.items())
+            scored.append(
+                Candidate(c.hit, c.rank, c.start, c.end, c.text, value, parts, decisive=c.decisive, section=c.section)
+            )
         return sorted(scored, key=lambda c: -c.score)
 
     def sentence_vectors(self, sentences: Sequence[str]) -> np.ndarray:
@@ -292,7 +356,7 @@ class Assistant:
         question's terms the best passages hold; 0 when the question names a place no document
         mentions, or asks for a kind of thing (an amount, a date, a name) none of the best sentences
         states."""
-        if evidence.unknown_places or not evidence.answer_type_found:
+        if evidence.unknown_places or evidence.unmet or not evidence.answer_type_found:
             return 0.0
         return round(max(0.0, min(1.0, evidence.similarity * evidence.coverage)), 4)
 
@@ -315,12 +379,18 @@ class Assistant:
         if not 1 <= k <= MAX_K:
             raise InputError(f"k: {k} is out of range. Use a number from 1 to {MAX_K}.", field="k")
         searched = resolve(question, history, self.searcher.organisations)
+        if not content_keys(searched):
+            return self._abstain(question, searched, Evidence(0.0, 0.0, unmet=("words",)), (), "no-content")
         info = self.searcher.understand(searched)
         hits = self.searcher.search(searched, k=max(k, PASSAGES_FOR_SENTENCES), filters=filters)
         keys = _query_keys(info, lambda key: self.searcher.index.lexical.document_frequency(key) > 0)
+        decision = asks_for_decision(searched)
         # a question about Västerås is answered from Västerås's documents when the search found any
         named = [h for h in hits[:PASSAGES_FOR_SENTENCES] if h.chunk.organisation in info.organisations]
-        ranked = self.score(info, keys, self.candidates(named or hits))
+        ranked = self.score(info, keys, self.candidates(named or hits, decision), decision)
+        # a question naming a figure ("förslaget 13181", "600 medarbetare") is answered where it stands
+        figures = _FIGURE.findall(searched)
+        ranked = [c for c in ranked if self.states_figures(c, figures)] or ranked
         chosen = self.choose(ranked)
         evidence = Evidence(
             similarity=round(ranked[0].scores["similarity"], 4) if ranked else 0.0,
@@ -329,25 +399,19 @@ class Assistant:
             answer_type_found=info.answer_type not in CHECKED_TYPES
             or any(c.scores["kind"] for c in ranked[:KIND_CANDIDATES]),
             missing=self.missing_terms(keys),
-            unknown_places=self.unknown_places(info),
+            unknown_places=self.unknown_places(info, decision),
+            unmet=self.unmet(searched, info, keys, chosen[0] if chosen else None, bool(named), decision),
+            decision=decision,
         )
         confidence = self.confidence(evidence)
         passages = tuple(hits[:k])
         if not chosen or confidence < self.threshold:
-            return Answer(
-                question=question,
-                standalone=searched,
-                language=info.language,
-                answer=None,
-                abstained=True,
-                confidence=confidence,
-                reason=_abstain_reason(info.language, evidence, bool(hits)),
-                citations=(),
-                passages=passages,
-                evidence=evidence,
-            )
+            return self._abstain(question, searched, evidence, passages, info.language, confidence, bool(hits))
         citations = self.verified(self._citations(chosen))
         text = compose(citations, info.language) if citations else None
+        note = self.proposal_note(chosen[0], info.language) if decision and text else None
+        if note:
+            text = f"{note}\n{text}"
         generated = False
         if citations and self.searcher.settings.llm_url:
             worded = self.worded(searched, info.language, ranked)
@@ -367,6 +431,106 @@ class Assistant:
             passages=passages,
             evidence=evidence,
         )
+
+    def _abstain(
+        self,
+        question: str,
+        searched: str,
+        evidence: Evidence,
+        passages: tuple[Hit, ...],
+        language: str,
+        confidence: float = 0.0,
+        any_hits: bool = False,
+    ) -> Answer:
+        if language == "no-content":  # nothing was searched: no language, no passages
+            reason = (
+                "Frågan innehåller inga ord att söka på (bara frågeord, tecken eller kod). Skriv vad frågan gäller, "
+                "till exempel: Vad beslutade Tibro om en AI-strategi?"
+            )
+            return Answer(question, searched, "sv", None, True, 0.0, reason, (), (), evidence)
+        return Answer(
+            question=question,
+            standalone=searched,
+            language=language,
+            answer=None,
+            abstained=True,
+            confidence=confidence,
+            reason=_abstain_reason(language, evidence, any_hits),
+            citations=(),
+            passages=passages,
+            evidence=evidence,
+        )
+
+    def unmet(
+        self,
+        question: str,
+        info: QueryInfo,
+        keys: Sequence[str],
+        best: Candidate | None,
+        named_found: bool,
+        decision: bool,
+    ) -> tuple[str, ...]:
+        """The constraints of the question that the best sentence does not meet (``Evidence.unmet``)."""
+        unmet = []
+        places = {k for p in info.places for k in analyse(p)}
+        topical = [k for k in keys if k not in places]
+        lexical = self.searcher.index.lexical
+        if info.language == "sv" and topical and all(lexical.document_frequency(k) == 0 for k in topical):
+            unmet.append("words")
+        if info.organisations and not named_found:
+            unmet.append("organisation")
+        if best is None:
+            return tuple(unmet)
+        item = self.item_at(best.hit.chunk.doc, best.start) or {}
+        body = (
+            item.get("body")
+            or best.hit.chunk.body
+            or _body_in(repair(best.text), subject=True)
+            or self.document_body(best.hit.chunk.doc)
+        )
+        about_decision = decision or names_decision(question) or _VOTE.search(fold(question))
+        asked = asked_bodies(question, info.bodies) if about_decision else ()
+        if asked and body and not any(_same_body(b, body) for b in asked):
+            unmet.append("body")
+        if not self.states_figures(best, _FIGURE.findall(question)):
+            unmet.append("figure")
+        outcome = item.get("outcome")
+        if _LATER_STAGE.search(fold(question)) and outcome in NO_FINAL_OUTCOMES:
+            unmet.append("stage")
+        asks_stated = decision or info.answer_type in ("date", "money", "number")
+        if asks_stated and outcome in PENDING_OUTCOMES and not best.decisive and not decides_pending(best.text):
+            unmet.append("undecided")
+        return tuple(unmet)
+
+    def document_body(self, doc: str) -> str | None:
+        """The body a document is from, as its structure says or as its head names first."""
+        if doc not in self._bodies:
+            stored = self.searcher.index.documents[doc]
+            self._bodies[doc] = stored.body or _body_in(repair(stored.text[:2000]))
+        return self._bodies[doc]
+
+    def states_figures(self, c: Candidate, figures: Sequence[str]) -> bool:
+        """Whether the item (§) of a candidate states every figure the question names."""
+        if not figures:
+            return True
+        item = self.item_at(c.hit.chunk.doc, c.start) or {}
+        text = self.searcher.index.documents[c.hit.chunk.doc].text
+        said = set(_FIGURE.findall(text[item.get("start", c.start) : item.get("end", c.end)]))
+        return all(f in said for f in figures)
+
+    def proposal_note(self, best: Candidate, language: str) -> str | None:
+        """'Kommunstyrelsens förslag till kommunfullmäktige, inte fullmäktiges beslut.' when the
+        decisive sentence only proposes to a higher body."""
+        if not best.decisive:
+            return None
+        item = self.item_at(best.hit.chunk.doc, best.start) or {}
+        target = item.get("proposal_to") or proposes_to(best.text)
+        if not target:
+            return None
+        body = item.get("body") or best.hit.chunk.body or ("the body" if language == "en" else "organet")
+        if language == "en":
+            return f"This is a proposal from {body} to {target}, not a decision of {target}."
+        return f"Detta är ett förslag från {body.lower()} till {target.lower()}, inte {target.lower()}s beslut."
 
     def worded(
         self, question: str, language: str, ranked: Sequence[Candidate]
@@ -407,7 +571,7 @@ class Assistant:
                 date=c.hit.chunk.date,
                 paragraph=c.hit.chunk.paragraph,
                 dnr=c.hit.chunk.dnr,
-                section=c.hit.chunk.section,
+                section=c.section or c.hit.chunk.section,
                 start=c.start,
                 end=c.end,
                 quote=c.text,
@@ -426,6 +590,65 @@ class Assistant:
                 continue
             kept.append(c)
         return tuple(Citation(**(asdict(c) | {"n": n})) for n, c in enumerate(kept, start=1))
+
+
+_VOTE = re.compile(r"\brostade|\bomrostning|\bvoter?d?\b")
+# A figure the question states ("Copilot för 600 medarbetare"), not a year or a § number.
+_FIGURE = re.compile(r"(?<![\d§/-])(?<!§ )\b(?!(?:19|20)\d\d\b)\d+(?:[,.]\d+)?\b(?![/-]\d)")
+
+
+def asked_bodies(question: str, bodies: Sequence[str]) -> tuple[str, ...]:
+    """The bodies a question asks about as the actor: not one in the genitive ("kommunstyrelsens
+    förslag") or one only mentioned after "till", "åt", "som", "av" ("precis som kommunstyrelsen
+    ville"); a bare "fullmäktige" is the council of a municipality or region."""
+    folded = fold(question)
+    words = set(re.findall(r"\b[A-ZÅÄÖ]{2,5}\b", question))
+    asked = [name for abbr, name in BODY_ABBREVIATIONS.items() if abbr in words and name in bodies]
+    for body in bodies:
+        stem = fold(body).split()[-1].rstrip("n").rstrip("e")[:12]
+        uses = list(re.finditer(rf"(\S+\s+)?\b(\w*{re.escape(stem)}\w*)", folded))
+        if any(
+            not m.group(2).endswith(("ens", "ets", "iges", "ges"))
+            and (m.group(1) or "").strip() not in ("till", "at", "som", "av", "fran", "for", "att")
+            for m in uses
+        ):
+            asked.append(body)
+    if re.search(r"(?<![\w-])fullmaktige\b", folded):
+        asked += ["Kommunfullmäktige", "Regionfullmäktige"]
+    return tuple(dict.fromkeys(asked))
+
+
+_BODY = re.compile(
+    r"\b(?:[A-ZÅÄÖ][a-zåäö]+-\s+och\s+)?[A-ZÅÄÖ][a-zåäö]*(?:fullmäktige|styrelsen|nämnden|utskottet)\b"
+    r"|\b[Nn]ämnden för [a-zåäö -]+?(?=\s+(?:beslutar|föreslår|antar|godkänner|\n))"
+)
+
+
+def _body_in(text: str, subject: bool = False) -> str | None:
+    """The first body a text names ('Hälso- och sjukvårdsnämnden'); with ``subject``, only one that
+    opens the text as its actor ('Kommunstyrelsen beslutar ...')."""
+    m = _BODY.search(text)
+    if m is None or (subject and text[: m.start()].strip(" \t\n0-9.)")):
+        return None
+    return m.group()
+
+
+def _section_at(item: dict[str, Any], offset: int) -> str | None:
+    return next((x["heading"] for x in item.get("sections") or () if x["start"] <= offset < x["end"]), None)
+
+
+def _same_body(a: str, b: str) -> bool:
+    """'Kommunstyrelsen' and 'kommunstyrelse', 'KS' expanded, the same body in either form."""
+    fa, fb = fold(a).split(), fold(b).split()
+    if not fa or not fb:
+        return False
+    stem_a, stem_b = fa[-1][:9], fb[-1][:9]
+    return stem_a == stem_b and (len(fa) == 1 or len(fb) == 1 or fa[0][:6] == fb[0][:6])
+
+
+def decides_pending(sentence: str) -> bool:
+    """Whether a sentence states that the matter was sent back or postponed."""
+    return bool(re.search(r"återremitter|bordlägg|bordlagd|återremiss", sentence, re.IGNORECASE))
 
 
 def _overlaps(a: Candidate, b: Candidate) -> bool:
@@ -475,6 +698,37 @@ def compose(citations: Sequence[Citation], language: str) -> str:
     return "\n".join(parts)
 
 
+# Why an answer abstains, per unmet constraint (``Assistant.unmet``): (English, Swedish).
+_UNMET = {
+    "words": (
+        "None of the documents contains the words of the question.",
+        "Inget av dokumenten innehåller frågans ord.",
+    ),
+    "organisation": (
+        "None of the matching passages is from the organisation the question names.",
+        "Inget av de träffade styckena kommer från den organisation frågan nämner.",
+    ),
+    "body": (
+        "The documents hold no decision of the body the question asks about; the nearest passages "
+        "(another body's decision or proposal) are listed as related reading.",
+        "Dokumenten innehåller inget beslut av det organ frågan gäller; de närmaste styckena (ett annat "
+        "organs beslut eller förslag) visas som relaterad läsning.",
+    ),
+    "stage": (
+        "The documents hold no later decision: the matter was sent back, postponed or only noted.",
+        "Dokumenten innehåller inget senare beslut: ärendet återremitterades, bordlades eller antecknades bara.",
+    ),
+    "undecided": (
+        "The passage is a proposal that was sent back or postponed, not a decision.",
+        "Stycket är ett förslag som återremitterades eller bordlades, inte ett beslut.",
+    ),
+    "figure": (
+        "No passage states the figure the question names.",
+        "Inget stycke anger den siffra frågan nämner.",
+    ),
+}
+
+
 def _abstain_reason(language: str, evidence: Evidence, any_hits: bool) -> str:
     en = language == "en"
     if evidence.unknown_places:
@@ -486,6 +740,9 @@ def _abstain_reason(language: str, evidence: Evidence, any_hits: bool) -> str:
         )
     if not any_hits:
         return "No document matches the question." if en else "Inget dokument matchar frågan."
+    unmet = next((u for u in evidence.unmet if u in _UNMET), None)
+    if unmet:
+        return _UNMET[unmet][0 if en else 1]
     return (
         "The documents do not answer this clearly enough; the nearest passages are listed as related reading."
         if en
@@ -510,5 +767,7 @@ def answer_dict(a: Answer) -> dict[str, Any]:
         "generated": a.generated,
         "citations": [citation_dict(c) for c in a.citations],
         "passages": [hit_dict(h) for h in a.passages],
-        "evidence": asdict(a.evidence),
+        # the API's evidence contract (server.EvidenceOut) lists these six signals; which constraint
+        # was unmet is told by ``reason``
+        "evidence": {k: v for k, v in asdict(a.evidence).items() if k not in ("unmet", "decision")},
     }

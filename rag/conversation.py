@@ -5,6 +5,8 @@ Rules, not a model: a follow-up that names no topic takes the previous question'
 names no municipality or region takes the previous turn's (from its question, else from the
 organisations its answer cites) when it is short or refers back ("och ...", "beslutet", "de").
 A place the follow-up names replaces the earlier one. A complete question is searched as written.
+Only a turn that was itself a real question (words naming a matter, not markup or stopwords) lends
+its topic or place, and markup never reaches the standalone question.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from rag.normalise import analyse, fold
-from rag.query import named_places, parse_query
+from rag.query import content_keys, named_places, parse_query, strip_markup
 from rag.vocab import BODY_ABBREVIATIONS, BODY_NAMES
 
 # Words that ask something about a matter without naming the matter.
@@ -75,10 +77,21 @@ def _places(turn: Turn, organisations: Sequence[str]) -> list[str]:
     return places
 
 
+def _real(turn: Turn) -> Turn | None:
+    """The turn with markup removed, or None when it asked nothing (only markup or stopwords)."""
+    asked = strip_markup(turn.standalone or turn.question)
+    if not content_keys(asked):
+        return None
+    answer = strip_markup(turn.answer) if turn.answer else None
+    return Turn(strip_markup(turn.question), answer, asked if turn.standalone else None)
+
+
 def resolve(question: str, history: Iterable[Turn], organisations: Sequence[str] = ()) -> str:
-    """The question to search: ``question`` itself, or completed from the conversation."""
-    turns = list(history)
-    if not turns:
+    """The question to search: ``question`` itself (without markup), or completed from the most
+    recent earlier turn that was a real question."""
+    question = strip_markup(question)
+    turns = [t for t in map(_real, history) if t is not None]
+    if not turns or not question:
         return question
     previous = turns[-1]
     asked_before = previous.standalone or previous.question

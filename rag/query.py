@@ -5,11 +5,12 @@ Pure functions over the question text and the organisations and bodies the index
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterable
 from functools import lru_cache
 
-from rag.normalise import fold, tokenize
+from rag.normalise import analyse, fold, tokenize
 from rag.types import QueryInfo
 from rag.vocab import AMBIGUOUS_PLACES, BODY_ABBREVIATIONS, MUNICIPALITIES, PLACE_ALIASES, REGIONS
 
@@ -48,8 +49,68 @@ _ANSWER_TYPES: tuple[tuple[str, str], ...] = (
     ),
     (r"\bhur (?:manga|mycket|stor)|\bhow (?:many|much)\b", "number"),
     (r"^\W*(?:och |men )?vem\b|\bvilka (?:ledamoter|personer|politiker)|^\W*(?:and |but )?who\b|\bwhom\b", "person"),
+    (
+        r"\bvilket (?:foretag|bolag)|\bvilken leverantor|\bvilka leverantorer|\bvem (?:vann|levererar|fick avtalet)"
+        r"|\bwhich (?:company|supplier|vendor)|\bwho won\b",
+        "company",
+    ),
     (r"\bvarfor\b|\bwhy\b", "reason"),
 )
+# A question that asks what was decided, by its words or as a yes/no question about an action
+# ("Får hemtjänsten ...?", "Blev det något av förslaget?"), folded.
+_DECISION_QUESTION = re.compile(
+    r"\bbeslut|\bbestam|\bbifol|\bavslo|\bsa(?:gt)? (?:ja|nej)\b|\bgick .{0,60}igenom|\bfick .{0,60}igenom"
+    r"|\bblev (?:det|beslutet|utfallet|resultatet|svaret)\b|\bhur (?:slutade|gick|blev|stallde|ställde)"
+    r"|\bblir det\b|\bhanterade\b|\bskickade .{0,40}svar|\bvad ska .{0,60}svara"
+    r"|\bvad (?:hande|gjorde|tyckte|tycker|rekommenderade|ville|vill|svarade|blev|sa|sade)\b"
+    r"|\bantog|\bantagit|\bgodkan|\bklubba|\butfall|\bavgjord|\bsvar pa motion|\bdecide|\bdecision"
+    r"|\bapprov|\breject|\boutcome|\badopt|\bturn(?:ed)? down|\bwhat happened"
+    r"|\bja eller nej\b|^\W*(?:och |men )?(?:far|ska|blir|kommer|fick|blev|tog|har|gick|sa|did|will|has|was|were|is)\b"
+)
+
+
+def names_decision(text: str) -> bool:
+    """Whether a question speaks of a decision at all, also when it asks when or how much."""
+    return bool(_DECISION_QUESTION.search(fold(text)))
+
+
+def asks_for_decision(text: str) -> bool:
+    """Whether a question asks what was decided (not who, when, how much or why)."""
+    folded = fold(text)
+    if answer_type(text) is not None or re.search(r"\breserv|\byrka|\bdissent|\brostade|\bvote", folded):
+        return False
+    return bool(_DECISION_QUESTION.search(folded))
+
+
+# Words that ask something without naming what it is about: a question of only these has no matter.
+QUESTION_WORDS = frozenset(
+    analyse(
+        "vad vem vilka vilken vilket hur när varför beslutade beslutat beslut besluta blev gick sa sade tyckte "
+        "yrkade yrkande yrkanden bifall avslag avslog reserverade reservation reserverat röstade omröstning "
+        "svarade kommunen regionen staden kommun region stad själva sedan också samma fråga frågan ärendet där "
+        "gjorde hände handlar finns gäller säga säger veta vill undrar "
+        "what who which when why how did does do decide decided decision vote voted proposed about they there "
+        "same matter question municipality region city also then happened tell know"
+    )
+)
+# Markup a question can carry (pasted HTML, an injection attempt): a script or style element is
+# dropped with its content, any other tag without it.
+_SCRIPT = re.compile(r"<\s*(script|style)\b[^>]*>.*?(?:<\s*/\s*\1\s*>|\Z)", re.IGNORECASE | re.DOTALL)
+_TAG = re.compile(r"</?[A-Za-z!][^<>]*>|</?[A-Za-z][^<>]*$")
+
+
+def strip_markup(text: str) -> str:
+    """The question without HTML markup: script and style elements with their content, other tags
+    without theirs, entities decoded, whitespace collapsed. '<b>Tibro</b>?' -> 'Tibro ?'."""
+    text = html.unescape(_TAG.sub(" ", _SCRIPT.sub(" ", text)))
+    text = _TAG.sub(" ", _SCRIPT.sub(" ", text))
+    return " ".join(text.split())
+
+
+def content_keys(text: str) -> list[str]:
+    """The words of a question that name what it is about (no stopwords, no bare question words,
+    no markup); empty for 'Vad är det?' or '<script>alert(1)</script>'."""
+    return [k for k in analyse(strip_markup(text)) if k not in QUESTION_WORDS and not k.isdigit()]
 
 
 def answer_type(text: str) -> str | None:
@@ -66,7 +127,10 @@ def _zipf(word: str, lang: str) -> float:
 
 
 def detect_language(text: str) -> str:
-    """'sv' or 'en': Swedish letters decide; otherwise which language's word frequencies fit better."""
+    """'sv' or 'en': Swedish letters decide (outside place names: 'Trollhättan' is a name in English
+    too); otherwise which language's word frequencies fit better."""
+    for place in named_places(text):
+        text = text.replace(place, " ")
     if _SWEDISH_LETTERS.search(text):
         return "sv"
     sv = en = 0.0

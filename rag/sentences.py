@@ -8,10 +8,12 @@ is split off the sentence it runs into. Every span is a pair of offsets into the
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from sentencex import segment
 
+from rag.normalise import fold
 from rag.structure import is_heading
 from rag.vocab import PARTIES
 
@@ -108,6 +110,11 @@ _SENTENCE_TYPES: dict[str, re.Pattern[str]] = {
         r"\b(?:årligen|halvårsvis|kvartalsvis|månadsvis|veckovis|varje\s+(?:år|månad|vecka|kvartal)|gång(?:er)? per)",
         re.IGNORECASE,
     ),
+    # a supplier or other company by name: "Tieto Sverige AB", "avtal med Microsoft", "tilldelas Atea"
+    "company": re.compile(
+        r"\b[A-ZÅÄÖ][\w&.-]+(?:\s+[A-ZÅÄÖ][\w&.-]+)*\s+(?:AB|Ab|Oy|AS|ASA|A/S|Inc|Ltd|GmbH|Corporation)\b"
+        r"|\b(?:tilldela[st]?|[Ll]everantören|leverantör är|avtal med|avtalet med|levereras av)\s+[A-ZÅÄÖ]"
+    ),
     "reason": re.compile(
         r"\b(?:eftersom|därför|då det|för att|på grund av|mot bakgrund av|syftet|ser inte|anledning)", re.IGNORECASE
     ),
@@ -129,3 +136,83 @@ def quotable(sentence: str) -> bool:
         return False
     letters = sum(ch.isalpha() for ch in stripped)
     return letters >= 0.6 * len(stripped.replace(" ", ""))
+
+
+# A sentence that states a decision rather than a proposition, a yrkande or background: "Motionen
+# avslås.", "Kommunstyrelsen beslutar att ...", "Kommunstyrelsen föreslår kommunfullmäktige besluta",
+# "Ärendet återremitteras ...", "Informationen läggs till handlingarna."
+_DECISIVE = re.compile(
+    r"\b(?:beslutar|beslöt|föreslår\b.{0,80}\bbesluta|avslås|avslår|bifalls|bifaller|antas|antar|godkänns"
+    r"|godkänner|fastställs|fastställer|tillstyrks|tillstyrker|beviljas|beviljar|anses\s+(?:vara\s+)?besvarad"
+    r"|är\s+besvarad|besvaras|återremitter\w*|bordläggs|bordlägger|läggs?\s+.{0,40}till\s+handlingarna"
+    r"|lägger\s+.{0,60}till\s+handlingarna|antecknas|noteras|uppdrar|ger\s+.{0,80}\bi\s+uppdrag|får\s+i\s+uppdrag"
+    r"|förlängs|förlänger|överlåter|genomförs|genomföras|inte\s+bereda|utses|utser|väljs|väljer|förklaras"
+    r"|översänds|överlämnas|föranleder|avskrivs|upphävs|upphäver|ställer\s+sig\s+bakom)\b",
+    re.IGNORECASE,
+)
+# ... and what only reports one: a yrkande, the chair's proposition, a vote, a reservation, a proposal
+# someone else makes ("Regionstyrelsen föreslås besluta", "Förvaltningen föreslår").
+_REPORTED = re.compile(
+    r"\b(?:yrka[rt]?|proposition\w*|röstar|röstade|votering\w*|reserver\w*|föreslås"
+    r"|förvaltningen\s+föreslår|kontoret\s+föreslår|har\s+i\s+en\s+motion|motionärerna?)\b",
+    re.IGNORECASE,
+)
+_NOT_DECIDING = frozenset(
+    {
+        "Yrkanden",
+        "Proposition",
+        "Omröstning",
+        "Reservation",
+        "Ärendebeskrivning",
+        "Bakgrund",
+        "Sammanfattning",
+        "Överläggning",
+        "Beslutsunderlag",
+        "Beslut delges",
+        "Protokollsanteckning",
+        "Särskilt yttrande",
+        "Ärendets behandling",
+    }
+)
+_PROPOSES_TO = re.compile(
+    r"\bföreslår\s+(?:att\s+)?(?P<body>[A-ZÅÄÖa-zåäö-]*(?:fullmäktige|styrelsen|nämnden))\b", re.IGNORECASE
+)
+
+
+def decides(sentence: str) -> bool:
+    """Whether a sentence states a decision (not a yrkande, proposition, vote or background)."""
+    return bool(_DECISIVE.search(sentence)) and not _REPORTED.search(sentence)
+
+
+def proposes_to(sentence: str) -> str | None:
+    """The higher body a decisive sentence only proposes to: 'Kommunstyrelsen föreslår
+    kommunfullmäktige besluta ...' -> 'Kommunfullmäktige'."""
+    m = _PROPOSES_TO.search(sentence)
+    return m.group("body")[:1].upper() + m.group("body")[1:] if m else None
+
+
+def decisive_spans(text: str, item: Mapping[str, Any]) -> list[tuple[int, int]]:
+    """The span(s) stating what an item decided: the structure's ``decision`` span when it has one,
+    else the first decisive sentence of its Beslut (or, failing that, Förslag till beslut) section,
+    else the first decisive sentence of the item outside the sections that only report (Yrkanden,
+    Proposition, Ärendebeskrivning ...). Empty when the item states no decision."""
+    if item.get("decision"):
+        s, e = item["decision"]
+        return [(int(s), int(e))]
+    sections = item.get("sections") or ()
+    for wanted in ("Beslut", "Förslag till beslut"):
+        for section in (x for x in sections if x["heading"] == wanted):
+            spans = join_lead_ins(text, sentence_spans(text, section["start"], section["end"]))
+            spans = [(s, e) for s, e in spans if quotable(text[s:e])]
+            best = next(((s, e) for s, e in spans if decides(text[s:e])), None) or next(iter(spans), None)
+            if best:
+                return [best]
+    reporting = [(x["start"], x["end"]) for x in sections if x["heading"] in _NOT_DECIDING]
+    title = fold(item.get("title") or "")
+    for s, e in join_lead_ins(text, sentence_spans(text, item["start"], item["end"])):
+        sentence = text[s:e]
+        if any(a <= s < b for a, b in reporting) or not quotable(sentence) or (title and fold(sentence) == title):
+            continue
+        if decides(sentence):
+            return [(s, e)]
+    return []

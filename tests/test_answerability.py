@@ -1,0 +1,161 @@
+"""What a question asks and whether a sentence may answer it: markup and empty questions, decision
+questions, decisive sentences of an item, the body a question asks about, follow-ups that carry only
+real questions. Pure functions on literal text in the style of the protocol layouts."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from rag.answer import Assistant, Evidence, asked_bodies
+from rag.conversation import Turn, resolve
+from rag.query import asks_for_decision, content_keys, detect_language, strip_markup
+from rag.sentences import decides, decisive_spans, proposes_to
+
+ORGS = ["Tibro kommun", "Västerås stad", "Region Gotland"]
+
+
+@pytest.mark.parametrize(
+    ("question", "cleaned", "has_content"),
+    [
+        ("<script>alert(1)</script>", "", False),
+        ("&lt;script&gt;alert(1)&lt;/script&gt;", "", False),
+        ("<img src=x onerror=alert(1)>", "", False),
+        ("Vad är det?", "Vad är det?", False),
+        ("och och och", "och och och", False),
+        ("<b>Vad beslutade Tibro om en AI-strategi?</b>", "Vad beslutade Tibro om en AI-strategi?", True),
+        ("Kostar det mer än 5 < 10 kronor?", "Kostar det mer än 5 < 10 kronor?", True),
+    ],
+)
+def test_markup_is_removed_and_a_question_without_content_words_is_seen(question, cleaned, has_content):
+    assert strip_markup(question) == cleaned
+    assert bool(content_keys(question)) is has_content
+
+
+@pytest.mark.parametrize(
+    ("question", "decision"),
+    [
+        ("Vad beslutade kommunstyrelsen om motionen?", True),
+        ("Sa fullmäktige ja eller nej till motionen om AI?", True),
+        ("Hur slutade motionen om AI i skolan?", True),
+        ("Får hemtjänsten börja använda taligenkänning?", True),
+        ("Blev det något av förslaget om en AI-strategi?", True),
+        ("Vem yrkade bifall till motionen?", False),
+        ("Vilka reserverade sig mot beslutet?", False),
+        ("När antogs riktlinjen?", False),
+        ("Hur mycket kostar piloten?", False),
+    ],
+)
+def test_decision_questions_are_recognised(question, decision):
+    assert asks_for_decision(question) is decision
+
+
+def test_a_place_name_does_not_make_an_english_question_swedish():
+    assert detect_language("How much time does Trollhättan expect to save?") == "en"
+    assert detect_language("Hur mycket tid sparar Trollhättan?") == "sv"
+
+
+@pytest.mark.parametrize(
+    ("sentence", "decisive", "proposal_to"),
+    [
+        ("Yrkandet från M och KD avslås.", True, None),
+        ("Motionen anses besvarad.", True, None),
+        ("Ärendet återremitteras till förvaltningen för komplettering.", True, None),
+        ("Kommunstyrelsen föreslår kommunfullmäktige besluta att anta riktlinjen.", True, "Kommunfullmäktige"),
+        ("Anna Berg (S) yrkar bifall till förvaltningens förslag.", False, None),
+        ("Ordföranden ställer proposition på förslagen och finner att nämnden bifaller.", False, None),
+        ("Två ledamöter har i en motion föreslagit att kommunen inför AI.", False, None),
+    ],
+)
+def test_a_decisive_sentence_is_told_from_a_yrkande_or_proposition(sentence, decisive, proposal_to):
+    assert decides(sentence) is decisive
+    assert proposes_to(sentence) == proposal_to
+
+
+ITEM_TEXT = (
+    "§ 41 Svar på motion om AI i skolan\n\n"
+    "Ärendebeskrivning\n\nLina Ek (L) har i en motion föreslagit att nämnden beslutar om AI-regler.\n\n"
+    "Yrkanden\n\nLina Ek (L) yrkar bifall till motionen.\n\n"
+    "Beslut\n\nKommunstyrelsen föreslår kommunfullmäktige besluta att motionen ska anses besvarad.\n"
+)
+
+
+def _section(heading: str, next_heading: str | None) -> dict[str, object]:
+    start = ITEM_TEXT.index(heading + "\n")
+    end = ITEM_TEXT.index(next_heading + "\n") if next_heading else len(ITEM_TEXT)
+    return {"heading": heading, "start": start, "end": end}
+
+
+def test_the_decisive_span_is_the_decision_not_the_motion_or_the_yrkande():
+    item = {
+        "start": 0,
+        "end": len(ITEM_TEXT),
+        "title": "Svar på motion om AI i skolan",
+        "sections": [
+            _section("Ärendebeskrivning", "Yrkanden"),
+            _section("Yrkanden", "Beslut"),
+            _section("Beslut", None),
+        ],
+    }
+    [(s, e)] = decisive_spans(ITEM_TEXT, item)
+    assert ITEM_TEXT[s:e].startswith("Kommunstyrelsen föreslår kommunfullmäktige besluta")
+    # without sections, the reporting sentences are still passed over
+    [(s, e)] = decisive_spans(ITEM_TEXT, {"start": 0, "end": len(ITEM_TEXT), "sections": []})
+    assert ITEM_TEXT[s:e].startswith("Kommunstyrelsen föreslår")
+    # the structure's own decision span wins
+    assert decisive_spans(ITEM_TEXT, {"start": 0, "end": 10, "decision": (3, 9)}) == [(3, 9)]
+
+
+@pytest.mark.parametrize(
+    ("question", "bodies", "asked"),
+    [
+        ("Vad beslutade kommunfullmäktige om riktlinjen?", ("Kommunfullmäktige",), ("Kommunfullmäktige",)),
+        ("Vem yrkade bifall till kommunstyrelsens förslag?", ("Kommunstyrelsen",), ()),
+        ("Hur ofta ska uppdraget rapporteras till socialnämnden?", ("Socialnämnden",), ()),
+        ("Vad rekommenderade KS?", ("Kommunstyrelsen",), ("Kommunstyrelsen",)),
+        (
+            "Antog fullmäktige policyn som kommunstyrelsen ville?",
+            ("Kommunstyrelsen",),
+            ("Kommunfullmäktige", "Regionfullmäktige"),
+        ),
+    ],
+)
+def test_the_body_a_question_asks_about_is_the_actor(question, bodies, asked):
+    assert asked_bodies(question, bodies) == asked
+
+
+def test_an_unmet_constraint_makes_confidence_zero():
+    assert Assistant.confidence(Evidence(0.9, 0.9, unmet=("body",))) == 0
+
+
+def test_a_question_of_only_markup_abstains_before_searching():
+    assistant = Assistant.__new__(Assistant)
+    assistant.max_chars = 1000
+    assistant.searcher = SimpleNamespace(organisations=ORGS)  # searching would fail: it has no search
+    answer = assistant.ask("<script>alert(1)</script>")
+    assert answer.abstained and not answer.passages and not answer.citations
+    assert answer.standalone == ""
+    assert answer.reason is not None and answer.reason.startswith("Frågan innehåller inga ord att söka på")
+
+
+TIBRO_Q = "Vad beslutade Tibro om förslaget att ta fram en AI-strategi?"
+
+
+@pytest.mark.parametrize(
+    ("history", "question", "standalone"),
+    [
+        # a junk turn lends nothing: the real question before it does
+        (
+            [Turn(TIBRO_Q), Turn("<script>alert(1)</script>")],
+            "Och Västerås?",
+            "Vad beslutade Västerås om förslaget att ta fram en AI-strategi?",
+        ),
+        ([Turn("<script>alert(1)</script>")], "Vem yrkade bifall?", "Vem yrkade bifall?"),
+        ([Turn("vad är det")], "Och Västerås?", "Och Västerås?"),
+        ([Turn(TIBRO_Q)], "<b>Och Västerås?</b>", "Vad beslutade Västerås om förslaget att ta fram en AI-strategi?"),
+        ([Turn(TIBRO_Q)], "<script>alert(1)</script>", ""),
+    ],
+)
+def test_follow_ups_carry_only_real_questions_and_never_markup(history, question, standalone):
+    assert resolve(question, history, ORGS) == standalone
