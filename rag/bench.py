@@ -167,12 +167,15 @@ def query_latency(searcher: Any, asked: Sequence[str], k: int = 10) -> dict[str,
     return out
 
 
-def dense_recall(index: Any, query_vectors: np.ndarray, ks: Sequence[int] = (10, 100)) -> dict[str, Any]:
+def dense_recall(
+    index: Any, query_vectors: np.ndarray, ks: Sequence[int] = (10, 100), vectors_file: Path | None = None
+) -> dict[str, Any]:
     """The serving dense index against exact search on the same vectors: recall@k (10 as shown, 100
-    as many as hybrid search fuses) and latency at the first k."""
+    as many as hybrid search fuses) and latency at the first k. The vectors are the build's
+    (``vectors.npy`` of the version folder, or ``vectors_file`` for an index served elsewhere)."""
     from rag.dense import DenseIndex
 
-    vectors = np.load(index.path / "vectors.npy", mmap_mode="r")
+    vectors = np.load(vectors_file or index.path / "vectors.npy", mmap_mode="r")
     exact = DenseIndex.build(np.asarray(vectors), "flat")
     out: dict[str, Any] = {"kind": index.dense.kind}
     for k in ks:
@@ -296,24 +299,31 @@ def _worker(argv: Sequence[str]) -> dict[str, Any]:
         }
     if command == "query":
         from rag.embed import load_embedder
-        from rag.index import load_index, read_manifest
+        from rag.index import current_path, read_manifest
         from rag.search import Searcher
+        from rag.store import open_index, publish
 
-        settings = Settings(index_dir=Path(config["index"]), backend=config["backend"])
+        settings = Settings(index_dir=Path(config["index"]), backend=config["backend"], store=config.get("store"))
         real = load_embedder(settings)
         rss_model = _rss_mb()
         embedder: Any = real
         if config.get("derived"):  # queries by the real model, under the synthetic index's identity
             embedder = _QueriesOnly(real, (read_manifest(settings.index_dir) or {}).get("model", {}))
         started = time.perf_counter()
-        index = load_index(settings.index_dir)
+        publish(settings)  # PostgreSQL: copy the build in (nothing to do for the folder)
+        publish_s = time.perf_counter() - started
+        started = time.perf_counter()
+        index = open_index(settings)
         searcher = Searcher(index, embedder, settings)
         load_s = time.perf_counter() - started
         asked = config["questions"]
         latency = query_latency(searcher, asked)
         serving = {"rss_model_mb": rss_model, "rss_mb": _rss_mb(), "peak_rss_mb": _peak_rss_mb()}
-        recall = dense_recall(index, real.embed_queries(asked))  # builds an exact index beside: after RSS
-        return {"load_s": round(load_s, 2), **serving, "latency_ms": latency, "dense": recall}
+        vectors = (current_path(settings.index_dir) or settings.index_dir) / "vectors.npy"
+        recall = dense_recall(index, real.embed_queries(asked), vectors_file=vectors)  # exact index beside: after RSS
+        store = "postgresql" if settings.store else "embedded"
+        timing = {"store": store, "publish_s": round(publish_s, 1), "load_s": round(load_s, 2)}
+        return timing | serving | {"latency_ms": latency, "dense": recall}
     raise SystemExit(f"unknown worker command {command}")
 
 
@@ -330,23 +340,20 @@ def _run_worker(command: str, config: dict[str, Any], timeout: float) -> dict[st
     return json.loads(result.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
-def scale(size: int, real_index: Path, work: Path, asked: Sequence[str], backend: str) -> dict[str, Any]:
-    """Build a synthetic index of about ``size`` chunks and measure it in fresh processes."""
+def scale(
+    size: int, real_index: Path, work: Path, asked: Sequence[str], backend: str, store: str | None = None
+) -> list[dict[str, Any]]:
+    """Build a synthetic index of about ``size`` chunks and measure it in fresh processes: served from
+    its folder, and from PostgreSQL too when ``store`` is a URL (published there first)."""
     target = work / f"synthetic-{size}"
     shutil.rmtree(target, ignore_errors=True)
     config = {"real_index": str(real_index), "work": str(target), "chunks": size, "backend": backend}
     built = _run_worker("build", config, timeout=7200)
-    queried = _run_worker(
-        "query",
-        {
-            "index": str(target / "index"),
-            "derived": True,
-            "questions": list(asked),
-            "backend": backend,
-        },
-        timeout=3600,
-    )
-    return {"size": size} | built | queried
+    query = {"index": str(target / "index"), "derived": True, "questions": list(asked), "backend": backend}
+    rows = [{"size": size} | built | _run_worker("query", query, timeout=3600)]
+    if store:
+        rows.append({"size": size} | built | _run_worker("query", query | {"store": store}, timeout=7200))
+    return rows
 
 
 # --- HTTP ---
@@ -396,14 +403,20 @@ async def _load(
 
 
 def http(
-    index: Path, asked: Sequence[str], concurrencies: Sequence[int], max_requests: int, max_seconds: float
+    index: Path,
+    asked: Sequence[str],
+    concurrencies: Sequence[int],
+    max_requests: int,
+    max_seconds: float,
+    store: str | None = None,
 ) -> dict[str, Any]:
-    """Throughput and latency of /api/search against ``rag serve`` on loopback."""
+    """Throughput and latency of /api/search against ``rag serve`` on loopback (serving from
+    PostgreSQL when ``store`` is a URL)."""
     from urllib.parse import urlencode
 
     port = _free_port()
     log = index.parent / "bench-queries.jsonl"
-    env = {**os.environ, "RAG_QUERY_LOG": str(log), "HF_HUB_OFFLINE": "1"}
+    env = {**os.environ, "RAG_QUERY_LOG": str(log), "HF_HUB_OFFLINE": "1", "RAG_STORE": store or ""}
     server = subprocess.Popen(
         [
             str(Path(sys.executable).with_name("rag")),
@@ -425,6 +438,7 @@ def http(
         asyncio.run(_load(base, paths[:20], 4, 40, 30))  # warm up: model, caches
         return {
             "endpoint": "/api/search (k=10, distinct questions cycled)",
+            "store": "postgresql" if store else "embedded",
             "runs": [asyncio.run(_load(base, paths, c, max_requests, max_seconds)) for c in concurrencies],
         }
     finally:
@@ -479,6 +493,7 @@ def run(
     max_seconds: float = 30.0,
     compare: Sequence[str] = (),
     say: Callable[[str], None] = lambda _: None,
+    store: str | None = None,
 ) -> dict[str, Any]:
     """Every measurement: the model backends in ``compare`` side by side; then with the configured
     backend ingest, quality, in-process latency and HTTP on the real corpus; then scale."""
@@ -521,11 +536,17 @@ def run(
         "latency_ms": query_latency(searcher, asked),
     }
     say("HTTP: the real server on loopback")
-    report["http"] = http(real.index_dir, asked, concurrencies, max_requests, max_seconds)
+    report["http"] = [http(real.index_dir, asked, concurrencies, max_requests, max_seconds)]
+    if store:
+        from rag.store import publish
+
+        say("HTTP: the real server on loopback, serving from PostgreSQL")
+        publish(real.model_copy(update={"store": store}))
+        report["http"].append(http(real.index_dir, asked, concurrencies, max_requests, max_seconds, store))
     report["scale"] = []
     for size in sizes:
-        say(f"scale: {size} synthetic chunks (generate, build, load, query)")
-        report["scale"].append(scale(size, real.index_dir, work, asked, settings.backend))
+        say(f"scale: {size} synthetic chunks (generate, build, load, query{', PostgreSQL' if store else ''})")
+        report["scale"].extend(scale(size, real.index_dir, work, asked, settings.backend, store))
     return report
 
 

