@@ -9,7 +9,9 @@ the result to ``rag/calibration.json``; ``Assistant`` reads it unless ``RAG_ABST
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -91,3 +93,55 @@ def load(path: Path = CALIBRATION_FILE) -> dict[str, Any]:
     if not path.exists():
         return {"threshold": 0.0, "sources": [], "measured_at": None}
     return json.loads(path.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class CurvePoint:
+    """At ``threshold``: the share of unanswerable questions that abstain, and of answerable ones."""
+
+    threshold: float
+    unanswerable_abstained: float
+    answerable_abstained: float
+
+
+def curve(answerable: Sequence[float], unanswerable: Sequence[float], steps: int = 20) -> list[CurvePoint]:
+    """Abstention rates of both classes at evenly spaced thresholds from 0 to the highest confidence."""
+    top = max([*answerable, *unanswerable, 1e-9])
+    points = []
+    for i in range(steps + 1):
+        t = round(top * i / steps, 4)
+        points.append(
+            CurvePoint(
+                t,
+                round(sum(u < t for u in unanswerable) / len(unanswerable), 4) if unanswerable else 0.0,
+                round(sum(a < t for a in answerable) / len(answerable), 4) if answerable else 0.0,
+            )
+        )
+    return points
+
+
+def held_apart(question_id: str, share: float = 0.5) -> bool:
+    """Whether a question belongs to the held-out half (stable across runs: a hash of its id)."""
+    digest = hashlib.sha256(question_id.encode("utf-8")).digest()
+    return digest[0] / 256 < share
+
+
+def swap_organisation(question: str, organisations: Sequence[str]) -> str | None:
+    """A near miss made from an answerable question: the one organisation it names replaced by
+    another organisation of the index ('Vad beslutade Tibro ...' -> 'Vad beslutade Umeå ...').
+    None when the question names no organisation, or several."""
+    from rag.query import named_places, place_key
+
+    places = named_places(question)
+    if len(places) != 1:
+        return None
+    keys = sorted({place_key(o) for o in organisations if place_key(o)})
+    own = place_key(places[0])
+    others = [k for k in keys if k.split()[0].rstrip("s") != own.split()[0].rstrip("s")]
+    by_key = {place_key(o): o for o in organisations}
+    if not others:
+        return None
+    pick = others[int(hashlib.sha256(question.encode("utf-8")).hexdigest(), 16) % len(others)]
+    target = by_key[pick]
+    name = target if target.startswith("Region") else target.split()[0].removesuffix("s")
+    return re.sub(rf"\b(?:[Rr]egion(?:en)?\s+)?{re.escape(places[0])}s?\b", name, question, count=1)

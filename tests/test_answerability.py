@@ -159,3 +159,23 @@ TIBRO_Q = "Vad beslutade Tibro om förslaget att ta fram en AI-strategi?"
 )
 def test_follow_ups_carry_only_real_questions_and_never_markup(history, question, standalone):
     assert resolve(question, history, ORGS) == standalone
+
+
+def test_the_curve_runs_from_answering_everything_to_abstaining_on_everything():
+    from rag.calibrate import curve
+
+    points = curve([0.5, 0.8], [0.0, 0.2], steps=4)
+    assert [p.threshold for p in points] == [0.0, 0.2, 0.4, 0.6, 0.8]
+    assert (points[0].unanswerable_abstained, points[0].answerable_abstained) == (0.0, 0.0)
+    assert (points[2].unanswerable_abstained, points[2].answerable_abstained) == (1.0, 0.0)
+
+
+def test_near_misses_swap_the_organisation_and_the_held_out_half_is_stable():
+    from rag.calibrate import held_apart, swap_organisation
+
+    orgs = ["Tibro kommun", "Umeå kommun", "Region Skåne"]
+    swapped = swap_organisation("Vad beslutade Tibro om en AI-strategi?", orgs)
+    assert swapped in ("Vad beslutade Umeå om en AI-strategi?", "Vad beslutade Region Skåne om en AI-strategi?")
+    assert swap_organisation("Vad beslutade kommunen?", orgs) is None
+    assert held_apart("A01") == held_apart("A01")
+    assert 0.3 < sum(held_apart(f"q{i}") for i in range(200)) / 200 < 0.7
