@@ -10,16 +10,20 @@ cd "$(dirname "$0")/.."
 extras=""
 if [[ "${1:-}" == "--dev" ]]; then extras="[dev]"; fi
 
-if [[ -n "$extras" && ! -x /usr/bin/chromium ]]; then
+# the browser tests drive Debian's Chromium; the sign-in tests run an OpenID provider on Node.js
+missing=()
+if [[ -n "$extras" && ! -x /usr/bin/chromium ]]; then missing+=(chromium); fi
+if [[ -n "$extras" ]] && ! command -v npm >/dev/null; then missing+=(nodejs npm); fi
+if [[ ${#missing[@]} -gt 0 ]]; then
   as_root=()
   if [[ $(id -u) -ne 0 ]]; then
     if command -v sudo >/dev/null; then as_root=(sudo); else
-      echo "The browser tests need Debian's Chromium: run 'apt-get install chromium' as root, then this again." >&2
+      echo "The browser and sign-in tests need: run 'apt-get install ${missing[*]}' as root, then this again." >&2
       exit 1
     fi
   fi
   "${as_root[@]}" apt-get update -qq
-  "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
 if [[ ! -x .venv/bin/python ]]; then
@@ -35,10 +39,6 @@ pip_install "torch==2.13.0"
 pip_install -e ".${extras}"
 # the staff sign-in tests run a real OpenID provider (npm's oidc-provider) on loopback
 if [[ -n "$extras" ]]; then
-  if command -v npm >/dev/null; then
-    npm install --prefix tests/oidc --no-audit --no-fund --silent
-  else
-    echo "npm is missing: the OpenID sign-in tests (tests/test_oidc.py) will be skipped. Install nodejs and npm." >&2
-  fi
+  npm install --prefix tests/oidc --no-audit --no-fund --silent
 fi
 .venv/bin/rag model

@@ -72,6 +72,7 @@ OPERATIONS = [
     ("GET", "/api/documents/{doc_id}"),
     ("GET", "/api/documents/{doc_id}/passage"),
     ("GET", "/api/documents/{doc_id}/similar"),
+    ("GET", "/api/matters/{dnr}"),
     ("GET", "/api/health"),
     ("GET", "/api/stats"),
     ("POST", "/api/documents"),

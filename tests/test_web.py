@@ -196,6 +196,7 @@ def test_search_with_a_filter_shows_what_its_count_said(site, page):
     before = organisations.all_inner_texts()
     assert len(before) > 2 and page.locator("ol.results mark").count() > 0
     assert "2024 (" in page.locator("#year-counts").inner_text()
+    shot(page, "search")
     tibro = next(o for o in before if o.startswith("Tibro kommun"))
     page.select_option("#f-organisation", label=tibro)
     page.wait_for_url("**organisation=Tibro*")
@@ -209,6 +210,39 @@ def test_search_with_a_filter_shows_what_its_count_said(site, page):
     page.locator("ol.results > li").first.wait_for()
     assert page.locator("#q").input_value() == "AI-strategi"
     assert page.locator("#f-organisation").input_value() == "Tibro kommun"
+
+
+def test_a_question_on_the_search_page_gets_the_cited_answer_above_the_results(site, page):
+    page.goto(f"{site}/?q=Vad+beslutade+kommunfullm%C3%A4ktige+i+Tibro+om+f%C3%B6rslaget+att+ta+fram+en+AI-strategi%3F")
+    box = page.locator("section.answer")
+    box.wait_for(timeout=60_000)
+    assert box.locator("h2").inner_text() == "Svar ur dokumenten"
+    assert "Kommunfullmäktige beslutar att avslå" in box.locator(".text").inner_text()
+    assert box.locator("ol li a").first.inner_text().startswith("Tibro kommun")
+    assert page.locator(".chips .chip").first.inner_text().startswith("Organisation: Tibro kommun")
+    page.locator("ol.results > li").first.wait_for()
+    shot(page, "search-answer")
+    page.goto(f"{site}/?q=Vad+beslutade+Stockholm+om+AI%3F")
+    page.locator("section.empty").wait_for()
+    assert page.locator("section.empty .reason").inner_text() == "Inget dokument kommer från eller nämner Stockholm."
+    shot(page, "search-empty")
+
+
+def test_the_widget_and_the_precedent_view_on_a_phone(site, browser):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page = context.new_page()
+    page.goto(f"{site}/precedent?q=Ska+kommunen+ta+fram+en+AI-strategi%3F")
+    page.locator("table.precedent tbody tr").first.wait_for()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    shot(page, "precedent-phone")
+    page.goto(f"{site}/widget-demo")
+    w = widget(page)
+    w.locator(".launcher").click()
+    ask_in_widget(page, "Hur ofta ska AI-uppdraget avrapporteras till socialnämnden?", 0)
+    box = w.locator(".panel").bounding_box()
+    assert box is not None and box["width"] == 390 and box["x"] == 0
+    shot(page, "widget-phone")
+    context.close()
 
 
 def test_search_works_on_a_phone_sized_screen(site, browser):
