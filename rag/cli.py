@@ -280,6 +280,9 @@ def eval_(
             err.print(f"ablation: {name}", markup=False, highlight=False)
 
         rows = ablation.ablate(searcher.index, searcher.embedder, settings, sets, cache, progress=step)
+        if as_json:
+            print(json.dumps(dict(rows), ensure_ascii=False, indent=2))
+            return
         columns, body = ablation.table(rows)
         table = Table(title="Ablation: hybrid search with one stage off (rows), per question set")
         for col in columns:

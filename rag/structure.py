@@ -273,7 +273,7 @@ def _body_name(field: str) -> str | None:
 def _header_body(text: str) -> str | None:
     """The first body named as a field of a header line."""
     for _, _, line in _lines(text):
-        for part in fields(line):
+        for part in fields(line.lstrip("#* ")):
             if name := _body_name(part):
                 return name
             m = re.match(r"^(?:Sammanträde med|Protokoll för|Protokoll från)\s+(.+)$", part.strip(), re.IGNORECASE)
@@ -405,7 +405,7 @@ _GENERAL_RULES: tuple[tuple[str, str], ...] = (
         r"|\binga [a-z]+ (?:anmalda|anmalts|inkomna|har inkommit|forekom|forelag)|\bremitteras\b(?! tillbaka)",
     ),
     ("uppdrag", r"i uppdrag\b|\buppdra(?:r|s)?\b (?:at|till)|\buppdras\b|\bfar uppdraget\b|ges uppdraget"),
-    ("avslag", r"\bavsla(?:s|r)?\b|\bavslogs\b"),
+    ("avslag", r"\bavsla(?:s|r)?\b|\bavslogs\b|\bavslag\b"),
     (
         "bifall",
         r"\bbifall|\bbifaller\b|\bbifalls\b|\bgodkann|\bgodkand|\banta(?:r|s|ga|gen|git)?\b|\bantagen\b|\bfaststall"
@@ -631,6 +631,41 @@ def _decision(
     return None, "", ""
 
 
+_VOTE_RESULT = re.compile(
+    r"\bmed \d+ [^.]{0,40}?röster mot \d+[^.]{0,200}?(?:beslut\w*|bifall\w*|antag\w*)[^.]*\.",
+    re.IGNORECASE,
+)
+_MOVER = re.compile(
+    r"(?P<name>[A-ZÅÄÖ][\w-]+)s?\s*(?:\([A-ZÅÄÖ]{1,4}\)\s*)?(?:ändrings|tilläggs|avslags|eget\s)?yrkande"
+)
+
+
+def _vote(text: str, start: int, end: int) -> tuple[tuple[int, int], str] | None:
+    """The result of the last vote in an item ("Med 6 nej-röster mot 5 ja-röster har nämnden
+    bifallit Per Nyströms (M) ändringsyrkande."): its span and the text that states what it decided,
+    the yrkande it names when it names one."""
+    results = list(_VOTE_RESULT.finditer(text, start, end))
+    if not results:
+        return None
+    result = results[-1]
+    sentence = result.group()
+    if re.search(r"\bforslag", fold(sentence)) and not re.search(r"yrkande", sentence):
+        return None  # the proposition won: the decision is the proposal as written
+    decided = sentence
+    if (mover := _MOVER.search(sentence)) and "forslag" not in fold(sentence[: mover.start()])[-30:]:
+        surname = mover.group("name")
+        for s, e in _blocks(text, start, result.start(), ()):
+            block = text[s:e]
+            at = block.find(surname)
+            if at >= 0 and (m := re.search(r"\byrkar\b", block[at:])):
+                rest = block[at + m.end() :]
+                decided = rest.split(".")[0]
+                if "avslagsyrkande" in fold(sentence):
+                    decided = "avslå " + decided
+                break
+    return (result.start(), result.end()), decided
+
+
 def _is_heading_rest(rest: str) -> bool:
     """Whether what follows '§ N' on a line can be a heading, not running text or a reference."""
     r = rest.strip()
@@ -747,7 +782,7 @@ def _strip_dnr(line: str, dnr: str | None = None) -> str:
     line = _DNR.sub("", line)
     line = _BARE_DNR.sub(lambda m: "" if dnr is None or _clean_dnr(m.group("dnr")) == dnr else m.group(), line)
     line = re.sub(r"\(\s*\)", "", line)
-    return re.sub(r"[ \t]{2,}", " ", line).strip(" \t-–:*#,")
+    return re.sub(r"[ \t]{2,}", " ", line).strip(" \t-–:*#,").lstrip(". ")
 
 
 def _item_title(
@@ -937,6 +972,9 @@ def parse_structure(text: str) -> Structure:
             sections_start = min(sections_start, m.end() + 1)
         sections = _sections(text, min(sections_start, end), end)
         span, decision_text, decision_heading = _decision(text, sections, sections_start, end, furniture)
+        in_beslut = span is not None and any(x.heading == "Beslut" and x.start <= span[0] < x.end for x in sections)
+        if not in_beslut and (vote := _vote(text, span[1] if span else sections_start, end)):
+            span, decision_text = vote  # no Beslut section: the vote decided, not the proposition
         dnr = _item_dnr(text, m, end, text[body_start : m.start()] if i == 0 else "")
         item_title = _item_title(text, m, end, furniture, dnr)
         if decision_text:

@@ -465,3 +465,28 @@ def test_properties_one_item_per_paragraph_disjoint_spans_decision_inside(specs,
         assert it.outcome in OUTCOMES and it.outcome != "other"
         assert (it.dnr is not None) == dnr
         assert it.title == f"Plan nummer {it.number}"
+
+
+def test_without_a_beslut_section_the_vote_decides_not_the_proposition():
+    text = (
+        "§ 7 Bidrag till hembygdsförening\n\nFörslag till beslut\nNämnden beslutar att avslå ansökan.\n\n"
+        "Yrkanden\nEva Berg (S) yrkar bifall till ansökan.\n\nOmröstning\n"
+        "Med 6 röster mot 5 beslutar nämnden att bifalla Eva Bergs (S) yrkande.\n"
+    )
+    (item,) = parse_structure(text).items
+    assert item.outcome == "bifall"
+    assert item.decision is not None and text[item.decision[0] : item.decision[1]].startswith("Med 6 röster mot 5")
+
+
+def test_markdown_and_period_headings():
+    text = (
+        "# Protokoll för socialnämnden\n\nSammanträdesdatum: 12 mars 2025\n\n## § 5. Val av justerare\n\n"
+        "**Beslut**\n\nEva Ek (S) utses att justera.\n\n## § 6. Yttrande över remiss\n\n**Beslut**\n\n"
+        "Nämnden avger yttrande enligt förvaltningens förslag.\n"
+    )
+    s = parse_structure(text)
+    assert (s.body, s.date) == ("Socialnämnden", "2025-03-12")
+    assert [(it.paragraph, it.title, it.outcome) for it in s.items if it.paragraph] == [
+        ("§ 5", "Val av justerare", "val"),
+        ("§ 6", "Yttrande över remiss", "bifall"),
+    ]
