@@ -288,7 +288,7 @@
         waiting.remove();
         renderAnswer(turn, body);
         history.push({ question: question, answer: body.answer, standalone_question: body.standalone_question });
-        log.scrollTop = log.scrollHeight;
+        log.scrollTop = Math.max(0, turn.offsetTop - log.offsetTop - 8); // the answer's start stays in view
       })
       .catch(function (e) { sendButton.disabled = false; waiting.textContent = e.message; waiting.classList.add("error"); });
   }

@@ -32,7 +32,7 @@ const STRINGS = {
     suggestClear: "Ta bort alla filter", suggestDnr: "Kontrollera numret, eller sök på ärendets rubrik.",
     sort: { ascending: "stigande", descending: "fallande", none: "osorterad" }, sortBy: (c) => `Sortera efter ${c}`,
     ocr: "Inläst från skannat papper: texten kan innehålla lästfel.", untitled: "Dokument utan rubrik",
-    signIn: "Logga in (personal)", signOut: "Logga ut", signedInAs: (n) => `Inloggad: ${n}`, matter: "Ärende", link: "Länk", ocrBadge: "skannad text", readAs: "Läst som", passage: "Stycke", facetCount: (n, d) => `${n} i ${d} dok.`, csvName: "prejudikat.csv",
+    signIn: "Logga in (personal)", signOut: "Logga ut", signedInAs: (n) => `Inloggad: ${n}`, matter: "Ärende", link: "Länk", ocrBadge: "skannad text", readAs: "Läst som", original: "Rubriken i originalet", passage: "Stycke", facetCount: (n, d) => `${n} i ${d} dok.`, csvName: "prejudikat.csv",
   },
   en: {
     search: "Search", searchLabel: "Search decisions and guidelines on AI", placeholder: "e.g. What did the municipality decide about AI in schools?",
@@ -64,7 +64,7 @@ const STRINGS = {
     suggestClear: "Remove all filters", suggestDnr: "Check the number, or search for the matter's title.",
     sort: { ascending: "ascending", descending: "descending", none: "not sorted" }, sortBy: (c) => `Sort by ${c}`,
     ocr: "Read from scanned paper: the text may contain misreadings.", untitled: "Untitled document",
-    signIn: "Sign in (staff)", signOut: "Sign out", signedInAs: (n) => `Signed in: ${n}`, matter: "Matter", link: "Link", ocrBadge: "scanned text", readAs: "Read as", passage: "Passage", facetCount: (n, d) => `${n} in ${d} doc.`, csvName: "precedent.csv",
+    signIn: "Sign in (staff)", signOut: "Sign out", signedInAs: (n) => `Signed in: ${n}`, matter: "Matter", link: "Link", ocrBadge: "scanned text", readAs: "Read as", original: "The title in the original", passage: "Passage", facetCount: (n, d) => `${n} in ${d} doc.`, csvName: "precedent.csv",
   },
 };
 

@@ -96,7 +96,8 @@ async function render() {
   );
   main.append(
     el("h1", {}, title),
-    doc.ocr ? el("p", { class: "ocr-note" }, t("ocr")) : null,
+    doc.ocr ? el("p", { class: "ocr-note" }, t("ocr"),
+      doc.repaired_title && doc.title ? el("span", { class: "original" }, ` ${t("original")}: ${doc.display_title || doc.title}`) : null) : null,
     el("div", { class: "doc-layout" },
       el("nav", { class: "toc", "aria-label": t("items") }, el("h2", {}, t("items")), toc, meta),
       el("article", { class: "document" }, body),

@@ -238,6 +238,9 @@ async function render() {
   });
   if (!st.q) { filters.append(...yearInputs(st)); wireFilters(filters, st); cover(extra); return; }
   status.textContent = t("loading");
+  const submit = form.querySelector("button[type=submit]");
+  submit.disabled = true;
+  results.setAttribute("aria-busy", "true");
   const params = new URLSearchParams({ q: st.q, k: PAGE_SIZE, page: st.page, group: "item" });
   for (const key of [...FILTERS, "from", "to"]) if (st[key]) params.set(key, st[key]);
   try {
@@ -263,6 +266,8 @@ async function render() {
     for (const name of FILTERS) filters.append(...facetSelect(name, st[name], {}, {}));
     filters.append(...yearInputs(st));
   }
+  submit.disabled = false;
+  results.removeAttribute("aria-busy");
   wireFilters(filters, st);
 }
 
