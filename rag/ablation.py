@@ -36,7 +36,15 @@ logger = logging.getLogger(__name__)
 
 # Settings that change what is indexed (a variant with one of them needs its own index).
 TEXT_SETTINGS = frozenset(
-    {"structure_chunking", "header_in_dense", "header_in_lexical", "repair_dense", "chunk_size", "chunk_overlap"}
+    {
+        "structure_chunking",
+        "merge_sections",
+        "header_in_dense",
+        "header_in_lexical",
+        "repair_dense",
+        "chunk_size",
+        "chunk_overlap",
+    }
 )
 
 
@@ -59,6 +67,7 @@ class Variant:
 VARIANTS: tuple[Variant, ...] = (
     Variant("product"),
     Variant("no structure chunking (fixed chunks)", {"structure_chunking": False}),
+    Variant("one section per chunk (no merging)", {"merge_sections": False}),
     Variant("no header line", {"header_in_dense": False, "header_in_lexical": False}),
     Variant("no header in dense", {"header_in_dense": False}),
     Variant("no header in lexical", {"header_in_lexical": False}),
@@ -129,6 +138,7 @@ def variant_index(base: Index, settings: Settings, embedder: Embedder, cache: Ve
                 max_tokens=settings.max_chunk_tokens,
                 count_tokens=embedder.count_tokens,
                 structured=settings.structure_chunking,
+                merge_sections=settings.merge_sections,
             )
         )
     vectors = cache.passages([embed_text(c, settings) for c in chunks], batch_size=settings.embed_batch_size)
@@ -176,6 +186,8 @@ def ablate(
             indexes[key] = variant_index(base, variant_settings, queries, cache)
         searcher = Searcher(indexes[key], queries, variant_settings)
         rows.append((variant.name, _measure(_product(searcher), sets, indexes[key])))
+        if progress:
+            progress(f"  {summary(rows[-1][1])}")
     if progress:
         progress("baseline")
     baseline = Baseline.build({d: doc.text for d, doc in base.documents.items()}, cache)
@@ -194,6 +206,11 @@ def _product(searcher: Searcher) -> Callable[[str, str], list[Hit]]:
 
 def _plain(baseline: Baseline, mode: str, vector: Callable[[str], np.ndarray]) -> Callable[[str, str], list[Hit]]:
     return lambda question, _mode: baseline.search(question, mode, vector)
+
+
+def summary(metrics: Metrics) -> str:
+    """One line: MRR@10 and R@5 per set."""
+    return "; ".join(f"{name} MRR@10 {m['mrr@10']:.3f} R@5 {m['recall@5']:.3f}" for name, m in metrics.items())
 
 
 def question_sets(paths: Sequence[Path], load: Callable[[Path], list[Question]]) -> dict[str, list[Question]]:

@@ -120,16 +120,21 @@ def chunk_document(
     max_tokens: int | None = None,
     count_tokens: Callable[[str], int] | None = None,
     structured: bool = True,
+    merge_sections: bool = True,
 ) -> list[Chunk]:
     """Cut a document into chunks carrying their item's and section's metadata; ``structured=False``
-    cuts the whole text as one piece (furniture included) with the document's metadata only."""
+    cuts the whole text as one piece (furniture included) with the document's metadata only.
+
+    With ``merge_sections``, adjacent sections of an item (no furniture between them) that fit in
+    ``size`` together share one chunk, labelled with the section that has most of its text: a real
+    protocol's item is mostly short sections, and a chunk of a heading and two lines carries neither
+    the matter nor the decision (median chunk 97 characters on real protocols without it)."""
     if not structured:
         structure = _unstructured(doc, structure)
     chunks = []
     for item in structure.items:
-        for start, end, heading in _segments(item, structure.furniture):
-            if not doc.text[start:end].strip():
-                continue
+        pieces = [p for p in _segments(item, structure.furniture) if doc.text[p[0] : p[1]].strip()]
+        for start, end, heading in _pack(doc.text, pieces, size) if merge_sections else pieces:
             spans = _split(doc.text, start, end, size, overlap)
             if max_tokens and count_tokens:
                 spans = _fit_tokens(doc.text, spans, overlap, max_tokens, count_tokens)
@@ -153,6 +158,25 @@ def chunk_document(
                     )
                 )
     return chunks
+
+
+def _pack(text: str, pieces: list[tuple[int, int, str | None]], size: int) -> list[tuple[int, int, str | None]]:
+    """Runs of adjacent pieces whose stripped span fits in ``size``, greedily; each run keeps the
+    heading of the piece with the most text. Pieces with furniture between them are never joined."""
+    runs: list[list[tuple[int, int, str | None]]] = []
+    for piece in pieces:
+        last = runs[-1][-1] if runs else None
+        if last is not None and not text[last[1] : piece[0]].strip():
+            joined = text[runs[-1][0][0] : piece[1]].strip()
+            if len(joined) <= size:
+                runs[-1].append(piece)
+                continue
+        runs.append([piece])
+    out = []
+    for run in runs:
+        heading = max(run, key=lambda p: len(text[p[0] : p[1]].strip()))[2]
+        out.append((run[0][0], run[-1][1], heading))
+    return out
 
 
 def _unstructured(doc: Document, structure: Structure) -> Structure:

@@ -287,8 +287,8 @@ def eval_(
         table = Table(title="Ablation: hybrid search with one stage off (rows), per question set")
         for col in columns:
             table.add_column(col)
-        for row in body:
-            table.add_row(*row)
+        for cells in body:
+            table.add_row(*cells)
         out.print(table)
         return
     assistant = _assistant(settings)

@@ -58,11 +58,17 @@ class Settings(BaseSettings):
     # from it has its score multiplied by same_document_decay once more (1.0 = no diversification).
     same_document_decay: float = 0.85
     same_document_free: int = 3
+    # Item- and document-level scoring: a candidate's score plus this times the best candidate score
+    # of its item (§) / its document (0 = off).
+    item_weight: float = 0.0
+    document_weight: float = 0.0
     # Stage switches, measured one by one by 'rag eval --ablate' (README: ablation); the defaults are
     # the product. Off: chunks are fixed-size pieces of the whole text instead of following items and
     # sections; no context line (organisation, body, §, title, date, section) before the chunk text
     # for the model / for keyword search; the model embeds the text without OCR repair.
     structure_chunking: bool = True
+    # Adjacent short sections of an item share a chunk up to chunk_size (off: one section per chunk).
+    merge_sections: bool = True
     header_in_dense: bool = True
     header_in_lexical: bool = True
     repair_dense: bool = True

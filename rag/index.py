@@ -71,7 +71,8 @@ SCHEMA_VERSION = 1
 # another version is brought up to date by the next 'rag index' (everything is re-analysed; only
 # chunks whose embedding text changed are embedded again) and refused for searching until then.
 # 3: text cleaned of invisible and control characters, line endings made "\n"; personal data masked.
-ANALYSIS_VERSION = 3
+# 4: adjacent short sections of an item share a chunk (merge_sections).
+ANALYSIS_VERSION = 4
 CURRENT = "current"
 LOCK = ".lock"
 # What the build and the collector of old versions put in INDEX_DIR besides versions and ``current``.
@@ -175,7 +176,7 @@ class Index:
 
 # Settings that change what an index holds, recorded in the manifest only when not the default
 # (so indexes built before they existed stay valid).
-_TEXT_SWITCHES = ("structure_chunking", "header_in_dense", "header_in_lexical", "repair_dense")
+_TEXT_SWITCHES = ("structure_chunking", "merge_sections", "header_in_dense", "header_in_lexical", "repair_dense")
 
 
 def _settings_key(settings: Settings) -> dict[str, int]:
@@ -676,6 +677,7 @@ def _build(
                 max_tokens=settings.max_chunk_tokens,
                 count_tokens=embedder.count_tokens,
                 structured=settings.structure_chunking,
+                merge_sections=settings.merge_sections,
             )
         )
     texts = [embed_text(c, settings) for c in chunks]

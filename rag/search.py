@@ -114,6 +114,29 @@ def score_fusion(rankings: Sequence[tuple[Sequence[tuple[int, float]], float]]) 
     return fused
 
 
+def blend_groups(scored: dict[int, float], group_of: Sequence[int], weight: float) -> dict[int, float]:
+    """Each score plus ``weight`` times the best score of its group (its item or its document)
+    among the candidates: a passage of the item that answers best rises above lone look-alikes."""
+    if not weight:
+        return scored
+    best: dict[int, float] = {}
+    for cid, score in scored.items():
+        group = group_of[cid]
+        best[group] = max(best.get(group, score), score)
+    return {cid: score + weight * best[group_of[cid]] for cid, score in scored.items()}
+
+
+def groups(keys: Sequence[object]) -> list[int]:
+    """Consecutive equal keys as one group id: chunks of one item (or document) are adjacent."""
+    ids: list[int] = []
+    for i, key in enumerate(keys):
+        if not i:
+            ids.append(0)
+        else:
+            ids.append(ids[-1] if key == keys[i - 1] else ids[-1] + 1)
+    return ids
+
+
 def diversify(scored: dict[int, float], doc_of: Sequence[str], decay: float, k: int, free: int = 1) -> list[int]:
     """The ``k`` best ids, each chunk of a document beyond its first ``free`` scored down by ``decay``.
 
@@ -181,6 +204,8 @@ class Searcher:
         self.boosts = boosts or Boosts.from_settings(settings)
         chunks = index.chunks
         self._doc_of = [c.doc for c in chunks]
+        self._item_of = groups([(c.doc, c.paragraph, c.title) for c in chunks])
+        self._document_of = groups(self._doc_of)
         self.organisations = sorted({c.organisation for c in chunks if c.organisation})
         self.bodies = sorted({c.body for c in chunks if c.body})
         self.doc_types = sorted({c.doc_type for c in chunks if c.doc_type})
@@ -337,6 +362,8 @@ class Searcher:
         else:
             fused = score_fusion([(lexical, lexical_weight), (dense, self.settings.dense_weight)])
         scored = {cid: score * self._boost(cid, info) for cid, score in fused.items()}
+        scored = blend_groups(scored, self._item_of, self.settings.item_weight)
+        scored = blend_groups(scored, self._document_of, self.settings.document_weight)
         top = diversify(
             scored, self._doc_of, self.settings.same_document_decay, limit, self.settings.same_document_free
         )

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from rag.chunk import chunk_document
 from rag.structure import parse_structure
-from rag.types import Document
+from rag.types import Document, Item, Section, Structure
 
 
 def _doc(text: str, name: str = "x.txt") -> Document:
@@ -68,12 +68,12 @@ def test_invariants_hold_on_the_seeds():
 
 def test_chunks_carry_item_and_section_metadata_and_skip_furniture():
     text = VASTERAS.read_text(encoding="utf-8")
-    chunks = chunk_document(_doc(text, "v.txt"), parse_structure(text))
+    chunks = chunk_document(_doc(text, "v.txt"), parse_structure(text), merge_sections=False)
     beslut = next(c for c in chunks if c.section == "Beslut")
     assert beslut.text == "Beslut\nForslag till kommunfullmiktige:\n\nMotionen foranleder ingen ytterligare atgéard."
     assert (beslut.paragraph, beslut.dnr, beslut.date, beslut.organisation, beslut.body, beslut.outcome) == (
         "§ 87",
-        "KS 2023/01222",
+        "KS 2023/01222-2.3.0",
         "2024-03-06",
         "Västerås stad",
         "Kommunstyrelsen",
@@ -100,3 +100,45 @@ def test_unstructured_chunking_cuts_the_whole_text_with_document_metadata_only()
     assert all(c.organisation == structure.organisation and c.text == text[c.start : c.end] for c in chunks)
     assert chunks[0].start == len(text) - len(text.lstrip())
     assert any("Justerandes signatur" in c.text for c in chunks)  # furniture is not taken out
+
+
+ITEM = """§ 5 Riktlinjer för AI-stöd i skolan
+
+Ärendet
+Förvaltningen föreslår riktlinjer.
+
+Beslut
+Nämnden antar riktlinjerna och ger förvaltningen i uppdrag att följa upp dem.
+
+Sida 2 av 9
+
+Expedieras
+Skolförvaltningen
+"""
+
+
+def _item_structure(text: str) -> Structure:
+    def at(word: str) -> int:
+        return text.index(word)
+
+    sections = (
+        Section("Ärendet", at("Ärendet"), at("Beslut")),
+        Section("Beslut", at("Beslut"), at("Expedieras")),
+        Section("Expedieras", at("Expedieras"), len(text)),
+    )
+    page = (at("Sida 2"), at("Sida 2") + len("Sida 2 av 9"))
+    item = Item(0, len(text), paragraph="§ 5", number=5, sections=sections)
+    return Structure("protokoll", None, None, None, None, (item,), (page,))
+
+
+def test_short_sections_of_an_item_share_a_chunk_but_never_across_furniture():
+    chunks = chunk_document(_doc(ITEM), _item_structure(ITEM), size=300, overlap=50)
+    assert [c.text for c in chunks] == [ITEM[: ITEM.index("\n\nSida")], "Expedieras\nSkolförvaltningen"]
+    assert chunks[0].section == "Beslut"  # the section with the most text
+    assert all(c.paragraph == "§ 5" for c in chunks)
+
+
+def test_sections_that_do_not_fit_together_stay_apart():
+    chunks = chunk_document(_doc(ITEM), _item_structure(ITEM), size=60, overlap=10)
+    assert all(len(c.text) <= 60 for c in chunks)
+    assert not any("Ärendet" in c.text and "Beslut" in c.text for c in chunks)

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rag.errors import InputError
-from rag.search import chunk_passes, diversify, rrf, validate_filters
+from rag.search import blend_groups, chunk_passes, diversify, groups, rrf, validate_filters
 from rag.types import Chunk, Filters
 
 
@@ -139,3 +139,16 @@ def test_score_fusion_normalises_each_ranking_and_weights_it():
     fused = score_fusion([([(1, 10.0), (2, 5.0), (3, 0.0)], 1.0), ([(3, 0.9), (1, 0.5)], 0.5)])
     assert fused == pytest.approx({1: 1.0 + 0.0, 2: 0.5, 3: 0.0 + 0.5})
     assert score_fusion([([(7, 2.0)], 1.0), ([], 1.0)]) == {7: 1.0}
+
+
+def test_groups_number_runs_of_equal_keys():
+    assert groups([("a", "§ 1"), ("a", "§ 1"), ("a", "§ 2"), ("b", "§ 2"), ("a", "§ 1")]) == [0, 0, 1, 2, 3]
+    assert groups([]) == []
+
+
+def test_blend_groups_lifts_passages_of_the_best_item_and_is_off_at_zero():
+    scored = {0: 1.0, 1: 0.6, 2: 0.7}
+    assert blend_groups(scored, [0, 0, 1], 0.0) is scored
+    blended = blend_groups(scored, [0, 0, 1], 0.5)
+    assert blended == pytest.approx({0: 1.5, 1: 1.1, 2: 1.05})
+    assert sorted(blended, key=lambda c: -blended[c]) == [0, 1, 2]
