@@ -94,15 +94,16 @@ async function render() {
     el("dt", {}, t("date")), el("dd", {}, doc.date || "–"),
     el("dt", {}, t("doc_type")), el("dd", {}, valueLabel("doc_type", doc.doc_type)),
   );
-  main.append(
+  const ocrNote = doc.ocr ? el("p", { class: "ocr-note" }, t("ocr"),
+    doc.repaired_title && doc.title ? el("span", { class: "original" }, ` ${t("original")}: ${doc.display_title || doc.title}`) : null) : null;
+  main.append(...[
     el("h1", {}, title),
-    doc.ocr ? el("p", { class: "ocr-note" }, t("ocr"),
-      doc.repaired_title && doc.title ? el("span", { class: "original" }, ` ${t("original")}: ${doc.display_title || doc.title}`) : null) : null,
+    ocrNote,
     el("div", { class: "doc-layout" },
       el("nav", { class: "toc", "aria-label": t("items") }, el("h2", {}, t("items")), toc, meta),
       el("article", { class: "document" }, body),
     ),
-  );
+  ].filter(Boolean));
   const mark = document.getElementById("cited");
   if (mark) {
     mark.setAttribute("tabindex", "-1");
