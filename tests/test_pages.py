@@ -479,3 +479,15 @@ def test_no_page_shows_a_stray_null_or_undefined(site, page, path):
     page.wait_for_load_state("networkidle")
     text = page.locator("body").inner_text()
     assert "null" not in text and "undefined" not in text and "[object" not in text
+
+
+def test_an_abstention_lists_related_reading_once_per_document_with_a_snippet(site, page):
+    page.goto(f"{site}/?q=Vem+var+ordförande+i+Tibro%3F")
+    box = page.locator("section.answer")
+    box.wait_for(timeout=30_000)
+    assert box.locator("h2").inner_text() == "Inget säkert svar"
+    items = box.locator("ul li")
+    links = [items.nth(i).locator("a").get_attribute("href").split("?")[0] for i in range(items.count())]
+    assert links and len(links) == len(set(links))
+    assert all(items.nth(i).locator(".related-snippet").inner_text() for i in range(items.count()))
+    assert box.locator(".reason").inner_text().count(".") <= 2, "one plain sentence why"

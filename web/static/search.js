@@ -157,6 +157,12 @@ function emptyState(body, st) {
     el("h3", {}, t("suggestions")), suggestions, el("h3", {}, t("examples")), exampleLinks());
 }
 
+// A passage's first words for a list, markup marks dropped and lines joined.
+function shortText(text) {
+  const flat = text.replace(/[#*_`>]+(?=\s|$)|(?<=\s|^)[#*_`>]+/g, " ").replace(/\s+/g, " ").trim();
+  return flat.length > 180 ? `${flat.slice(0, 177).replace(/\s\S*$/, "")} …` : flat;
+}
+
 // The answer's text with its [n] markers as links to the numbered sources below it.
 function answerText(text) {
   const nodes = [];
@@ -179,7 +185,8 @@ function answerBox(body) {
       el("p", { class: "reason" }, body.reason || ""),
       related.length ? el("h3", {}, t("related")) : null,
       related.length ? el("ul", {}, related.map((p) => el("li", {},
-        el("a", { href: documentUrl(p.doc, p.start, p.end) }, titleOf(p)), " ", el("span", { class: "meta" }, where(p))))) : null);
+        el("a", { href: documentUrl(p.doc, p.start, p.end) }, titleOf(p)), " ", el("span", { class: "meta" }, where(p)),
+        el("p", { class: "related-snippet" }, shortText(p.text))))) : null);
   }
   return el("section", { class: "answer", "aria-labelledby": "answer-title" },
     el("h2", { id: "answer-title" }, t("answerHeading")),
