@@ -38,9 +38,9 @@ from rag.vocab import (
 )
 
 # An item heading: "§ 87", "§87", "KF § 100 Svar på motion ...", "SON AU § 58", "Paragraf 45",
-# "§ 3 a". What may follow the number is checked by ``_is_heading_rest``.
+# "§ 3 a", and "$ 87" as OCR reads a § now and then. What may follow the number is checked by ``_is_heading_rest``.
 _ITEM = re.compile(
-    r"^[ \t#*]*(?:(?P<abbr>[A-ZÅÄÖ]{1,5}(?:[ \t]+[A-ZÅÄÖ]{2,4})?)[ \t]+)?(?:§|Paragraf\b)[ \t]*(?P<num>\d{1,4})"
+    r"^[ \t#*]*(?:(?P<abbr>[A-ZÅÄÖ]{1,5}(?:[ \t]+[A-ZÅÄÖ]{2,4})?)[ \t]+)?(?:§|\$|Paragraf\b)[ \t]*(?P<num>\d{1,4})"
     r"(?:[ \t]?(?P<suffix>[a-z])(?![\w]))?(?P<rest>[^\n]*)$",
     re.MULTILINE,
 )
@@ -104,8 +104,8 @@ _ORG_NAME = re.compile(
 # "Nämnd för folkhälsa och sjukvård", "Kommunstyrelsens arbetsutskott", "Stadsrevisionen" (folded).
 _BODY_FIELD = re.compile(
     r"^(?:(?:[a-z]+-[ ]och[ ])?[a-z]+(?:namnd(?:en)?|styrelsen|fullmaktige|utskottet|revisionen|ledningsgruppen)"
-    r"(?:s arbetsutskott)?|[a-z]+a (?:namnden|styrelsen)|(?:namnd(?:en)?|styrelsen) for [a-z ,-]{3,50}"
-    r"|[a-z]+(?:styrelsens|namndens) arbetsutskott)$"
+    r"(?:s arbetsutskott)?|[a-z]+a [a-z]*(?:namnden|styrelsen)|(?:namnd(?:en)?|styrelsen) for [a-z ,-]{3,50}"
+    r"|[a-z]+(?:styrelsens|namndens) [a-z]*utskott)$"
 )
 _BODY_LABEL = re.compile(r"^(?:beslutande organ|organ|namnd|instans|beslutsinstans)\s*:?\s+", re.IGNORECASE)
 
@@ -152,6 +152,8 @@ def _masked(line: str) -> str:
 
 def _is_furniture_line(line: str) -> bool:
     """A line of only signature labels, page numbers and the word 'protokoll' in some form."""
+    if len(line.strip()) > 120:
+        return False
     keys = [_key(p) for p in fields(_PAGE_MARK.sub("#", line))]
     words = {"protokoll", "protokollsutdrag", "sammantradesdatum", "datum", "sida"}
     return bool(keys) and all(not k or _FURNITURE_FIELD.match(k) for k in keys) and not set(keys) <= words
@@ -191,7 +193,7 @@ def find_furniture(text: str) -> list[tuple[int, int]]:
 
 # Headings that are also the first word of ordinary titles or lines ("Motion om AI i skolan",
 # "Beslutet gäller från ...").
-_EXACT_ONLY = frozenset({"motion", "handling", "beslutet"})
+_EXACT_ONLY = frozenset({"motion", "handling", "beslutet", "beredning", "skickas till"})
 _HEADINGS_LONGEST_FIRST = sorted(SECTION_HEADINGS.items(), key=lambda kv: -len(kv[0]))
 # "Kommunstyrelsens beslut", "Vård- och omsorgsnämndens beslut", "Arbetsutskottets förslag",
 # "Kommunstyrelsens förslag till kommunfullmäktige" (folded).
@@ -384,10 +386,10 @@ _SPECIFIC_RULES: tuple[tuple[str, str], ...] = (
     (
         "ingen åtgärd",
         r"ingen (?:ytterligare )?atgard|foranleder ingen|utan (?:vidare )?atgard|\binte (?:bereda|vidta|ga vidare)\b"
-        r"|\binte (?:ska )?genomforas\b|\bska inte genomforas\b",
+        r"|\binte (?:ska )?genomforas\b|\bska inte genomforas\b|\barendet utgar\b",
     ),
     ("avslag", rf"avsla(?:s|r)? {_MOTION}\b(?! om)|{_MOTION} avslas|avslag (?:pa|till) {_MOTION}"),
-    ("besvarad", r"besvarad|besvaras\b"),
+    ("besvarad", r"besvara[dt]|besvaras\b"),
     ("bifall", rf"bifalla {_MOTION}|{_MOTION} bifalls|bifall till {_MOTION}"),
     (
         "val",
@@ -398,7 +400,8 @@ _SPECIFIC_RULES: tuple[tuple[str, str], ...] = (
 _GENERAL_RULES: tuple[tuple[str, str], ...] = (
     (
         "noterad",
-        r"\bnoter(?:ar|as|a|at)\b|\banteckna(?:s|r|t)?\b|till ?handlingarna|\btar del av|\btagit del av"
+        r"\bnoter(?:ar|as|a|at)\b|\banteckna(?:s|r|t)?\b|till ?handlingarna|tas till protokollet"
+        r"|\btar del av|\btagit del av"
         r"|informationen (?:tas emot|mottas)|tar emot (?:informationen|redovisningen|rapporten)"
         r"|forklara(?:s|r)? (?:uppdraget )?fullgjor|ansag sig (?:inte )?forhindrad|inga jav"
         r"|anmal(?:er|de|s) jav|jav anmal"
@@ -424,7 +427,7 @@ _REFUSED_REMISS = re.compile(
     r"|(?:att )?(?:arendet ska )?avgora(?:s)? (?:arendet )?(?:i ?dag|vid dagens sammantrade)"
 )
 _PROPOSES = re.compile(
-    r"\b(?:foreslar|foreslas|foreslogs|hemstaller hos|overlamnar till|foresla) (?:att )?"
+    r"\b(?:foreslar|foreslas|foreslogs|hemstaller hos|overlamnar (?:arendet )?till|foresla) (?:att )?"
     r"(?P<body>kommunfullmaktige|regionfullmaktige|landstingsfullmaktige|fullmaktige|kommunstyrelsen|regionstyrelsen"
     r"|[a-z]+-? ?(?:och [a-z]+)?namnden)\b(?: att)?(?: besluta| fatta| anta| godkanna| att| bifalla| avsla| anse)"
 )

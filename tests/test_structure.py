@@ -490,3 +490,19 @@ def test_markdown_and_period_headings():
         ("§ 5", "Val av justerare", "val"),
         ("§ 6", "Yttrande över remiss", "bifall"),
     ]
+
+
+def test_more_bodies_and_phrasings():
+    for field, body in (
+        ("Regionala utvecklingsnämnden", "Regionala utvecklingsnämnden"),
+        ("Byggnadsnämndens myndighetsutskott", "Byggnadsnämndens myndighetsutskott"),
+        ("Organ: Kultur- och fritidsnämnden", "Kultur- och fritidsnämnden"),
+        ("Valnämnd", "Valnämnden"),
+    ):
+        s = parse_structure(f"YDRE KOMMUN    PROTOKOLL\n{field}    2025-06-01\n\n§ 3 Taxor\n\nBeslut\nTaxan antas.\n")
+        assert s.body == body, field
+    assert outcome("Medborgarförslaget anses besvarat.") == "besvarad"
+    assert outcome("Anmälan tas till protokollet.") == "noterad"
+    text = "$ 14 Ny taxa\nDnr STK-2024-123\n\nBeslut\nKommunstyrelsen överlämnar ärendet till kommunfullmäktige att besluta.\n"
+    (item,) = parse_structure(text).items
+    assert (item.paragraph, item.dnr, item.proposal_to) == ("§ 14", "STK-2024-123", "Kommunfullmäktige")
