@@ -435,7 +435,7 @@ _PROPOSED_TO = re.compile(
     r"\b(?P<body>kommunfullmaktige|regionfullmaktige|fullmaktige|kommunstyrelsen|regionstyrelsen) foreslas besluta"
 )
 _PROPOSAL_HEADING = re.compile(
-    r"forslag till (?P<body>kommunfullmaktige|regionfullmaktige|kommunstyrelsen|regionstyrelsen)"
+    r"forslag till (?P<body>[a-z]*fullmaktige|[a-z]*styrelsen|(?:[a-z]+- och )?[a-z]+namnden)\b"
 )
 
 

@@ -506,3 +506,16 @@ def test_more_bodies_and_phrasings():
     text = "$ 14 Ny taxa\nDnr STK-2024-123\n\nBeslut\nKommunstyrelsen överlämnar ärendet till kommunfullmäktige att besluta.\n"
     (item,) = parse_structure(text).items
     assert (item.paragraph, item.dnr, item.proposal_to) == ("§ 14", "STK-2024-123", "Kommunfullmäktige")
+
+
+def test_seed_decisions_their_spans_and_who_they_are_proposed_to():
+    expected = {
+        TIBRO: ("besvarad", None, "Kommunfullmäktige beslutar att avslå förslaget"),
+        VASTERAS: ("ingen åtgärd", "Kommunfullmäktige", "Forslag till kommunfullmiktige:"),
+        GOTLAND: ("uppdrag", "Socialnämnden", "- Socialnämnden ger socialdirektören i uppdrag"),
+    }
+    for path, (kind, proposed, opening) in expected.items():
+        text, s = _structure(path)
+        (item,) = [it for it in s.items if it.paragraph]
+        assert (item.outcome, item.proposal_to) == (kind, proposed), path.name
+        assert item.decision is not None and text[item.decision[0] : item.decision[1]].startswith(opening)
