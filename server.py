@@ -72,7 +72,7 @@ from rag.vocab import OUTCOMES
 logger = logging.getLogger(__name__)
 
 MAX_PAGE = 100
-OCR_DAMAGE = 0.08  # share of words the normaliser reads differently: OCR text 0.23, clean protocols below 0.04
+OCR_DAMAGE = 0.06  # words read differently: OCR texts 0.13-0.23, clean protocols and guidelines 0.001-0.037
 # what a query string may hold at all; the limit people get is RAG_MAX_QUESTION_CHARS, checked in the route
 MAX_QUERY_BYTES = 20_000
 QUERY_LIMIT = "At most RAG_MAX_QUESTION_CHARS characters (1000 by default; /api/stats says the limit)."

@@ -58,9 +58,9 @@ def test_display_never_fails_and_highlights_stay_inside(text):
 
 def test_ocr_text_is_told_apart_from_clean_text():
     damaged = "Svar pa motion fran (M) om att utreda fler anvandningsomraden av artificiell intelligens"
-    assert ocr_damage(damaged) > 0.08 and repaired_reading(damaged) != damaged
+    assert ocr_damage(damaged) > 0.06 and repaired_reading(damaged) != damaged
     clean = "Kommunfullmäktige beslutar att avslå förslaget om en AI-strategi."
-    assert ocr_damage(clean) < 0.08 and repaired_reading(clean) is None
+    assert ocr_damage(clean) < 0.06 and repaired_reading(clean) is None
 
 
 @pytest.fixture(scope="module")
@@ -102,3 +102,8 @@ def test_code_and_identifiers_are_not_taken_for_markup():
     text = 'Tibro testar <script>window.__xss = "a"</script> och <img onerror="window.__xss"> i x_y_z.'
     assert display_text(text) == text
     assert display_text("__fet__ och _kursiv_.") == "fet och kursiv."
+
+
+def test_a_long_text_is_judged_by_a_sample():
+    damaged = "Svar pa motion fran (M) om att utreda fler anvandningsomraden av artificiell intelligens. " * 400
+    assert ocr_damage(damaged) > 0.06 and ocr_damage(damaged, sample=600) > 0.06
