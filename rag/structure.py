@@ -278,7 +278,11 @@ def _header_body(text: str) -> str | None:
         for part in fields(line.lstrip("#* ")):
             if name := _body_name(part):
                 return name
-            m = re.match(r"^(?:Sammanträde med|Protokoll för|Protokoll från)\s+(.+)$", part.strip(), re.IGNORECASE)
+            m = re.search(
+                r"(?:\bsammanträde med|^protokoll för|^protokoll från)\s+(.+?)(?:\s+i\s+[A-ZÅÄÖ][\w-]+)?\s*$",
+                part.strip(),
+                re.IGNORECASE,
+            )
             if m and (name := _body_name(m.group(1))):
                 return name
     return None
@@ -767,8 +771,16 @@ def _clean_dnr(value: str) -> str:
     return re.sub(r"\s+", " ", value).strip(" ,.")
 
 
+# A case number with a unit prefix opening the § line before the title: "§ 45 RS 2024/123 Ny strategi".
+_LEADING_DNR = re.compile(
+    r"^[ \t]*(?P<dnr>[A-ZÅÄÖ]{1,6}[ \t]?[-/]?[ \t]?\d{2,4}[/.:\-_]\d{1,6}(?:[/.:\-]-?[\d.]+)*)[ \t]+(?=[A-ZÅÄÖ])"
+)
+
+
 def _item_dnr(text: str, heading: re.Match[str], end: int, before: str) -> str | None:
     """The Dnr of an item: labelled or bare on its § line, else labelled or bare on its heading block."""
+    if m := _LEADING_DNR.match(heading.group("rest")):
+        return _clean_dnr(m.group("dnr"))
     lines = [heading.group("rest"), *(line for _, _, line in _head_lines(text, heading, end))]
     for line in lines:
         if m := _DNR.search(line):
@@ -783,6 +795,8 @@ def _item_dnr(text: str, heading: re.Match[str], end: int, before: str) -> str |
 def _strip_dnr(line: str, dnr: str | None = None) -> str:
     """A heading line without its Dnr: labelled ones, and the item's own when it stands bare."""
     line = _DNR.sub("", line)
+    if dnr and (m := _LEADING_DNR.match(line)) and _clean_dnr(m.group("dnr")) == dnr:
+        line = line[m.end() :]
     line = _BARE_DNR.sub(lambda m: "" if dnr is None or _clean_dnr(m.group("dnr")) == dnr else m.group(), line)
     line = re.sub(r"\(\s*\)", "", line)
     return re.sub(r"[ \t]{2,}", " ", line).strip(" \t-–:*#,").lstrip(". ")

@@ -519,3 +519,13 @@ def test_seed_decisions_their_spans_and_who_they_are_proposed_to():
         (item,) = [it for it in s.items if it.paragraph]
         assert (item.outcome, item.proposal_to) == (kind, proposed), path.name
         assert item.decision is not None and text[item.decision[0] : item.decision[1]].startswith(opening)
+
+
+def test_a_running_header_and_a_dnr_opening_the_heading_line():
+    text = (
+        "Protokoll nr 5/2024\nfört vid sammanträde med kommunstyrelsen i Ydre\n"
+        "onsdagen den 6 mars 2024 kl. 10.00–11.30\n\n§ 45 RS 2024/123 Ny strategi för kultur\n\nBeslut\nStrategin antas.\n"
+    )
+    s = parse_structure(text)
+    assert (s.body, s.date) == ("Kommunstyrelsen", "2024-03-06")
+    assert [(it.dnr, it.title) for it in s.items if it.paragraph] == [("RS 2024/123", "Ny strategi för kultur")]
