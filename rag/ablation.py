@@ -39,6 +39,7 @@ TEXT_SETTINGS = frozenset(
     {
         "structure_chunking",
         "merge_sections",
+        "header_min_chars",
         "header_in_dense",
         "header_in_lexical",
         "repair_dense",
@@ -61,7 +62,7 @@ class Variant:
     def text_key(self, base: Settings) -> tuple[Any, ...]:
         """What decides this variant's index: variants with the same key share one."""
         s = self.settings(base)
-        return tuple(getattr(s, name) for name in sorted(TEXT_SETTINGS))
+        return tuple(repr(getattr(s, name)) for name in sorted(TEXT_SETTINGS))
 
 
 VARIANTS: tuple[Variant, ...] = (
@@ -71,6 +72,7 @@ VARIANTS: tuple[Variant, ...] = (
     Variant("no header line", {"header_in_dense": False, "header_in_lexical": False}),
     Variant("no header in dense", {"header_in_dense": False}),
     Variant("no header in lexical", {"header_in_lexical": False}),
+    Variant("header on short chunks too", {"header_min_chars": 0}),
     Variant("no OCR repair in dense", {"repair_dense": False}),
     Variant("no organisation boost", {"boost_organisation": 1.0}),
     Variant("no body boost", {"boost_body": 1.0}),

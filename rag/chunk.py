@@ -134,7 +134,9 @@ def chunk_document(
     chunks = []
     for item in structure.items:
         pieces = [p for p in _segments(item, structure.furniture) if doc.text[p[0] : p[1]].strip()]
-        for start, end, heading in _pack(doc.text, pieces, size) if merge_sections else pieces:
+        for start, end, heading in (
+            _pack(doc.text, pieces, size, item.decision[0] if item.decision else None) if merge_sections else pieces
+        ):
             spans = _split(doc.text, start, end, size, overlap)
             if max_tokens and count_tokens:
                 spans = _fit_tokens(doc.text, spans, overlap, max_tokens, count_tokens)
@@ -160,9 +162,12 @@ def chunk_document(
     return chunks
 
 
-def _pack(text: str, pieces: list[tuple[int, int, str | None]], size: int) -> list[tuple[int, int, str | None]]:
+def _pack(
+    text: str, pieces: list[tuple[int, int, str | None]], size: int, decision: int | None = None
+) -> list[tuple[int, int, str | None]]:
     """Runs of adjacent pieces whose stripped span fits in ``size``, greedily; each run keeps the
-    heading of the piece with the most text. Pieces with furniture between them are never joined."""
+    heading of the piece where the item's decision starts (``decision``, an offset), else of the
+    piece with the most text. Pieces with furniture between them are never joined."""
     runs: list[list[tuple[int, int, str | None]]] = []
     for piece in pieces:
         last = runs[-1][-1] if runs else None
@@ -174,7 +179,8 @@ def _pack(text: str, pieces: list[tuple[int, int, str | None]], size: int) -> li
         runs.append([piece])
     out = []
     for run in runs:
-        heading = max(run, key=lambda p: len(text[p[0] : p[1]].strip()))[2]
+        deciding = [p for p in run if decision is not None and p[0] <= decision < p[1]]
+        heading = (deciding or [max(run, key=lambda p: len(text[p[0] : p[1]].strip()))])[0][2]
         out.append((run[0][0], run[-1][1], heading))
     return out
 

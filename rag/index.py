@@ -44,6 +44,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from dataclasses import replace as replace_field
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -72,7 +73,8 @@ SCHEMA_VERSION = 1
 # chunks whose embedding text changed are embedded again) and refused for searching until then.
 # 3: text cleaned of invisible and control characters, line endings made "\n"; personal data masked.
 # 4: adjacent short sections of an item share a chunk (merge_sections).
-ANALYSIS_VERSION = 4
+# 5: merged chunks labelled by the decision's section; no context line on chunks under header_min_chars.
+ANALYSIS_VERSION = 5
 CURRENT = "current"
 LOCK = ".lock"
 # What the build and the collector of old versions put in INDEX_DIR besides versions and ``current``.
@@ -83,18 +85,28 @@ PERSONAL_DATA = ("personnummer", "email", "phone")
 _LOAD_TRIES = 5
 
 
+@cache
+def _defaults() -> Settings:
+    """The settings' defaults, environment not read: the text of callers that pass no settings."""
+    return Settings.model_construct()
+
+
 def embed_text(chunk: Chunk, settings: Settings | None = None) -> str:
     """What the model embeds for a chunk: its context line and its OCR-repaired text (either can be
-    switched off: ``header_in_dense``, ``repair_dense``)."""
-    header = settings is None or settings.header_in_dense
-    text = repair(chunk.text) if settings is None or settings.repair_dense else chunk.text
-    return f"{chunk.header()}\n\n{text}" if header else text
+    switched off: ``header_in_dense``, ``repair_dense``; a chunk under ``header_min_chars`` has no
+    context line: a page-end fragment of a few words would match on its item's title alone)."""
+    s = settings or _defaults()
+    text = repair(chunk.text) if s.repair_dense else chunk.text
+    if not s.header_in_dense or len(chunk.text) < s.header_min_chars:
+        return text
+    return f"{chunk.header()}\n\n{text}"
 
 
 def lexical_text(chunk: Chunk, settings: Settings | None = None) -> str:
-    """What keyword search matches for a chunk: its context line (unless ``header_in_lexical`` is
-    off) and its text."""
-    if settings is not None and not settings.header_in_lexical:
+    """What keyword search matches for a chunk: its context line and its text (the line can be
+    switched off: ``header_in_lexical``; a chunk under ``header_min_chars`` has none)."""
+    s = settings or _defaults()
+    if not s.header_in_lexical or len(chunk.text) < s.header_min_chars:
         return chunk.text
     return f"{chunk.header()}\n{chunk.text}"
 
@@ -176,7 +188,14 @@ class Index:
 
 # Settings that change what an index holds, recorded in the manifest only when not the default
 # (so indexes built before they existed stay valid).
-_TEXT_SWITCHES = ("structure_chunking", "merge_sections", "header_in_dense", "header_in_lexical", "repair_dense")
+_TEXT_SWITCHES = (
+    "structure_chunking",
+    "merge_sections",
+    "header_in_dense",
+    "header_in_lexical",
+    "header_min_chars",
+    "repair_dense",
+)
 
 
 def _settings_key(settings: Settings) -> dict[str, int]:

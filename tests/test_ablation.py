@@ -40,12 +40,19 @@ def _index(tmp_path: Path, settings: Settings):
 
 
 def test_switches_take_the_header_and_the_repair_out_of_the_indexed_text():
-    chunk = Chunk("d", 0, 30, "Al-strategin antogs av nämnden", paragraph="§ 4", organisation="Tibro")
+    text = "Al-strategin antogs av nämnden efter en lång diskussion om hur förvaltningen ska arbeta. " * 2
+    chunk = Chunk("d", 0, len(text), text, paragraph="§ 4", organisation="Tibro")
     off = Settings(header_in_dense=False, header_in_lexical=False, repair_dense=False)
-    assert embed_text(chunk).startswith("Tibro · § 4\n\n")
+    assert embed_text(chunk).startswith("Tibro · § 4\n\nAI-strategin")
     assert embed_text(chunk, off) == chunk.text
     assert lexical_text(chunk, off) == chunk.text
     assert lexical_text(chunk, Settings(header_in_dense=False)) == lexical_text(chunk)
+
+
+def test_a_short_chunk_has_no_context_line_to_match_on():
+    fragment = Chunk("d", 0, 25, "Bilaga 3 till protokollet", paragraph="§ 4", title="Motion om AI i skolan")
+    assert embed_text(fragment) == lexical_text(fragment) == fragment.text
+    assert lexical_text(fragment, Settings(header_min_chars=0)).startswith("§ 4 · Motion om AI i skolan\n")
 
 
 def test_a_variant_that_changes_text_embeds_only_texts_never_seen(tmp_path: Path, settings: Settings):

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 
 from conftest import CORPUS, VASTERAS
 from hypothesis import given, settings
@@ -142,3 +143,16 @@ def test_sections_that_do_not_fit_together_stay_apart():
     chunks = chunk_document(_doc(ITEM), _item_structure(ITEM), size=60, overlap=10)
     assert all(len(c.text) <= 60 for c in chunks)
     assert not any("Ärendet" in c.text and "Beslut" in c.text for c in chunks)
+
+
+def test_a_merged_chunk_is_labelled_with_the_section_where_the_decision_starts():
+    text = ITEM.replace(
+        "Förvaltningen föreslår riktlinjer.",
+        "Förvaltningen föreslår riktlinjer för lärare, elever, rektorer och vårdnadshavare i alla skolor.",
+    )
+    structure = _item_structure(text)
+    beslut = text.index("Nämnden antar")
+    item = replace(structure.items[0], decision=(beslut, beslut + 20))
+    text_only = chunk_document(_doc(text), replace(structure, items=(item,)), size=400, overlap=50)
+    assert text_only[0].section == "Beslut"
+    assert chunk_document(_doc(text), structure, size=400, overlap=50)[0].section == "Ärendet"  # most text
