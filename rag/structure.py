@@ -14,7 +14,7 @@ Layouts differ between municipalities, so nothing depends on one of them:
   "1[5]") is page furniture, and so are the short lines that stand beside it;
 - item headings are any of ``§ 45``, ``§45``, ``KS § 4``, ``Paragraf 45``, ``§ 3 a``; an agenda
   line (the same § again later, or a list under "Ärendelista"), a reference to another §
-  ("§ 924.", "§ 22, att ...") and a § out of sequence are not items;
+  ("§ 924.", "§ 22, att ...") are not items;
 - the Dnr is read in its common forms, labelled or bare on the heading lines;
 - the outcome comes from the item's decision text, one att-sats at a time (``outcome``).
 """
@@ -695,7 +695,8 @@ _DOT_LEADER = re.compile(r"(?:\.{3,}|…{2,}|(?:\. ){3,})\s*\d+\s*$")
 
 
 def _candidates(text: str, body_start: int, furniture: Sequence[tuple[int, int]]) -> list[re.Match[str]]:
-    """Item headings: § lines that are headings, with agenda lines, references and §§ out of sequence left out."""
+    """Item headings: § lines that are headings, with agenda lines and references left out. Numbers
+    out of sequence stay: a compilation of extracts from several meetings has them."""
     found = [m for m in _ITEM.finditer(text, body_start) if _is_heading_rest(m.group("rest"))]
     found = [m for m in found if not _DOT_LEADER.search(m.group())]
     if not found:
@@ -721,10 +722,15 @@ def _candidates(text: str, body_start: int, furniture: Sequence[tuple[int, int]]
         if in_list:
             list_lines.add(i)
     kept = [m for i, m in enumerate(found) if i not in list_lines]
-    # the same § twice: an agenda line and the item; the item is the later one
+    # the same § twice: an agenda line and the item, the item later. An earlier one with sections of
+    # its own is an item too (extracts of two meetings, each with its § 12).
     last = {_number_key(m): i for i, m in enumerate(kept)}
-    kept = [m for i, m in enumerate(kept) if last[_number_key(m)] == i]
-    return _increasing(kept)
+    ends = [*(m.start() for m in kept[1:]), len(text)]
+    return [
+        m
+        for i, m in enumerate(kept)
+        if last[_number_key(m)] == i or any(is_heading(line) for _, _, line in _lines(text, m.end() + 1, ends[i]))
+    ]
 
 
 def _in(pos: int, spans: Sequence[tuple[int, int]]) -> bool:
@@ -733,25 +739,6 @@ def _in(pos: int, spans: Sequence[tuple[int, int]]) -> bool:
 
 def _number_key(m: re.Match[str]) -> tuple[int, str]:
     return int(m.group("num")), m.group("suffix") or ""
-
-
-def _increasing(heads: list[re.Match[str]]) -> list[re.Match[str]]:
-    """The longest run of headings in increasing § order (a § quoted out of sequence is not an item)."""
-    keys = [_number_key(m) for m in heads]
-    best = [1] * len(heads)
-    prev = [-1] * len(heads)
-    for i in range(len(heads)):
-        for j in range(i):
-            if keys[j] < keys[i] and best[j] + 1 > best[i]:
-                best[i], prev[i] = best[j] + 1, j
-    if not heads:
-        return []
-    i = max(range(len(heads)), key=lambda k: (best[k], -k))
-    chain = []
-    while i >= 0:
-        chain.append(heads[i])
-        i = prev[i]
-    return chain[::-1]
 
 
 def _head_lines(text: str, heading: re.Match[str], end: int) -> list[tuple[int, int, str]]:

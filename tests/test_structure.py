@@ -529,3 +529,13 @@ def test_a_running_header_and_a_dnr_opening_the_heading_line():
     s = parse_structure(text)
     assert (s.body, s.date) == ("Kommunstyrelsen", "2024-03-06")
     assert [(it.dnr, it.title) for it in s.items if it.paragraph] == [("RS 2024/123", "Ny strategi för kultur")]
+
+
+def test_extracts_of_several_meetings_keep_every_item_in_their_order():
+    text = (
+        "§ 40 Taxa för torghandel\n\nBeslut\nTaxan antas.\n\n"
+        "§ 12 Val av ombud\n\nBeslut\nEva Ek (S) väljs till ombud.\n\n"
+        "§ 40 Bidrag till musikskolan\n\nBeslut\nBidraget beviljas.\n"
+    )
+    s = parse_structure(text)
+    assert [(it.paragraph, it.outcome) for it in s.items] == [("§ 40", "bifall"), ("§ 12", "val"), ("§ 40", "bifall")]
