@@ -39,6 +39,7 @@ TEXT_SETTINGS = frozenset(
     {
         "structure_chunking",
         "merge_sections",
+        "drop_furniture",
         "header_min_chars",
         "header_in_dense",
         "header_in_lexical",
@@ -69,6 +70,7 @@ VARIANTS: tuple[Variant, ...] = (
     Variant("product"),
     Variant("no structure chunking (fixed chunks)", {"structure_chunking": False}),
     Variant("one section per chunk (no merging)", {"merge_sections": False}),
+    Variant("page furniture inside chunks", {"drop_furniture": False}),
     Variant("no header line", {"header_in_dense": False, "header_in_lexical": False}),
     Variant("no header in dense", {"header_in_dense": False}),
     Variant("no header in lexical", {"header_in_lexical": False}),
@@ -141,6 +143,7 @@ def variant_index(base: Index, settings: Settings, embedder: Embedder, cache: Ve
                 count_tokens=embedder.count_tokens,
                 structured=settings.structure_chunking,
                 merge_sections=settings.merge_sections,
+                drop_furniture=settings.drop_furniture,
             )
         )
     vectors = cache.passages([embed_text(c, settings) for c in chunks], batch_size=settings.embed_batch_size)

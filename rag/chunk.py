@@ -121,9 +121,11 @@ def chunk_document(
     count_tokens: Callable[[str], int] | None = None,
     structured: bool = True,
     merge_sections: bool = True,
+    drop_furniture: bool = True,
 ) -> list[Chunk]:
     """Cut a document into chunks carrying their item's and section's metadata; ``structured=False``
-    cuts the whole text as one piece (furniture included) with the document's metadata only.
+    cuts the whole text as one piece (furniture included) with the document's metadata only;
+    ``drop_furniture=False`` leaves page furniture inside the items' chunks.
 
     With ``merge_sections``, adjacent sections of an item (no furniture between them) that fit in
     ``size`` together share one chunk, labelled with the section that has most of its text: a real
@@ -133,7 +135,8 @@ def chunk_document(
         structure = _unstructured(doc, structure)
     chunks = []
     for item in structure.items:
-        pieces = [p for p in _segments(item, structure.furniture) if doc.text[p[0] : p[1]].strip()]
+        furniture = structure.furniture if drop_furniture else ()
+        pieces = [p for p in _segments(item, furniture) if doc.text[p[0] : p[1]].strip()]
         for start, end, heading in (
             _pack(doc.text, pieces, size, item.decision[0] if item.decision else None) if merge_sections else pieces
         ):

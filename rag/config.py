@@ -69,6 +69,8 @@ class Settings(BaseSettings):
     structure_chunking: bool = True
     # Adjacent short sections of an item share a chunk up to chunk_size (off: one section per chunk).
     merge_sections: bool = True
+    # Page furniture (running headers, page numbers, signature boxes) is cut out of chunks.
+    drop_furniture: bool = True
     header_in_dense: bool = True
     header_in_lexical: bool = True
     # Chunks shorter than this (characters) get no context line: on real protocols a page-end

@@ -191,6 +191,7 @@ class Index:
 _TEXT_SWITCHES = (
     "structure_chunking",
     "merge_sections",
+    "drop_furniture",
     "header_in_dense",
     "header_in_lexical",
     "header_min_chars",
@@ -697,6 +698,7 @@ def _build(
                 count_tokens=embedder.count_tokens,
                 structured=settings.structure_chunking,
                 merge_sections=settings.merge_sections,
+                drop_furniture=settings.drop_furniture,
             )
         )
     texts = [embed_text(c, settings) for c in chunks]
