@@ -101,3 +101,26 @@ def test_question_sets_are_grouped_by_folder(tmp_path: Path):
     paths = [tmp_path / "real" / "a.jsonl", tmp_path / "written" / "b.jsonl", tmp_path / "written" / "c.jsonl"]
     sets = question_sets(paths, load_questions)
     assert {k: [q.id for q in v] for k, v in sets.items()} == {"real": ["a.jsonl"], "written": ["b.jsonl", "c.jsonl"]}
+
+
+def test_rag_eval_ablate_prints_one_row_per_variant(tmp_path: Path, settings: Settings, monkeypatch):
+    from typer.testing import CliRunner
+
+    from rag.cli import app
+
+    _index(tmp_path, settings)
+    monkeypatch.setenv("RAG_EMBEDDER", "fake")
+    questions = tmp_path / "real" / "questions.jsonl"
+    questions.parent.mkdir()
+    row = {
+        "id": "q1",
+        "question": "Vilka riktlinjer för AI antogs?",
+        "doc": "ks.txt",
+        "answer_quote": "anta riktlinjerna",
+    }
+    questions.write_text(json.dumps(row, ensure_ascii=False) + "\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["eval", "--ablate", str(questions), "--index", str(settings.index_dir), "--json"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert list(rows) == [v.name for v in VARIANTS] + ["baseline dense", "baseline bm25", "baseline rrf"]
+    assert rows["product"]["real"]["n"] == 1
