@@ -643,7 +643,7 @@ _VOTE_RESULT = re.compile(
     re.IGNORECASE,
 )
 _MOVER = re.compile(
-    r"(?P<name>[A-ZÅÄÖ][\w-]+)s?\s*(?:\([A-ZÅÄÖ]{1,4}\)\s*)?(?:ändrings|tilläggs|avslags|eget\s)?yrkande"
+    r"(?P<name>[A-ZÅÄÖ][\w-]*?)s?\s*(?:\([A-ZÅÄÖ]{1,4}\)\s*)?(?:ändrings|tilläggs|avslags|eget\s)?yrkande"
 )
 
 
@@ -658,19 +658,42 @@ def _vote(text: str, start: int, end: int) -> tuple[tuple[int, int], str] | None
     sentence = result.group()
     if re.search(r"\bforslag", fold(sentence)) and not re.search(r"yrkande", sentence):
         return None  # the proposition won: the decision is the proposal as written
-    decided = sentence
-    if (mover := _MOVER.search(sentence)) and "forslag" not in fold(sentence[: mover.start()])[-30:]:
-        surname = mover.group("name")
-        for s, e in _blocks(text, start, result.start(), ()):
-            block = text[s:e]
-            at = block.find(surname)
-            if at >= 0 and (m := re.search(r"\byrkar\b", block[at:])):
-                rest = block[at + m.end() :]
-                decided = rest.split(".")[0]
-                if "avslagsyrkande" in fold(sentence):
-                    decided = "avslå " + decided
-                break
-    return (result.start(), result.end()), decided
+    return (result.start(), result.end()), _named_yrkande(text, start, result.start(), sentence) or sentence
+
+
+def _named_yrkande(text: str, start: int, end: int, sentence: str) -> str | None:
+    """What the yrkande a sentence names ("bifalla Per Nyströms (M) ändringsyrkande") asks for, as its
+    mover put it in ``text[start:end]`` ("Per Nyström (M) yrkar att ..."), or None."""
+    mover = _MOVER.search(sentence)
+    if not mover or "forslag" in fold(sentence[: mover.start()])[-30:]:
+        return None
+    surname = mover.group("name")
+    for s, e in _blocks(text, start, end, ()):
+        block = text[s:e]
+        at = block.find(surname)
+        if at >= 0 and (m := re.search(r"\byrkar\b", block[at:])):
+            asked = block[at + m.end() :].split(".")[0]
+            return "avslå " + asked if "avslagsyrkande" in fold(sentence) else asked
+    return None
+
+
+_BY_REFERENCE = re.compile(
+    r"(?:enligt|i enlighet med|bifaller|bifalla|bifall till) [\w ()-]{0,60}?(?:forslag(?:et)?|yrkande)\b"
+)
+
+
+def _referred(text: str, start: int, end: int, decision: str, sections: Sequence[Section]) -> str | None:
+    """A decision that only refers to a proposal or a yrkande ("Kommunstyrelsen beslutar i enlighet
+    med arbetsutskottets förslag"): the text it refers to, the item's Förslag till beslut section
+    or the named yrkande, else None."""
+    folded = re.sub(r"\s+", " ", fold(decision))
+    m = _BY_REFERENCE.search(folded)
+    if not m or len(folded) > 200 or _classify(folded[: m.start()] + folded[m.end() :]):
+        return None
+    if "yrkande" in m.group():
+        return _named_yrkande(text, start, end, decision)
+    proposals = [x for x in sections if x.heading == "Förslag till beslut" and decision not in text[x.start : x.end]]
+    return text[proposals[0].start : proposals[0].end] if proposals else None
 
 
 def _is_heading_rest(rest: str) -> bool:
@@ -979,6 +1002,8 @@ def parse_structure(text: str) -> Structure:
         in_beslut = span is not None and any(x.heading == "Beslut" and x.start <= span[0] < x.end for x in sections)
         if not in_beslut and (vote := _vote(text, span[1] if span else sections_start, end)):
             span, decision_text = vote  # no Beslut section: the vote decided, not the proposition
+        elif decision_text and (referred := _referred(text, start, end, decision_text, sections)):
+            decision_text = referred
         dnr = _item_dnr(text, m, end, text[body_start : m.start()] if i == 0 else "")
         item_title = _item_title(text, m, end, furniture, dnr)
         if decision_text:

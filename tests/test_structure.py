@@ -539,3 +539,15 @@ def test_extracts_of_several_meetings_keep_every_item_in_their_order():
     )
     s = parse_structure(text)
     assert [(it.paragraph, it.outcome) for it in s.items] == [("§ 40", "bifall"), ("§ 12", "val"), ("§ 40", "bifall")]
+
+
+def test_a_decision_by_reference_takes_the_outcome_of_what_it_refers_to():
+    text = (
+        "§ 8 Svar på motion om gratis kollektivtrafik\n\nFörslag till beslut\nKommunfullmäktige beslutar att avslå "
+        "motionen.\n\nBeslut\nKommunstyrelsen beslutar i enlighet med arbetsutskottets förslag.\n\n"
+        "§ 9 Lekplats i Ydre\n\nYrkanden\nOla Berg (M) yrkar att ansökan avslås.\n\n"
+        "Beslut\nNämnden beslutar enligt Ola Bergs (M) yrkande.\n"
+    )
+    first, second = parse_structure(text).items
+    assert (first.outcome, second.outcome) == ("avslag", "avslag")
+    assert text[first.decision[0] : first.decision[1]].startswith("Kommunstyrelsen beslutar i enlighet med")
