@@ -33,7 +33,7 @@ from rag.glossary import translate_terms
 from rag.normalise import analyse, fold, repair
 from rag.query import asks_for_decision, content_keys, named_places, names_decision, place_key
 from rag.search import Searcher, hit_dict
-from rag.sentences import decisive_spans, join_lead_ins, proposes_to, quotable, sentence_kinds, sentence_spans
+from rag.sentences import decides, decisive_spans, join_lead_ins, proposes_to, quotable, sentence_kinds, sentence_spans
 from rag.types import Filters, Hit, QueryInfo
 from rag.vocab import BODY_ABBREVIATIONS, BODY_ENGLISH
 
@@ -70,7 +70,29 @@ SENTENCE_WEIGHTS = {
     "kind": 0.1,
     "decisive": 0.5,
     "title": -0.3,
+    "role": 0.3,
 }
+# The role a who-question asks for, from its words (folded), as ``Person.role`` names it; a vote
+# has no person role: its sentence names the side ("Nej: ...", "röstar nej").
+_ASKED_ROLES: tuple[tuple[str, str], ...] = (
+    (r"\breserv|\bdissent", "reservation"),
+    (r"\brostade (?:emot|nej|mot)|\bvoted (?:against|no)", "nej"),
+    (
+        r"\bmotion(?:en|ar|arer|arerna)?\b.{0,40}\b(?:bakom|lamnade|skrev|vackte|stod)|\b(?:bakom|lamnade|skrev|vackte)\b.{0,40}\bmotion"
+        r"|\bmotionar|\bwho (?:wrote|filed|submitted|proposed) the motion",
+        "motionär",
+    ),
+    (r"\byrka|\bdrev\b|\bville att\b|\bkravde\b|\bforeslog\b|\bproposed\b|\bmoved\b", "yrkande"),
+)
+_NO_VOTE = re.compile(r"\bnej\b|\brösta[rd]e? nej\b|\bröstar emot\b", re.IGNORECASE)
+
+
+def asked_role(question: str) -> str | None:
+    """'motionär', 'yrkande', 'reservation' or 'nej' (voted against) when a who-question asks for one."""
+    folded = fold(question)
+    return next((role for pattern, role in _ASKED_ROLES if re.search(pattern, folded)), None)
+
+
 # Outcomes after which a matter has no later stage in the documents (asked "till slut", "efter
 # återremissen"), and after which a proposal was not decided.
 PENDING_OUTCOMES = frozenset({"återremiss", "bordlagd"})
@@ -280,6 +302,15 @@ class Assistant:
                 out.append(Candidate(hit, rank, s, e, text, decisive=is_decisive, section=section))
         return out
 
+    def role_match(self, role: str, c: Candidate) -> float:
+        """1 when a sentence names a person who plays the asked role in its item (a motionär, one who
+        moved a yrkande or reserved), or states the no side of a vote; else 0."""
+        if role == "nej":
+            return 1.0 if _NO_VOTE.search(c.text) else 0.0
+        item = self.item_at(c.hit.chunk.doc, c.start) or {}
+        names = [p["name"] for p in item.get("persons") or () if p.get("role") == role]
+        return 1.0 if any(name and name in c.text for name in names) else 0.0
+
     def is_title(self, c: Candidate) -> bool:
         """Whether a candidate is only its item's heading ("Svar på motion om AI ...")."""
         item = self.item_at(c.hit.chunk.doc, c.start)
@@ -292,6 +323,8 @@ class Assistant:
         """Candidates scored and sorted best first."""
         if not candidates:
             return []
+        who = info.answer_type == "person" or re.match(r"\W*(?:och |men )?(?:vem|vilka|vilken|who)\b", fold(info.text))
+        role = asked_role(info.text) if who else None
         vectors = self.sentence_vectors([c.text for c in candidates])
         similarity = vectors @ self.searcher.query_vector(info.text)
         lexical = self.searcher.index.lexical
@@ -312,6 +345,7 @@ class Assistant:
                 "kind": _kind_match(info.answer_type, sentence_kinds(c.text)),
                 "decisive": 1.0 if decision and c.decisive else 0.0,
                 "title": 1.0 if self.is_title(c) else 0.0,
+                "role": self.role_match(role, c) if role else 0.0,
             }
             value = sum(self.weights.get(name, 0.0) * v for name, v in parts.items())
             scored.append(
@@ -497,8 +531,12 @@ class Assistant:
         outcome = item.get("outcome")
         if _LATER_STAGE.search(fold(question)) and outcome in NO_FINAL_OUTCOMES:
             unmet.append("stage")
+        asks_proposal = bool(re.search(r"\bforesla|\bforslag|\bpropos", fold(question)))
+        if decision and not asks_proposal and not (best.decisive or decides(best.text)):
+            unmet.append("no-decision")  # a proposal, a motion or background: nothing decided
         asks_stated = decision or info.answer_type in ("date", "money", "number")
-        if asks_stated and outcome in PENDING_OUTCOMES and not best.decisive and not decides_pending(best.text):
+        proposed = decides(best.text) and not decides_pending(best.text)  # "X beslutar att ..." not decided
+        if asks_stated and not asks_proposal and outcome in PENDING_OUTCOMES and not best.decisive and proposed:
             unmet.append("undecided")
         return tuple(unmet)
 
@@ -557,9 +595,12 @@ class Assistant:
         return text, citations
 
     def _citations(self, chosen: Sequence[Candidate]) -> list[Citation]:
-        # quoted in reading order within a passage, passages in the order they were chosen
+        # the best sentence first (the answer leads with it), the others in reading order within a
+        # passage, passages in the order they were chosen
+        if not chosen:
+            return []
         order = {c.hit.chunk_id: i for i, c in reversed(list(enumerate(chosen)))}
-        ordered = sorted(chosen, key=lambda c: (order[c.hit.chunk_id], c.start))
+        ordered = [chosen[0], *sorted(chosen[1:], key=lambda c: (order[c.hit.chunk_id], c.start))]
         return [
             Citation(
                 n=n,
@@ -619,7 +660,7 @@ def asked_bodies(question: str, bodies: Sequence[str]) -> tuple[str, ...]:
 
 
 _BODY = re.compile(
-    r"\b(?:[A-ZÅÄÖ][a-zåäö]+-\s+och\s+)?[A-ZÅÄÖ][a-zåäö]*(?:fullmäktige|styrelsen|nämnden|utskottet)\b"
+    r"\b(?:[A-ZÅÄÖ][a-zåäö]+-\s+och\s+[a-zåäö]*|[A-ZÅÄÖ][a-zåäö]*)(?:fullmäktige|styrelsen|nämnden|utskottet)\b"
     r"|\b[Nn]ämnden för [a-zåäö -]+?(?=\s+(?:beslutar|föreslår|antar|godkänner|\n))"
 )
 
@@ -721,6 +762,10 @@ _UNMET = {
     "undecided": (
         "The passage is a proposal that was sent back or postponed, not a decision.",
         "Stycket är ett förslag som återremitterades eller bordlades, inte ett beslut.",
+    ),
+    "no-decision": (
+        "The passages hold a proposal or background, not a decision on the matter.",
+        "Styckena innehåller ett förslag eller en bakgrund, inte ett beslut i ärendet.",
     ),
     "figure": (
         "No passage states the figure the question names.",

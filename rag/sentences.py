@@ -13,7 +13,7 @@ from typing import Any
 
 from sentencex import segment
 
-from rag.normalise import fold
+from rag.normalise import fold, repair
 from rag.structure import is_heading
 from rag.vocab import PARTIES
 
@@ -103,8 +103,11 @@ _SENTENCE_TYPES: dict[str, re.Pattern[str]] = {
         r"|\b(?:två|tre|fyra|fem|sex|sju|åtta|nio|tio|elva|tolv|tjugo|hundra|tusen|miljon|miljard)\w*\b",
         re.IGNORECASE,
     ),
+    # an amount: a figure with its currency ("14,5 miljoner kronor", "540 mnkr", "4 000 kr")
     "money": re.compile(
-        r"\b(?:kronor|kr|mnkr|tkr|mkr|miljoner|miljarder|euro|SEK|budget\w*|anslag\w*)\b", re.IGNORECASE
+        r"(?:\d[\d  ]*(?:[,.]\d+)?|\b(?:en|ett|två|tre|fyra|fem|sex|sju|åtta|nio|tio|hundra|tusen)\w*)\s*"
+        r"(?:(?:miljon|miljoner|miljard|miljarder|tusen)\s+)?(?:kronor|kr|mnkr|tkr|mkr|msek|sek|euro|€)\b",
+        re.IGNORECASE,
     ),
     "frequency": re.compile(
         r"\b(?:årligen|halvårsvis|kvartalsvis|månadsvis|veckovis|varje\s+(?:år|månad|vecka|kvartal)|gång(?:er)? per)",
@@ -121,9 +124,18 @@ _SENTENCE_TYPES: dict[str, re.Pattern[str]] = {
 }
 
 
+_ENUMERATOR = re.compile(r"(?m)^\s*(?:\d{1,2}|[a-z])[.)]\s+")
+_OCR_ONE = re.compile(
+    r"(?<=[a-zåäö]) 1 (?!(?:januari|februari|mars|april|maj|juni|juli|augusti|september|oktober|november"
+    r"|december)\b)(?=[a-zåäö])"
+)
+
+
 def sentence_kinds(sentence: str) -> frozenset[str]:
     """What a sentence states: a person by name, a role or body, a date, a number, an amount, a
     frequency, a reason."""
+    # a list number ("1. Kommunstyrelsen beslutar") and an OCR "1" for "i" state no count
+    sentence = _OCR_ONE.sub(" i ", _ENUMERATOR.sub("", sentence))
     return frozenset(kind for kind, pattern in _SENTENCE_TYPES.items() if pattern.search(sentence))
 
 
@@ -146,7 +158,7 @@ _DECISIVE = re.compile(
     r"|godkänner|fastställs|fastställer|tillstyrks|tillstyrker|beviljas|beviljar|anses\s+(?:vara\s+)?besvarad"
     r"|är\s+besvarad|besvaras|återremitter\w*|bordläggs|bordlägger|läggs?\s+.{0,40}till\s+handlingarna"
     r"|lägger\s+.{0,60}till\s+handlingarna|antecknas|noteras|uppdrar|ger\s+.{0,80}\bi\s+uppdrag|får\s+i\s+uppdrag"
-    r"|förlängs|förlänger|överlåter|genomförs|genomföras|inte\s+bereda|utses|utser|väljs|väljer|förklaras"
+    r"|får\s+(?:genomföra|införa|använda|starta|påbörja|inleda|upphandla|teckna)|förlängs|förlänger|överlåter|genomförs|genomföras|inte\s+bereda|utses|utser|väljs|väljer|förklaras"
     r"|översänds|överlämnas|föranleder|avskrivs|upphävs|upphäver|ställer\s+sig\s+bakom)\b",
     re.IGNORECASE,
 )
@@ -154,7 +166,7 @@ _DECISIVE = re.compile(
 # someone else makes ("Regionstyrelsen föreslås besluta", "Förvaltningen föreslår").
 _REPORTED = re.compile(
     r"\b(?:yrka[rt]?|proposition\w*|röstar|röstade|votering\w*|reserver\w*|föreslås"
-    r"|förvaltningen\s+föreslår|kontoret\s+föreslår|har\s+i\s+en\s+motion|motionärerna?)\b",
+    r"|\w*förvaltningen\s+föreslår|\w*kontoret\s+föreslår|har\s+i\s+en\s+motion|motionärerna?)\b",
     re.IGNORECASE,
 )
 _NOT_DECIDING = frozenset(
@@ -179,8 +191,12 @@ _PROPOSES_TO = re.compile(
 )
 
 
+_OCR_HINT = re.compile(r"[a-zåäö][0-9][a-zåäö]|rn[a-zåäö]|[éè]")
+
+
 def decides(sentence: str) -> bool:
     """Whether a sentence states a decision (not a yrkande, proposition, vote or background)."""
+    sentence = repair(sentence) if _OCR_HINT.search(sentence) else sentence
     return bool(_DECISIVE.search(sentence)) and not _REPORTED.search(sentence)
 
 
@@ -204,7 +220,9 @@ def decisive_spans(text: str, item: Mapping[str, Any]) -> list[tuple[int, int]]:
         for section in (x for x in sections if x["heading"] == wanted):
             spans = join_lead_ins(text, sentence_spans(text, section["start"], section["end"]))
             spans = [(s, e) for s, e in spans if quotable(text[s:e])]
-            best = next(((s, e) for s, e in spans if decides(text[s:e])), None) or next(iter(spans), None)
+            best = next(((s, e) for s, e in spans if decides(text[s:e])), None)
+            if best is None and wanted == "Beslut":  # a Beslut section states the decision, however worded
+                best = next(iter(spans), None)
             if best:
                 return [best]
     reporting = [(x["start"], x["end"]) for x in sections if x["heading"] in _NOT_DECIDING]

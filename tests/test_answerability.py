@@ -179,3 +179,37 @@ def test_near_misses_swap_the_organisation_and_the_held_out_half_is_stable():
     assert swap_organisation("Vad beslutade kommunen?", orgs) is None
     assert held_apart("A01") == held_apart("A01")
     assert 0.3 < sum(held_apart(f"q{i}") for i in range(200)) / 200 < 0.7
+
+
+@pytest.mark.parametrize(
+    ("question", "role"),
+    [
+        ("Vilka politiker står bakom motionen om AI-regler i skolan?", "motionär"),
+        ("Vem yrkade bifall till motionen?", "yrkande"),
+        ("Vilka reserverade sig mot beslutet?", "reservation"),
+        ("Vilka ledamöter röstade emot kamerorna?", "nej"),
+        ("Vem ledde sammanträdet?", None),
+    ],
+)
+def test_the_role_a_who_question_asks_for(question, role):
+    from rag.answer import asked_role
+
+    assert asked_role(question) == role
+
+
+@pytest.mark.parametrize(
+    ("sentence", "has_money", "has_number"),
+    [
+        ("Nämnden avsätter 14,5 miljoner kronor till piloten.", True, True),
+        ("Licensen kostar cirka 4 000 kr per användare och år.", True, True),
+        ("Kostnaderna ryms inom kompletteringsbudgeten.", False, False),
+        ("1. Kommunstyrelsen beslutar att anta budgeten.", False, False),
+        ("Verktygen används 1 dag av många elever.", False, False),
+    ],
+)
+def test_an_amount_needs_a_figure_and_a_list_number_is_no_count(sentence, has_money, has_number):
+    from rag.sentences import sentence_kinds
+
+    kinds = sentence_kinds(sentence)
+    assert ("money" in kinds) is has_money
+    assert ("number" in kinds) is has_number
