@@ -572,13 +572,12 @@ _LIST_LINE = re.compile(r"^\s*(?:(?:\d{1,2}|[a-z])[.)]\s*|[-–•*]\s+)?att\b|^
 
 
 def _blocks(text: str, start: int, end: int, furniture: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Paragraphs of ``text[start:end]`` (split at blank lines, furniture lines skipped), trimmed."""
+    """Paragraphs of ``text[start:end]`` (split at blank lines and at page furniture), trimmed: a
+    span never holds a page header."""
     blocks: list[tuple[int, int]] = []
     current: tuple[int, int] | None = None
     for s, _, line in _lines(text, start, end):
-        if any(fs <= s < fe for fs, fe in furniture):
-            continue
-        if not line.strip():
+        if not line.strip() or any(fs <= s < fe for fs, fe in furniture):
             if current:
                 blocks.append(current)
             current = None

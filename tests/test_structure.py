@@ -462,6 +462,7 @@ def test_properties_one_item_per_paragraph_disjoint_spans_decision_inside(specs,
     assert all(a < b for a, b in spans) and all(spans[i][1] <= spans[i + 1][0] for i in range(len(spans) - 1))
     for it, (_, _, dnr) in zip(numbered, specs, strict=True):
         assert it.decision is not None and it.start <= it.decision[0] < it.decision[1] <= it.end
+        assert not any(it.decision[0] <= a < it.decision[1] for a, _ in s.furniture)
         assert it.outcome in OUTCOMES and it.outcome != "other"
         assert (it.dnr is not None) == dnr
         assert it.title == f"Plan nummer {it.number}"
