@@ -11,7 +11,7 @@ Layouts differ between municipalities, so nothing depends on one of them:
   ``BORÅS STAD      SAMMANTRÄDESPROTOKOLL`` / ``Kommunstyrelsen   Sammanträdesdatum 2024-11-11``
   give organisation, body and date in any order and case;
 - a line repeated on several pages once its page number is masked ("1 (3)", "Sida 2 av 5",
-  "1[5]") is page furniture, and so are the short lines that stand beside it;
+  "1[5]") is page furniture, and so is a recurring body name that stands beside it;
 - item headings are any of ``§ 45``, ``§45``, ``KS § 4``, ``Paragraf 45``, ``§ 3 a``; an agenda
   line (the same § again later, or a list under "Ärendelista"), a reference to another §
   ("§ 924.", "§ 22, att ...") are not items;
@@ -155,7 +155,7 @@ def _is_furniture_line(line: str) -> bool:
     if len(line.strip()) > 120:
         return False
     keys = [_key(p) for p in fields(_PAGE_MARK.sub("#", line))]
-    words = {"protokoll", "protokollsutdrag", "sammantradesdatum", "datum", "sida"}
+    words = {"protokoll", "protokollsutdrag", "sammantradesdatum", "datum"}
     return bool(keys) and all(not k or _FURNITURE_FIELD.match(k) for k in keys) and not set(keys) <= words
 
 
@@ -164,7 +164,8 @@ def find_furniture(text: str) -> list[tuple[int, int]]:
 
     A page header is a short line that recurs on several pages once its page number is masked and
     that carries a date, a page number, the word 'protokoll' or capitals; a short recurring line
-    next to one (the body's name above "Protokoll nr 12") belongs to the same header.
+    next to one that names a body or the organisation (the body above "Protokoll nr 12") belongs to
+    the same header.
     """
     lines = [(s, e, line) for s, e, line in _lines(text) if line.strip()]
     counts = Counter(_masked(line) for _, _, line in lines)
@@ -182,11 +183,13 @@ def find_furniture(text: str) -> list[tuple[int, int]]:
             and (masked.isupper() or _DATE.search(masked) or "#" in masked or "protokoll" in key)
         )
         marks[i] = bool(repeated_header) or _is_furniture_line(line) or "sammantradesprotokoll" in key.replace(" ", "")
+    first = marks[:]  # a line beside a header line, not beside one so marked itself
     for i, (_, _, line) in enumerate(lines):
         masked = _masked(line)
-        beside = (i > 0 and marks[i - 1]) or (i + 1 < len(lines) and marks[i + 1])
+        named = _body_name(line) or _ORG_NAME.fullmatch(line.strip())
+        beside = (i > 0 and first[i - 1]) or (i + 1 < len(lines) and first[i + 1])
         short = counts[masked] >= 3 and len(masked) <= 60 and not masked.endswith(".")
-        if not marks[i] and beside and short and _key(line) not in SECTION_HEADINGS and not _ITEM.match(line):
+        if not marks[i] and beside and short and named and _key(line) not in SECTION_HEADINGS:
             marks[i] = True
     return [(s, e) for (s, e, _), marked in zip(lines, marks, strict=True) if marked]
 
@@ -286,6 +289,14 @@ def _header_body(text: str) -> str | None:
             if m and (name := _body_name(m.group(1))):
                 return name
     return None
+
+
+def _frequent_body(text: str) -> str | None:
+    """The body named most often, twice at least, as a field of the lines of ``text`` (the repeated
+    page headers)."""
+    counts = Counter(name for _, _, line in _lines(text) for part in fields(line) if (name := _body_name(part)))
+    best = counts.most_common(1)
+    return best[0][0] if best and best[0][1] >= 2 else None
 
 
 def _first_date(text: str) -> str | None:
@@ -930,7 +941,9 @@ def _document_title(text: str, start: int) -> str | None:
     """The title of a document without items: the first line of several words that is not its
     letterhead (capitals), a header of columns or a metadata line."""
     for _, _, line in list(_lines(text, start))[:25]:
-        stripped = line.strip().lstrip("#").strip()
+        stripped = re.sub(
+            r"^(?:dokumentnamn|dokumentets namn|titel|rubrik)\s*:\s*", "", line.strip().lstrip("#").strip(), flags=re.I
+        )
         parts = fields(line)
         if len(parts) != 1 or len(stripped) < 8 or stripped.isupper() or _PAGE_MARK.search(stripped):
             continue
@@ -957,9 +970,9 @@ def parse_structure(text: str) -> Structure:
     head_text = text[body_start : heads[0].start() if heads else min(len(text), body_start + 1500)]
     doc_type = _doc_type(source_fields, text[body_start:], bool(heads))
     decided = None if heads else decided_by(text[body_start : body_start + 3000])
-    page_headers = "\n".join(text[s:e] for s, e in furniture[:40] if e - s <= 160)
+    page_headers = "\n".join(text[s:e] for s, e in furniture[:400] if e - s <= 160)
     if heads:
-        doc_body = _header_body(head_text[:2500]) or _header_body(page_headers)
+        doc_body = _header_body(head_text[:2500]) or _frequent_body(page_headers)
     else:
         doc_body = _document_body(text[body_start:], decided)
     doc_date = meeting_date(text[body_start:], page_headers)

@@ -552,3 +552,12 @@ def test_a_decision_by_reference_takes_the_outcome_of_what_it_refers_to():
     first, second = parse_structure(text).items
     assert (first.outcome, second.outcome) == ("avslag", "avslag")
     assert text[first.decision[0] : first.decision[1]].startswith("Kommunstyrelsen beslutar i enlighet med")
+
+
+def test_a_vote_list_beside_a_page_header_is_not_furniture():
+    header = "Kommunfullmäktige\nProtokoll nr 2\nSammanträdesdatum: 2025-02-06\n"
+    votes = "Ledamot\nJa\nNej\nEva Ek\nX\n\n"
+    text = (header + votes) * 3 + header
+    furniture = {text[a:b] for a, b in find_furniture(text)}
+    assert {"Kommunfullmäktige", "Protokoll nr 2", "Sammanträdesdatum: 2025-02-06"} <= furniture
+    assert not furniture & {"Ledamot", "Ja", "Nej", "Eva Ek", "X"}
