@@ -180,7 +180,7 @@ def find_furniture(text: str) -> list[tuple[int, int]]:
             and not masked.startswith(("-", "•", "*", "§"))
             and key not in SECTION_HEADINGS
             and not _ITEM.match(line)
-            and (masked.isupper() or _DATE.search(masked) or "#" in masked or "protokoll" in key)
+            and ((masked.isupper() and len(masked) >= 4) or _DATE.search(masked) or "#" in masked or "protokoll" in key)
         )
         marks[i] = bool(repeated_header) or _is_furniture_line(line) or "sammantradesprotokoll" in key.replace(" ", "")
     first = marks[:]  # a line beside a header line, not beside one so marked itself
