@@ -260,9 +260,11 @@ def eval_(
     ] = None,
 ) -> None:
     """Measure retrieval (recall@1, recall@5, MRR@10 for hybrid, lexical and dense, per question kind)
+    beside a plain RAG baseline (floor keys margin.mrr@10 etc.: hybrid minus the best baseline row),
     and answers (abstention, citation checks, gold answer quoted), with the abstention calibration.
 
     Example: rag eval ../shared/eval/dev_questions.jsonl --index index
+    Ablation: rag eval --ablate ../shared/realdocs/questions.jsonl ../shared/devset/questions_*.jsonl --index index
     """
     from rag import baseline as plain
     from rag.calibrate import choose_threshold
