@@ -98,7 +98,8 @@ _ROLE_WORDS = ("ordförande", "ordföranden", "ledamoten", "ledamot", "ersättar
 _ORG_NAME = re.compile(
     r"\b(?:(?P<region>Region)[ ](?P<rname>[A-ZÅÄÖ][a-zåäö]+(?:[ ]län\b)?)|"
     r"(?P<name>[A-ZÅÄÖ][a-zåäöé]+(?:[- ][A-ZÅÄÖ][a-zåäö]+)?)[ ](?P<kind>kommun|stad|Stad)\b|"
-    r"(?P<uname>[A-ZÅÄÖ]{2,}(?:[- ][A-ZÅÄÖ]{2,})?)[ ](?P<ukind>KOMMUN|STAD)\b)"
+    r"(?P<uname>[A-ZÅÄÖ]{2,}(?:[- ][A-ZÅÄÖ]{2,})?)[ ](?P<ukind>KOMMUN|STAD)\b|"
+    r"(?P<uregion>REGION)[ ](?P<urname>[A-ZÅÄÖ]{3,}(?:[ ]LÄN\b)?)|(?P<vgr>Västra Götalandsregionen)\b)"
 )
 # A body named in a header field: "Kommunstyrelsen", "Barn- och utbildningsnämnden", "Valnämnd",
 # "Nämnd för folkhälsa och sjukvård", "Kommunstyrelsens arbetsutskott", "Stadsrevisionen" (folded).
@@ -374,6 +375,10 @@ def organisation(text: str) -> str | None:
             name = "Region " + m.group("rname")
         elif m.group("uname"):  # a page header in capitals: "LUNDS KOMMUN"
             name = f"{m.group('uname').title()} {m.group('ukind').lower()}"
+        elif m.group("uregion"):  # "REGION YDRE", "REGION JÖNKÖPINGS LÄN"
+            name = "Region " + m.group("urname").title().replace(" Län", " län")
+        elif m.group("vgr"):
+            name = m.group("vgr")
         else:
             place = m.group("name")
             if fold(place) in {fold(w) for w in NOT_PLACE_NAMES}:

@@ -116,6 +116,8 @@ def test_organisation_and_date_helpers():
     assert organisation("Enligt Region Gotlands riktlinje ska Region Gotland ...") == "Region Gotland"
     assert organisation("Varje kommun ska ... Tibro kommun ser positivt") == "Tibro kommun"
     assert organisation("Inget namn här.") is None
+    assert organisation("REGION YDRE      PROTOKOLL\nText.") == "Region Ydre"
+    assert organisation("Västra Götalandsregionen beslutar.") == "Västra Götalandsregionen"
     assert meeting_date("PROTOKOLL\nSammanträdesdatum 2024-09-30\n") == "2024-09-30"
 
 
