@@ -16,16 +16,28 @@ Layouts differ between municipalities, so nothing depends on one of them:
   line (the same § again later, or a list under "Ärendelista"), a reference to another §
   ("§ 924.", "§ 22, att ...") are not items;
 - the Dnr is read in its common forms, labelled or bare on the heading lines;
-- the outcome comes from the item's decision text, one att-sats at a time (``outcome``).
+- the outcome, the body proposed to and the decisive span come from the item's decision text
+  (``rag.decision``).
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 
+from rag.decision import (
+    as_written,
+    higher_body,
+    item_decision,
+    line_spans,
+    outcomes,
+    proposal_to,
+    referred_text,
+    vote_result,
+)
+from rag.decision import outcome as outcome  # re-exported: rag.structure.outcome predates rag.decision
 from rag.normalise import fold, repair
 from rag.types import Item, Person, Section, Structure
 from rag.vocab import (
@@ -111,17 +123,6 @@ _BODY_FIELD = re.compile(
 _BODY_LABEL = re.compile(r"^(?:beslutande organ|organ|namnd|instans|beslutsinstans)\s*:?\s+", re.IGNORECASE)
 
 
-def _lines(text: str, start: int = 0, end: int | None = None) -> Iterator[tuple[int, int, str]]:
-    """(start, end, line) of each line in ``text[start:end]``, ends excluding the newline."""
-    end = len(text) if end is None else end
-    pos = start
-    while pos < end:
-        nl = text.find("\n", pos, end)
-        stop = end if nl == -1 else nl
-        yield pos, stop, text[pos:stop]
-        pos = stop + 1
-
-
 def _key(line: str) -> str:
     """A heading or furniture line in comparable form: markup stripped, OCR-repaired, folded."""
     line = line.strip().strip("#*_ \t:").strip()
@@ -168,7 +169,7 @@ def find_furniture(text: str) -> list[tuple[int, int]]:
     next to one that names a body or the organisation (the body above "Protokoll nr 12") belongs to
     the same header.
     """
-    lines = [(s, e, line) for s, e, line in _lines(text) if line.strip()]
+    lines = [(s, e, line) for s, e, line in line_spans(text) if line.strip()]
     counts = Counter(_masked(line) for _, _, line in lines)
     marks = [False] * len(lines)
     for i, (_, _, line) in enumerate(lines):
@@ -239,7 +240,7 @@ def is_heading(line: str) -> bool:
 
 def _sections(text: str, start: int, end: int) -> tuple[Section, ...]:
     heads: list[tuple[int, str]] = []
-    for s, e, line in _lines(text, start, end):
+    for s, e, line in line_spans(text, start, end):
         if not (h := _heading(line)):
             continue
         # "Beslut" / "Förslag till kommunfullmäktige:" with nothing between: the second line is
@@ -278,7 +279,7 @@ def _body_name(field: str) -> str | None:
 
 def _header_body(text: str) -> str | None:
     """The first body named as a field of a header line."""
-    for _, _, line in _lines(text):
+    for _, _, line in line_spans(text):
         for part in fields(line.lstrip("#* ")):
             if name := _body_name(part):
                 return name
@@ -295,7 +296,7 @@ def _header_body(text: str) -> str | None:
 def _frequent_body(text: str) -> str | None:
     """The body named most often, twice at least, as a field of the lines of ``text`` (the repeated
     page headers)."""
-    counts = Counter(name for _, _, line in _lines(text) for part in fields(line) if (name := _body_name(part)))
+    counts = Counter(name for _, _, line in line_spans(text) for part in fields(line) if (name := _body_name(part)))
     best = counts.most_common(1)
     return best[0][0] if best and best[0][1] >= 2 else None
 
@@ -325,7 +326,7 @@ def meeting_date(text: str, page_headers: str = "") -> str | None:
 
 
 def _labelled_date(text: str) -> str | None:
-    lines = list(_lines(text))
+    lines = list(line_spans(text))
     for i, (_, _, line) in enumerate(lines[:80]):
         parts = fields(line)
         for j, part in enumerate(parts):
@@ -347,7 +348,7 @@ def _labelled_date(text: str) -> str | None:
 
 
 def _header_date(text: str) -> str | None:
-    lines = list(_lines(text))
+    lines = list(line_spans(text))
     for _, _, line in lines[:40]:
         for part in fields(line):
             date = _first_date(part) if len(part) <= 60 else None
@@ -360,7 +361,7 @@ def _signed_date(text: str) -> str | None:
     """The date of a signature line near the end ("Karlstad 2025-01-27", "Umeå den 23 september 2024")."""
     tail = text[-1500:]
     found = None
-    for _, _, line in _lines(tail):
+    for _, _, line in line_spans(tail):
         stripped = line.strip()
         if len(stripped) <= 50 and re.match(r"^[A-ZÅÄÖ][\wåäö-]+,?\s+(?:den\s+)?\d", stripped):
             found = _first_date(stripped) or found
@@ -397,159 +398,6 @@ def organisation(text: str) -> str | None:
     return counts.most_common(1)[0][0]
 
 
-_MOTION = "(motionen|medborgarforslaget|interpellationen|forslaget|ansokan|begaran|framstallan|skrivelsen)"
-# Outcome rules on folded, OCR-repaired decision text. The specific ones are tried in order; of the
-# general ones the earliest in the text wins ("antar riktlinjen och ger ... i uppdrag" is bifall).
-_SPECIFIC_RULES: tuple[tuple[str, str], ...] = (
-    ("återremiss", r"aterremitt|aterremiss|\bremitteras tillbaka"),
-    ("bordlagd", r"bordlagg|bordlags|bordlagt|bordlade"),
-    (
-        "ingen åtgärd",
-        r"ingen (?:ytterligare )?atgard|foranleder ingen|utan (?:vidare )?atgard|\binte (?:bereda|vidta|ga vidare)\b"
-        r"|\binte (?:ska )?genomforas\b|\bska inte genomforas\b|\barendet utgar\b",
-    ),
-    ("avslag", rf"avsla(?:s|r)? {_MOTION}\b(?! om)|{_MOTION} avslas|avslag (?:pa|till) {_MOTION}"),
-    ("besvarad", r"besvara[dt]|besvaras\b"),
-    ("bifall", rf"bifalla {_MOTION}|{_MOTION} bifalls|bifall till {_MOTION}"),
-    (
-        "val",
-        r"\butse[rs]?\b|\butses\b|\bvalj(?:s|er)\b|\bvaldes?\b|\bval av\b|\btill (?:ny )?(?:ledamot|ersattare)\b"
-        r"|justeras av|\bjusterar (?:dagens )?protokoll|\bentledig|\bforordna|fyllnadsval|\bbefrias\b",
-    ),
-)
-_GENERAL_RULES: tuple[tuple[str, str], ...] = (
-    (
-        "noterad",
-        r"\bnoter(?:ar|as|a|at)\b|\banteckna(?:s|r|t)?\b|till ?handlingarna|tas till protokollet"
-        r"|\btar del av|\btagit del av"
-        r"|informationen (?:tas emot|mottas)|tar emot (?:informationen|redovisningen|rapporten)"
-        r"|forklara(?:s|r)? (?:uppdraget )?fullgjor|ansag sig (?:inte )?forhindrad|inga jav"
-        r"|anmal(?:er|de|s) jav|jav anmal"
-        r"|\binga [a-z]+ (?:anmalda|anmalts|inkomna|har inkommit|forekom|forelag)|\bremitteras\b(?! tillbaka)",
-    ),
-    ("uppdrag", r"i uppdrag\b|\buppdra(?:r|s)?\b (?:at|till)|\buppdras\b|\bfar uppdraget\b|ges uppdraget"),
-    ("avslag", r"\bavsla(?:s|r)?\b|\bavslogs\b|\bavslag\b"),
-    (
-        "bifall",
-        r"\bbifall|\bbifaller\b|\bbifalls\b|\bgodkann|\bgodkand|\banta(?:r|s|ga|gen|git)?\b|\bantagen\b|\bfaststall"
-        r"|\bbevilja|\bforlang(?:s|a|er)\b|\bfinansiera|\btilldela|\binrattas?\b|\bgenomfora\b",
-    ),
-)
-# Approval that a clause states only as a manner ("i enlighet med", "enligt förslaget"): used
-# when the clause has no verb of its own from the rules above.
-_WEAK_BIFALL = re.compile(
-    r"\btillstyrk|enligt (?:[\w-]+ ){0,4}forslag|staller sig bakom|i enlighet med|\boversand|\byttrande\b|\bavge\b"
-)
-# An återremiss that was moved and refused, and "decided today": not the outcome.
-_REFUSED_REMISS = re.compile(
-    r"(?:yrkande[nt]?|forslag(?:et)?|krav(?:et)?)? ?(?:om )?aterremiss\w*[^.]{0,80}?"
-    r"(?:avslas|avslogs|faller|foll|avslag)"
-    r"|(?:att )?(?:arendet ska )?avgora(?:s)? (?:arendet )?(?:i ?dag|vid dagens sammantrade)"
-)
-_PROPOSES = re.compile(
-    r"\b(?:foreslar|foreslas|foreslogs|hemstaller hos|overlamnar (?:arendet )?till|foresla) (?:att )?"
-    r"(?P<body>kommunfullmaktige|regionfullmaktige|landstingsfullmaktige|fullmaktige|kommunstyrelsen|regionstyrelsen"
-    r"|[a-z]+-? ?(?:och [a-z]+)?namnden)\b(?: att)?(?: besluta| fatta| anta| godkanna| att| bifalla| avsla| anse)"
-)
-_PROPOSED_TO = re.compile(
-    r"\b(?P<body>kommunfullmaktige|regionfullmaktige|fullmaktige|kommunstyrelsen|regionstyrelsen) foreslas besluta"
-)
-_PROPOSAL_HEADING = re.compile(
-    r"forslag till (?P<body>[a-z]*fullmaktige|[a-z]*styrelsen|(?:[a-z]+- och )?[a-z]+namnden)\b"
-)
-
-
-def _classify(text: str) -> str | None:
-    """The outcome one decision clause states, or None."""
-    t = _REFUSED_REMISS.sub(" ", re.sub(r"\s+", " ", fold(repair(text))))
-    for name, pattern in _SPECIFIC_RULES:
-        if re.search(pattern, t):
-            return name
-    best: tuple[int, str] | None = None
-    for name, pattern in _GENERAL_RULES:
-        m = re.search(pattern, t)
-        if m and (best is None or m.start() < best[0]):
-            best = (m.start(), name)
-    if best:
-        return best[1]
-    return "bifall" if _WEAK_BIFALL.search(t) else None
-
-
-def _clauses(text: str) -> list[str]:
-    """A decision text cut into its att-satser (numbered, bulleted or lines starting 'att')."""
-    starts = [m.start() for m in re.finditer(r"(?m)^[ \t]*(?:(?:\d{1,2}|[a-z])[.)][ \t]*|[-–•][ \t]+)?att\b", text)]
-    numbered = [m.start() for m in re.finditer(r"(?m)^[ \t]*\d{1,2}[.)][ \t]+", text)]
-    cuts = sorted(set(starts) | set(numbered))
-    if not cuts:
-        return [text]
-    pieces = [text[: cuts[0]]] if text[: cuts[0]].strip() else []
-    pieces += [text[a:b] for a, b in zip(cuts, [*cuts[1:], len(text)], strict=True)]
-    return pieces
-
-
-def outcomes(decision_text: str, title: str | None = None) -> tuple[str, tuple[str, ...]]:
-    """The main outcome of a decision text and those of its further att-satser.
-
-    Each att-sats is classified on its own (``rag.vocab.OUTCOMES``); the main outcome is the first
-    one found after a lead-in ("Enligt stadsledningskontorets förslag:"). A decision of no
-    recognisable kind is 'bifall'; no decision text at all is 'other'. In an election item (its
-    title names a 'val') an election among the att-satser is the main outcome.
-    """
-    lead_in, body = _split_lead_in(decision_text)
-    found: list[str] = []
-    for clause in _clauses(body):
-        kind = _classify(clause)
-        if kind and kind not in found:
-            found.append(kind)
-    if not found and lead_in:
-        found = [kind] if (kind := _classify(lead_in)) else []
-    if not found:
-        return ("bifall" if decision_text.strip() else "other"), ()
-    if "val" in found and re.search(r"\bval\b|\bvalberedning", fold(title or "")):
-        found.remove("val")
-        found.insert(0, "val")  # an election item: its main outcome is the election
-    return found[0], tuple(found[1:])
-
-
-def _split_lead_in(text: str) -> tuple[str, str]:
-    """('Enligt stadsledningskontorets förslag:', what follows) when a decision opens with a lead-in
-    line that introduces it; else ('', text)."""
-    m = re.match(r"\s*(?P<lead>[^:]{0,300}?(?::|\bbesluta[rt]?|\bfoljande))[ \t]*\n(?P<rest>.*\S.*)$", text, re.S)
-    if m and (":" in m.group("lead") or re.search(r"besluta[rt]?\s*$|foljande\s*$", fold(m.group("lead")))):
-        return m.group("lead"), m.group("rest")
-    m = re.match(r"\s*(?P<lead>[^\n]{0,300}?:)[ \t]*(?P<rest>\S.*)$", text, re.S)
-    if m:
-        return m.group("lead"), m.group("rest")
-    return "", text
-
-
-def outcome(decision_text: str) -> str:
-    """The decision outcome stated in a decision text (one of ``rag.vocab.OUTCOMES``)."""
-    return outcomes(decision_text)[0]
-
-
-def proposal_to(decision_text: str, heading: str = "") -> str | None:
-    """The higher body a decision only proposes to ("föreslår kommunfullmäktige besluta ..."), or None."""
-    folded = re.sub(r"\s+", " ", fold(decision_text))
-    if m := _PROPOSES.search(folded) or _PROPOSED_TO.search(folded):
-        return _as_written(decision_text, m.group("body"))
-    heading = heading + " " + _split_lead_in(decision_text)[0]
-    if heading.strip() and (m := _PROPOSAL_HEADING.search(fold(repair(heading)))):
-        return _as_written(heading, m.group("body"))
-    return None
-
-
-def _as_written(text: str, folded: str) -> str:
-    """A folded name as ``text`` writes it ('kommunfullmaktige' -> 'Kommunfullmäktige')."""
-    chars = {"a": "[aåä]", "o": "[oö]", "u": "[uü]", " ": r"\s+"}
-    pattern = "".join(chars.get(ch, re.escape(ch)) for ch in folded)
-    m = re.search(pattern, text, re.IGNORECASE)
-    canonical = next((name for name in BODY_NAMES if fold(name) == folded), folded)
-    words = m.group() if m else canonical
-    words = re.sub(r"\s+", " ", words)
-    return words[:1].upper() + words[1:]
-
-
 def persons(text: str, sections: tuple[Section, ...], offset: int) -> tuple[Person, ...]:
     """Named persons with party and role (motionär, yrkande, reservation) in an item's text."""
     found: dict[tuple[str, str], Person] = {}
@@ -581,134 +429,6 @@ def persons(text: str, sections: tuple[Section, ...], offset: int) -> tuple[Pers
             continue
         found.setdefault((name, role), Person(name, party, role))
     return tuple(found.values())
-
-
-_LEAD_IN = re.compile(r"(?:[:]|\bbesluta|\bbeslutar|\bbeslutade|\bfoljande|\bforeslas besluta)\s*$")
-_LIST_LINE = re.compile(r"^\s*(?:(?:\d{1,2}|[a-z])[.)]\s*|[-–•*]\s+)?att\b|^\s*(?:\d{1,2}[.)]|[-–•*])\s+\S")
-
-
-def _blocks(text: str, start: int, end: int, furniture: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Paragraphs of ``text[start:end]`` (split at blank lines and at page furniture), trimmed: a
-    span never holds a page header."""
-    blocks: list[tuple[int, int]] = []
-    current: tuple[int, int] | None = None
-    for s, _, line in _lines(text, start, end):
-        if not line.strip() or any(fs <= s < fe for fs, fe in furniture):
-            if current:
-                blocks.append(current)
-            current = None
-            continue
-        lead = len(line) - len(line.lstrip())
-        trail = len(line.rstrip())
-        current = (current[0], s + trail) if current else (s + lead, s + trail)
-    if current:
-        blocks.append(current)
-    return blocks
-
-
-def decisive_span(text: str, start: int, end: int, furniture: Sequence[tuple[int, int]] = ()) -> tuple[int, int] | None:
-    """The decisive sentence(s) at the head of a decision section ``text[start:end]`` (its heading
-    line excluded): the first paragraph, joined with what a lead-in ("På förslag av X:",
-    "Kommunstyrelsen beslutar") introduces and with the att-satser that follow as paragraphs."""
-    body = text.find("\n", start, end)
-    if body < 0:
-        return None
-    blocks = _blocks(text, body + 1, end, furniture)
-    if not blocks:
-        return None
-    first, last = blocks[0]
-    for s, e in blocks[1:]:
-        if _LEAD_IN.search(fold(text[first:last])) or (
-            _LIST_LINE.match(text[s:e]) and _LIST_LINE.match(text[blocks[0][0] : blocks[0][1]].split("\n")[-1])
-        ):
-            last = e
-            continue
-        break
-    return (first, last) if last > first else None
-
-
-def _decision(
-    text: str, sections: Sequence[Section], start: int, end: int, furniture: Sequence[tuple[int, int]]
-) -> tuple[tuple[int, int] | None, str, str]:
-    """(decisive span, decision text, heading) of an item: its Beslut section, else its Förslag till
-    beslut section, else the first paragraph of the item that decides."""
-    for wanted in ("Beslut", "Förslag till beslut"):
-        for sec in sections:
-            if sec.heading != wanted:
-                continue
-            span = decisive_span(text, sec.start, sec.end, furniture)
-            if span:
-                return span, text[span[0] : span[1]], text[sec.start : span[0]]
-    skip = {"Yrkanden", "Proposition", "Omröstning", "Reservation", "Särskilt yttrande", "Protokollsanteckning"}
-    for s, e in _blocks(text, start, end, furniture):
-        if any(sec.start <= s < sec.end and sec.heading in skip for sec in sections):
-            continue
-        piece = fold(text[s:e])
-        if re.search(
-            r"\bbeslut(?:ar|ade)\b|^pa forslag av|^enligt [\w ]{0,60}forslag|bordlaggs|antecknas|till handlingarna"
-            r"|\butses\b|\bvaljs\b|besvarad",
-            piece,
-        ) and not re.search(r"\byrka", piece):
-            return (s, e), text[s:e], ""
-    return None, "", ""
-
-
-_VOTE_RESULT = re.compile(
-    r"\bmed \d+ [^.]{0,40}?röster mot \d+[^.]{0,200}?(?:beslut\w*|bifall\w*|antag\w*)[^.]*\.",
-    re.IGNORECASE,
-)
-_MOVER = re.compile(
-    r"(?P<name>[A-ZÅÄÖ][\w-]*?)s?\s*(?:\([A-ZÅÄÖ]{1,4}\)\s*)?(?:ändrings|tilläggs|avslags|eget\s)?yrkande"
-)
-
-
-def _vote(text: str, start: int, end: int) -> tuple[tuple[int, int], str] | None:
-    """The result of the last vote in an item ("Med 6 nej-röster mot 5 ja-röster har nämnden
-    bifallit Per Nyströms (M) ändringsyrkande."): its span and the text that states what it decided,
-    the yrkande it names when it names one."""
-    results = list(_VOTE_RESULT.finditer(text, start, end))
-    if not results:
-        return None
-    result = results[-1]
-    sentence = result.group()
-    if re.search(r"\bforslag", fold(sentence)) and not re.search(r"yrkande", sentence):
-        return None  # the proposition won: the decision is the proposal as written
-    return (result.start(), result.end()), _named_yrkande(text, start, result.start(), sentence) or sentence
-
-
-def _named_yrkande(text: str, start: int, end: int, sentence: str) -> str | None:
-    """What the yrkande a sentence names ("bifalla Per Nyströms (M) ändringsyrkande") asks for, as its
-    mover put it in ``text[start:end]`` ("Per Nyström (M) yrkar att ..."), or None."""
-    mover = _MOVER.search(sentence)
-    if not mover or "forslag" in fold(sentence[: mover.start()])[-30:]:
-        return None
-    surname = mover.group("name")
-    for s, e in _blocks(text, start, end, ()):
-        block = text[s:e]
-        at = block.find(surname)
-        if at >= 0 and (m := re.search(r"\byrkar\b", block[at:])):
-            asked = block[at + m.end() :].split(".")[0]
-            return "avslå " + asked if "avslagsyrkande" in fold(sentence) else asked
-    return None
-
-
-_BY_REFERENCE = re.compile(
-    r"(?:enligt|i enlighet med|bifaller|bifalla|bifall till) [\w ()-]{0,60}?(?:forslag(?:et)?|yrkande)\b"
-)
-
-
-def _referred(text: str, start: int, end: int, decision: str, sections: Sequence[Section]) -> str | None:
-    """A decision that only refers to a proposal or a yrkande ("Kommunstyrelsen beslutar i enlighet
-    med arbetsutskottets förslag"): the text it refers to, the item's Förslag till beslut section
-    or the named yrkande, else None."""
-    folded = re.sub(r"\s+", " ", fold(decision))
-    m = _BY_REFERENCE.search(folded)
-    if not m or len(folded) > 200 or _classify(folded[: m.start()] + folded[m.end() :]):
-        return None
-    if "yrkande" in m.group():
-        return _named_yrkande(text, start, end, decision)
-    proposals = [x for x in sections if x.heading == "Förslag till beslut" and decision not in text[x.start : x.end]]
-    return text[proposals[0].start : proposals[0].end] if proposals else None
 
 
 def _is_heading_rest(rest: str) -> bool:
@@ -746,10 +466,11 @@ def _candidates(text: str, body_start: int, furniture: Sequence[tuple[int, int]]
     nexts = [*starts[1:], len(text)]
     listed = {}
     for i, m in enumerate(found):
-        between = [line for s, _, line in _lines(text, m.end() + 1, nexts[i]) if line.strip() and not _in(s, furniture)]
+        segment = line_spans(text, m.end() + 1, nexts[i])
+        between = [line for s, _, line in segment if line.strip() and not _in(s, furniture)]
         listed[i] = len(between) <= 1 and not any(is_heading(line) for line in between)
     heading_ends = [
-        e for s, e, line in _lines(text, body_start) if len(line) <= 40 and _LIST_HEADING.match(_key(line) or "-")
+        e for s, e, line in line_spans(text, body_start) if len(line) <= 40 and _LIST_HEADING.match(_key(line) or "-")
     ]
     for i, m in enumerate(found):
         before = [e for e in heading_ends if e <= m.start()]
@@ -767,7 +488,7 @@ def _candidates(text: str, body_start: int, furniture: Sequence[tuple[int, int]]
     return [
         m
         for i, m in enumerate(kept)
-        if last[_number_key(m)] == i or any(is_heading(line) for _, _, line in _lines(text, m.end() + 1, ends[i]))
+        if last[_number_key(m)] == i or any(is_heading(line) for _, _, line in line_spans(text, m.end() + 1, ends[i]))
     ]
 
 
@@ -783,7 +504,7 @@ def _head_lines(text: str, heading: re.Match[str], end: int) -> list[tuple[int, 
     """The lines of an item's heading block after the § line: up to its first section heading or
     the first paragraph of running text, at most four non-blank lines."""
     out: list[tuple[int, int, str]] = []
-    for s, e, line in _lines(text, heading.end() + 1, end):
+    for s, e, line in line_spans(text, heading.end() + 1, end):
         if not line.strip():
             continue
         if is_heading(line) or len(out) >= 4 or len(line.strip()) > 160:
@@ -833,7 +554,7 @@ def _item_title(
     rest = _strip_dnr(heading.group("rest"), dnr)
     if not rest:
         lines: list[str] = []
-        for s, _, line in _lines(text, heading.end() + 1, end):
+        for s, _, line in line_spans(text, heading.end() + 1, end):
             if _in(s, furniture):
                 continue
             if not line.strip():
@@ -901,7 +622,7 @@ def decided_by(text: str) -> str | None:
     body: str | None = None
     date: str | None = None
     paragraph: str | None = None
-    for _, _, line in list(_lines(text))[:40]:
+    for _, _, line in list(line_spans(text))[:40]:
         joined = " ".join(fields(line))
         m = _DECIDED_BY.match(fold(joined))
         if not m:
@@ -930,9 +651,9 @@ def _document_body(text: str, decided: str | None) -> str | None:
     """The body of a document without items: who decided it, else its addressee, else a header field."""
     if decided and (name := _body_name(decided.split(" 1")[0].split(" 2")[0])):
         return name
-    for _, _, line in list(_lines(text))[:15]:
+    for _, _, line in list(line_spans(text))[:15]:
         if m := _ADDRESSEE.match(fold(line.strip())):
-            return _as_written(line, m.group("body"))
+            return as_written(line, m.group("body"))
     return _header_body(text[:1500])
 
 
@@ -945,7 +666,7 @@ _TITLE_SKIP = re.compile(
 def _document_title(text: str, start: int) -> str | None:
     """The title of a document without items: the first line of several words that is not its
     letterhead (capitals), a header of columns or a metadata line."""
-    for _, _, line in list(_lines(text, start))[:25]:
+    for _, _, line in list(line_spans(text, start))[:25]:
         stripped = re.sub(
             r"^(?:dokumentnamn|dokumentets namn|titel|rubrik)\s*:\s*", "", line.strip().lstrip("#").strip(), flags=re.I
         )
@@ -1015,11 +736,11 @@ def parse_structure(text: str) -> Structure:
         if _strip_dnr(m.group("rest")):  # the title is on the § line: sections may start right below it
             sections_start = min(sections_start, m.end() + 1)
         sections = _sections(text, min(sections_start, end), end)
-        span, decision_text, decision_heading = _decision(text, sections, sections_start, end, furniture)
+        span, decision_text, decision_heading = item_decision(text, sections, sections_start, end, furniture)
         in_beslut = span is not None and any(x.heading == "Beslut" and x.start <= span[0] < x.end for x in sections)
-        if not in_beslut and (vote := _vote(text, span[1] if span else sections_start, end)):
+        if not in_beslut and (vote := vote_result(text, span[1] if span else sections_start, end)):
             span, decision_text = vote  # no Beslut section: the vote decided, not the proposition
-        elif decision_text and (referred := _referred(text, start, end, decision_text, sections)):
+        elif decision_text and (referred := referred_text(text, start, end, decision_text, sections)):
             decision_text = referred
         dnr = _item_dnr(text, m, end, text[body_start : m.start()] if i == 0 else "")
         item_title = _item_title(text, m, end, furniture, dnr)
@@ -1043,7 +764,7 @@ def parse_structure(text: str) -> Structure:
                 sections=sections,
                 persons=persons(item_text, sections, start),
                 decision=span,
-                proposal_to=_higher(proposal_to(decision_text, decision_heading) if decision_text else None, body),
+                proposal_to=higher_body(proposal_to(decision_text, decision_heading) if decision_text else None, body),
                 outcomes=others,
             )
         )
@@ -1090,11 +811,6 @@ def _deciding_body(text: str, items: Sequence[Item]) -> str | None:
     return counts.most_common(1)[0][0] if counts else None
 
 
-def _higher(proposed: str | None, body: str | None) -> str | None:
-    """The body proposed to, unless it is the deciding body itself (its own 'föreslås besluta')."""
-    return None if proposed and body and fold(proposed) == fold(body) else proposed
-
-
 def _abbreviated_body(abbr: str | None) -> str | None:
     if abbr:
         key = re.sub(r"\s+", " ", abbr.strip())
@@ -1103,7 +819,7 @@ def _abbreviated_body(abbr: str | None) -> str | None:
 
 
 def _first_line(text: str, start: int) -> str | None:
-    for _, _, line in _lines(text, start):
+    for _, _, line in line_spans(text, start):
         if line.strip():
             return line.strip().lstrip("#").strip()[:200]
     return None

@@ -4,7 +4,8 @@ from conftest import GOTLAND, TIBRO, VASTERAS
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rag.structure import find_furniture, meeting_date, organisation, outcome, outcomes, parse_structure
+from rag.decision import outcome, outcomes
+from rag.structure import find_furniture, meeting_date, organisation, parse_structure
 from rag.types import Person
 from rag.vocab import OUTCOMES
 
