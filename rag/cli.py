@@ -64,15 +64,24 @@ def index(
     index_dir: IndexOpt = None,
     rebuild: Annotated[bool, typer.Option(help="Start afresh, ignoring an incompatible or existing index.")] = False,
     replace: Annotated[bool, typer.Option(help="Keep only the documents under PATHS; drop all others.")] = False,
+    ray: Annotated[
+        str | None,
+        typer.Option(help="Embed on a Ray cluster: 'auto' (the running one) or its address (HOST:PORT)."),
+    ] = None,
+    ray_workers: Annotated[int | None, typer.Option(min=1, help="Model actors on Ray (default: one per CPU).")] = None,
 ) -> None:
     """Index files and folders (.txt .md .pdf .docx .html), incrementally.
 
-    Example: rag index corpus ../shared/corpus --index index
+    Example: rag index corpus ../shared/corpus --index index   (add --ray auto to embed on a Ray cluster)
     """
     from rag.index import build_index
 
     settings = _settings(index_dir)
     embedder = _embedder(settings)
+    if ray:
+        from rag.rayembed import RayEmbedder
+
+        embedder = RayEmbedder(embedder, settings, ray, ray_workers)
     with Progress(
         TextColumn("embedding"),
         BarColumn(),
