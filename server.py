@@ -1319,7 +1319,9 @@ def create_app(
         rows = [with_display(decision_dict(r)) for r in similar(a.searcher, doc_id, limit=k)]
         return {"query": doc_id, "decisions": without_server_paths(rows, roots)}
 
-    @app.get("/api/matters/{dnr:path}", response_model=MattersOut, tags=["precedent"], responses=error_responses(422))
+    @app.get(
+        "/api/matters/{dnr:path}", response_model=MattersOut, tags=["precedent"], responses=error_responses(404, 422)
+    )
     def matters_(a: AssistantDep, dnr: Annotated[str, PathParam(max_length=100)]) -> dict[str, Any]:
         """A matter's history: every item with this case number (any spelling), and the motion it
         answers, in date order, one matter per organisation; each step with its body, outcome and
