@@ -442,12 +442,15 @@ def _is_heading_rest(rest: str) -> bool:
         return bool(re.match(r"^\.\s+[A-ZÅÄÖ]", r))
     if re.match(r"^[-–]\s*\d", r) or re.match(r"^(?:och|samt|i|p|st|kap|mom)\b", r):
         return False
+    # "§ 45 (forts.)": the item goes on past a page break
+    if re.match(r"^\(\s*forts|^forts(?:\.|\s*$)", r, re.IGNORECASE):
+        return False
     return not r[0].islower()
 
 
 _LIST_HEADING = re.compile(
     r"^(?:arendelista|arendeforteckning|foredragningslista|dagordning|innehall|innehallsforteckning|arenden"
-    r"|forteckning over arenden|paragrafer|paragrafforteckning)$"
+    r"|forteckning over arenden|paragrafer|paragrafforteckning|narvarolista|narvaro|voteringslista|omrostningslista)$"
 )
 _DOT_LEADER = re.compile(r"(?:\.{3,}|…{2,}|(?:\. ){3,})\s*\d+\s*$")
 
@@ -481,15 +484,18 @@ def _candidates(text: str, body_start: int, furniture: Sequence[tuple[int, int]]
         if in_list:
             list_lines.add(i)
     kept = [m for i, m in enumerate(found) if i not in list_lines]
-    # the same § twice: an agenda line and the item, the item later. An earlier one with sections of
-    # its own is an item too (extracts of two meetings, each with its § 12).
-    last = {_number_key(m): i for i, m in enumerate(kept)}
+    # the same § more than once: an agenda line, the item, a line of a vote appendix. Those with
+    # sections of their own are items (extracts of two meetings, each with its § 12); when none has,
+    # the last one is.
     ends = [*(m.start() for m in kept[1:]), len(text)]
-    return [
-        m
-        for i, m in enumerate(kept)
-        if last[_number_key(m)] == i or any(is_heading(line) for _, _, line in line_spans(text, m.end() + 1, ends[i]))
+    sectioned = [
+        any(is_heading(line) for _, _, line in line_spans(text, m.end() + 1, ends[i])) for i, m in enumerate(kept)
     ]
+    groups: dict[tuple[int, str], list[int]] = {}
+    for i, m in enumerate(kept):
+        groups.setdefault(_number_key(m), []).append(i)
+    chosen = {i for group in groups.values() for i in ([j for j in group if sectioned[j]] or group[-1:])}
+    return [m for i, m in enumerate(kept) if i in chosen]
 
 
 def _in(pos: int, spans: Sequence[tuple[int, int]]) -> bool:

@@ -564,3 +564,19 @@ def test_a_vote_list_beside_a_page_header_is_not_furniture():
     furniture = {text[a:b] for a, b in find_furniture(text)}
     assert {"Kommunfullmäktige", "Protokoll nr 2", "Sammanträdesdatum: 2025-02-06"} <= furniture
     assert not furniture & {"Ledamot", "Ja", "Nej", "Eva Ek", "X"}
+
+
+def test_continuations_attendance_lists_and_vote_appendices_are_not_items():
+    text = (
+        "Närvarolista\n§ 45   Eva Ek (S)\n§ 46   Ola Berg (M)\n§ 47   Lisa Ström (C)\n\n"
+        "§ 45 Fortsatt drift av fritidsgården\n\nBeslut\nDriften fortsätter.\n\nSida 2 av 3\n§ 45 (forts.)\n\n"
+        "Ärendet\nGården har många besökare.\n\n§ 46 Taxor\n\nBeslut\nTaxorna antas.\n\n"
+        "§ 47 Motion om cykelbanor\n\nBeslut\nMotionen avslås.\n\nVoteringslista\n§ 47\nEva Ek (S) Ja\n"
+    )
+    s = parse_structure(text)
+    got = [(it.paragraph, it.title, it.outcome) for it in s.items if it.paragraph]
+    assert got == [
+        ("§ 45", "Fortsatt drift av fritidsgården", "bifall"),
+        ("§ 46", "Taxor", "bifall"),
+        ("§ 47", "Motion om cykelbanor", "avslag"),
+    ]
