@@ -216,7 +216,7 @@ def decisive_span(text: str, start: int, end: int, furniture: Sequence[tuple[int
     first, last = blocks[0]
     for s, e in blocks[1:]:
         if _LEAD_IN.search(fold(text[first:last])) or (
-            _LIST_LINE.match(text[s:e]) and _LIST_LINE.match(text[blocks[0][0] : blocks[0][1]].split("\n")[-1])
+            _LIST_LINE.match(text[s:e]) and _LIST_LINE.match(text[first:last].split("\n")[-1])
         ):
             last = e
             continue
