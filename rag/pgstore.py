@@ -11,11 +11,12 @@ What is stored, per version ``N``:
 - ``rag_documents_N``: the documents with their text and structure summary (JSON);
 - ``rag_chunks_N``: the chunks with their folded metadata columns (filters are ``WHERE`` clauses)
   and the vector as ``halfvec`` (inner product; an HNSW index above ``dense_flat_max`` chunks);
-- ``rag_postings_N``: the product's own analysed keys (``rag.normalise.analyse`` of each chunk's
-  keyword text, so both backends match the same words) with term frequency and chunk length, for
-  BM25 scored in SQL with the formula bm25s uses ("lucene": idf ln(1 + (N - df + .5)/(df + .5)),
-  tf / (tf + k1 (1 - b + b dl/avgdl))). Citizens' statistics (N, avgdl, df) count public chunks
-  only, in SQL, so internal documents leave no trace in a citizen's ranking.
+- ``rag_postings_N`` and ``rag_terms_N``: the product's own analysed keys (``rag.normalise.analyse``
+  of each chunk's keyword text, so both backends match the same words), each posting with its BM25
+  term weight and each key with its document frequency, for BM25 summed in SQL with the formula
+  bm25s uses ("lucene": idf ln(1 + (N - df + .5)/(df + .5)) x tf / (tf + k1 (1 - b + b dl/avgdl))).
+  Weights and frequencies are kept twice, over all chunks and over public ones, so internal
+  documents leave no trace in a citizen's ranking.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ from rag.types import Chunk
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: BM25 weights and frequencies precomputed per version
 # Stored fields, in table order: documents as rag.index.StoredDocument, chunks as rag.types.Chunk
 # (without the text, which is a slice of its document's; "end" is a reserved word in SQL: "stop").
 DOC_FIELDS = ("id", "path", "sha256", "format", "internal", "text", "doc_type", "title", "organisation", "body", "date")
@@ -131,7 +132,8 @@ def _check_schema(meta: dict[str, Any], url: str) -> None:
     if found is not None and int(found) != SCHEMA_VERSION:
         raise StoreError(
             f"RAG_STORE: the database at {safe_url(url)} has schema version {found}, this program uses "
-            f"{SCHEMA_VERSION}. Publish an index again with 'rag index PATH ... --rebuild' to replace it."
+            f"{SCHEMA_VERSION}. Publish the index again with this program ('rag index PATH ...' with RAG_STORE "
+            "set): the new version replaces the old tables, which stay served until then."
         )
 
 
@@ -164,7 +166,8 @@ def publish(index_dir: Path, url: str, settings: Settings) -> int:
     dim = int(vectors.shape[1]) if len(vectors) else int(manifest.get("model", {}).get("dim", 384))
     with _connect(url) as con:
         meta = _meta(con)
-        _check_schema(meta, url)
+        if int(meta.get("schema_version", SCHEMA_VERSION)) > SCHEMA_VERSION:
+            _check_schema(meta, url)  # a newer program's database: publishing would downgrade it
         with con.transaction():
             con.execute("LOCK TABLE rag_meta IN EXCLUSIVE MODE")  # one publisher at a time
             meta = _meta(con)
@@ -183,7 +186,8 @@ def publish(index_dir: Path, url: str, settings: Settings) -> int:
                 "paragraph text, dnr text, date text, organisation text, body text, doc_type text, outcome text, "
                 f"title text, internal boolean, embedding halfvec({dim}))"
             )
-            con.execute(f"CREATE TABLE {p} (key text, chunk integer, tf real, dl real, internal boolean)")
+            con.execute(f"CREATE TABLE {p} (key text, chunk integer, w_all real, w_public real)")
+            con.execute(f"CREATE TABLE rag_terms_{version} (key text PRIMARY KEY, df_all integer, df_public integer)")
             _copy(
                 con,
                 d,
@@ -200,13 +204,15 @@ def publish(index_dir: Path, url: str, settings: Settings) -> int:
                 ("id", *columns, "embedding"),
                 ((i, *(getattr(x, f) for f in CHUNK_FIELDS), _vector_text(vectors[i])) for i, x in enumerate(chunks)),
             )
-            _copy(con, p, ("key", "chunk", "tf", "dl", "internal"), _postings(chunks, settings))
-            con.execute(f"CREATE INDEX ON {p} (key)")
+            postings, terms, counts = _postings(chunks, settings)
+            _copy(con, p, ("key", "chunk", "w_all", "w_public"), postings)
+            _copy(con, f"rag_terms_{version}", ("key", "df_all", "df_public"), terms)
+            con.execute(f"CREATE INDEX ON {p} (key) INCLUDE (chunk, w_all, w_public)")  # index-only scans
             if len(chunks) > settings.dense_flat_max:
                 con.execute(f"CREATE INDEX ON {c} USING hnsw (embedding halfvec_ip_ops) WITH (m = 32)")
             con.execute(f"ANALYZE {c}")
             con.execute(f"ANALYZE {p}")
-            manifest["store"] = {"backend": "postgresql", "version": version, "source": version_dir.name}
+            manifest["store"] = {"backend": "postgresql", "version": version, "source": version_dir.name} | counts
             for key, value in (
                 ("schema_version", SCHEMA_VERSION),
                 ("last", version),
@@ -218,7 +224,7 @@ def publish(index_dir: Path, url: str, settings: Settings) -> int:
                 )
                 con.execute(upsert, (key, json.dumps(value, ensure_ascii=False)))
             for old in range(1, version - KEEP_VERSIONS + 1):
-                for table in (f"rag_documents_{old}", f"rag_chunks_{old}", f"rag_postings_{old}"):
+                for table in (f"rag_documents_{old}", f"rag_chunks_{old}", f"rag_postings_{old}", f"rag_terms_{old}"):
                     con.execute(f"DROP TABLE IF EXISTS {table}")
                 con.execute("DELETE FROM rag_meta WHERE key = %s", (f"manifest_{old}",))
     logger.info(
@@ -227,11 +233,35 @@ def publish(index_dir: Path, url: str, settings: Settings) -> int:
     return version
 
 
-def _postings(chunks: Sequence[Any], settings: Settings) -> Any:
-    for i, chunk in enumerate(chunks):
-        keys = analyse(lexical_text(chunk, settings)) or ["\u2205"]  # as rag.lexical indexes an empty text
+Rows = list[tuple[Any, ...]]
+
+
+def _postings(chunks: Sequence[Any], settings: Settings) -> tuple[Rows, Rows, dict[str, int]]:
+    """BM25's per-posting weights and per-key document frequencies, for everyone and for citizens.
+
+    The weight of a key in a chunk is bm25s' "lucene" term part, tf / (tf + k1 (1 - b + b dl/avgdl)),
+    with avgdl over all chunks (``w_all``) or over public ones (``w_public``, null for an internal
+    chunk); a query then only sums idf x weight over its keys' postings.
+    """
+    analysed = [analyse(lexical_text(c, settings)) or ["\u2205"] for c in chunks]  # as rag.lexical indexes ""
+    public = [not c.internal for c in chunks]
+    n_all, n_public = len(chunks), sum(public)
+    avg_all = sum(len(k) for k in analysed) / max(1, n_all)
+    avg_public = sum(len(k) for k, p in zip(analysed, public, strict=True) if p) / max(1, n_public)
+    postings: Rows = []
+    df_all: Counter[str] = Counter()
+    df_public: Counter[str] = Counter()
+    for i, keys in enumerate(analysed):
+        dl = len(keys)
+        norm_all = K1 * (1 - B + B * dl / avg_all)
+        norm_public = K1 * (1 - B + B * dl / avg_public) if public[i] else None
         for key, tf in Counter(keys).items():
-            yield key, i, float(tf), float(len(keys)), chunk.internal
+            w_public = tf / (tf + norm_public) if norm_public is not None else None
+            postings.append((key, i, tf / (tf + norm_all), w_public))
+            df_all[key] += 1
+            df_public[key] += public[i]
+    terms = [(key, df, df_public[key]) for key, df in df_all.items()]
+    return postings, terms, {"chunks_all": n_all, "chunks_public": n_public}
 
 
 class PgDense(DenseIndex):
@@ -275,24 +305,22 @@ class PgDense(DenseIndex):
 class PgLexical(LexicalIndex):
     """BM25 in SQL over one version's postings: scores for every chunk id (zeros where nothing matches)."""
 
-    def __init__(self, store: PgStore, count: int, public: bool = False) -> None:  # no bm25s retriever
-        self._store, self._count, self._public = store, count, public
+    def __init__(self, store: PgStore, count: int, n: int, public: bool = False) -> None:  # no bm25s retriever
+        self._store, self._count, self._n, self._public = store, count, n, public
         self._vocab = {}
         self._df: dict[str, int] = {}  # a version never changes: frequencies are cached
-        scope = "WHERE NOT internal" if public else ""
-        n, avgdl = store.fetch(
-            f"SELECT count(*), coalesce(avg(dl), 1) FROM (SELECT DISTINCT chunk, dl FROM {store.postings_table} "
-            f"{scope}) t"
-        )[0]
-        self._n, self._avgdl = int(n), float(avgdl)
+        self._column = "df_public" if public else "df_all"
+
+    def _frequencies(self, keys: Sequence[str]) -> dict[str, int]:
+        missing = [k for k in keys if k not in self._df]
+        if missing:
+            sql = f"SELECT key, {self._column} FROM {self._store.terms_table} WHERE key = ANY(%s)"
+            found = dict(self._store.fetch(sql, (missing,)))
+            self._df.update({k: int(found.get(k, 0)) for k in missing})
+        return {k: self._df[k] for k in keys}
 
     def document_frequency(self, key: str) -> int:
-        df = self._df.get(key)
-        if df is None:
-            scope = "AND NOT internal" if self._public else ""
-            sql = f"SELECT count(*) FROM {self._store.postings_table} WHERE key = %s {scope}"
-            df = self._df[key] = int(self._store.fetch(sql, (key,))[0][0])
-        return df
+        return self._frequencies([key])[key]
 
     def idf(self, key: str) -> float:
         df = self.document_frequency(key)
@@ -300,18 +328,16 @@ class PgLexical(LexicalIndex):
 
     def scores(self, query_keys: Sequence[str]) -> np.ndarray:
         out = np.zeros(self._count, dtype=np.float32)
-        keys = list(dict.fromkeys(query_keys))
+        keys = [k for k, df in self._frequencies(list(dict.fromkeys(query_keys))).items() if df]
         if not keys or not self._count:
             return out
-        scope = "AND NOT p.internal" if self._public else ""
+        idf = [float(np.log(1.0 + (self._n - self._df[k] + 0.5) / (self._df[k] + 0.5))) for k in keys]
+        weight = "w_public" if self._public else "w_all"
         sql = f"""
-            WITH q AS (SELECT key, count(*) AS df FROM {self._store.postings_table} p
-                       WHERE key = ANY(%s) {scope} GROUP BY key),
-                 w AS (SELECT key, ln(1 + (%s - df + 0.5) / (df + 0.5)) AS idf FROM q)
-            SELECT p.chunk, sum(w.idf * p.tf / (p.tf + %s * (1 - %s + %s * p.dl / %s)))
-            FROM {self._store.postings_table} p JOIN w USING (key)
-            WHERE true {scope} GROUP BY p.chunk"""
-        rows = self._store.fetch(sql, (keys, self._n, K1, B, B, self._avgdl))
+            SELECT p.chunk, sum(q.idf * p.{weight}) FROM {self._store.postings_table} p
+            JOIN unnest(%s::text[], %s::float8[]) AS q(key, idf) USING (key)
+            WHERE p.{weight} IS NOT NULL GROUP BY p.chunk"""
+        rows = self._store.fetch(sql, (keys, idf))
         if rows:
             ids = np.array([r[0] for r in rows], dtype=np.int64)
             values = np.array([r[1] for r in rows], dtype=np.float32)
@@ -329,6 +355,7 @@ class PgStore:
         self.url, self.version = url, version
         self.chunks_table = f"rag_chunks_{version}"
         self.postings_table = f"rag_postings_{version}"
+        self.terms_table = f"rag_terms_{version}"
         self._public_ids = public_ids  # ascending chunk ids of public chunks: view position -> chunk id
         self._local = threading.local()
 
@@ -394,7 +421,7 @@ def load(url: str) -> Index:
         chunks=chunks,
         documents=documents,
         dense=PgDense(store, len(chunks), dim),
-        lexical=PgLexical(store, len(chunks)),
+        lexical=PgLexical(store, len(chunks), len(chunks)),
     )
 
 
@@ -416,5 +443,5 @@ def public_view(index: Index) -> Index:
         chunks=chunks,
         documents=documents,
         dense=PgPublicDense(store, len(chunks), index.dense.dim, public=True),
-        lexical=PgLexical(store, len(chunks), public=True),
+        lexical=PgLexical(store, len(chunks), len(chunks), public=True),
     )
