@@ -43,8 +43,12 @@ def _quantiles(values: Sequence[float]) -> dict[str, float]:
     return {name: round(float(v), 4) for name, v in zip(("min", "p10", "p50", "p90", "max"), q, strict=True)}
 
 
-def choose_threshold(answerable: Sequence[float], unanswerable: Sequence[float]) -> Calibration:
-    """The threshold (abstain when confidence < threshold) that best separates the two classes."""
+def choose_threshold(
+    answerable: Sequence[float], unanswerable: Sequence[float], max_answerable_abstained: float | None = None
+) -> Calibration:
+    """The threshold (abstain when confidence < threshold) that best separates the two classes; with
+    ``max_answerable_abstained``, the one that abstains on most unanswerable questions while
+    abstaining on at most that share of answerable ones (the product's target is 0.05)."""
     if not answerable or not unanswerable:
         raise ValueError("calibration needs both answerable and unanswerable questions")
     values = sorted(set(answerable) | set(unanswerable))
@@ -60,6 +64,9 @@ def choose_threshold(answerable: Sequence[float], unanswerable: Sequence[float])
 
     scores = [rates(t) for t in candidates]
     js = [u - a for u, a in scores]
+    if max_answerable_abstained is not None:
+        # within the allowed false abstention, most unanswerable abstentions (ties: Youden's J)
+        js = [u + 1e-6 * (u - a) if a <= max_answerable_abstained else -1.0 for u, a in scores]
     best = max(js)
     first = js.index(best)
     last = first
@@ -69,7 +76,7 @@ def choose_threshold(answerable: Sequence[float], unanswerable: Sequence[float])
     u_rate, a_rate = rates(threshold)
     return Calibration(
         threshold=threshold,
-        youden_j=round(best, 4),
+        youden_j=round(u_rate - a_rate, 4),
         unanswerable_abstained=round(u_rate, 4),
         answerable_abstained=round(a_rate, 4),
         answerable=_quantiles(answerable),

@@ -43,6 +43,7 @@ _ANSWER_TYPES: tuple[tuple[str, str], ...] = (
     ),
     (
         r"\bvad (?:kostar|kostade)\b|\bkosta\b|\bkostnad(?:en|er|erna)?\b|\bhur mycket pengar\b|\bkronor\b"
+        r"|\bpris(?:et)?\b|\b(?:max)?belopp(?:et)?\b|\blana\b|\blanetak\w*"
         r"|\bhow much money\b|\bcosts?\b|\bspen[dt]\b|\ballocated?\b",
         "money",
     ),

@@ -213,3 +213,12 @@ def test_an_amount_needs_a_figure_and_a_list_number_is_no_count(sentence, has_mo
     kinds = sentence_kinds(sentence)
     assert ("money" in kinds) is has_money
     assert ("number" in kinds) is has_number
+
+
+def test_a_threshold_can_be_held_to_a_share_of_false_abstentions():
+    from rag.calibrate import choose_threshold
+
+    answerable, unanswerable = [0.1, 0.5, 0.6, 0.7], [0.0, 0.2, 0.3, 0.55]
+    assert choose_threshold(answerable, unanswerable).answerable_abstained == 0.25  # Youden's J gives one up
+    held = choose_threshold(answerable, unanswerable, max_answerable_abstained=0.0)
+    assert held.answerable_abstained == 0.0 and held.unanswerable_abstained == 0.25
