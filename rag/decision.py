@@ -36,7 +36,8 @@ _SPECIFIC_RULES: tuple[tuple[str, str], ...] = (
     (
         "ingen åtgärd",
         r"ingen (?:ytterligare )?atgard|foranleder ingen|utan (?:vidare )?atgard|\binte (?:bereda|vidta|ga vidare)\b"
-        r"|\binte (?:ska )?genomforas\b|\bska inte genomforas\b|\barendet utgar\b",
+        r"|\binte (?:ska )?genomforas\b|\bska inte genomforas\b|\barendet utgar\b"
+        r"|\binte (?:yttra sig|lamna (?:nagot )?yttrande)|\bavstar fran att yttra sig",
     ),
     ("avslag", rf"avsla(?:s|r)? {_MOTION}\b(?! om)|{_MOTION} avslas|avslag (?:pa|till) {_MOTION}"),
     ("besvarad", r"besvara[dt]|besvaras\b"),

@@ -20,6 +20,7 @@ from rag.vocab import OUTCOMES
         ("Rapporten antecknas.", "noterad"),
         ("Ärendet bordläggs till nästa sammanträde.", "bordlagd"),
         ("Eva Ek (S) väljs till ordförande.", "val"),
+        ("Kommunstyrelsen beslutar att inte yttra sig över remissen.", "ingen åtgärd"),
         ("Yrkandet om återremiss avslås. Avtalet godkänns.", "bifall"),
     ],
 )
