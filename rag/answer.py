@@ -570,10 +570,18 @@ class Assistant:
             unmet.append("body")
         if not self.states_figures(best, _FIGURE.findall(question)):
             unmet.append("figure")
+        item_text = self.searcher.index.documents[best.hit.chunk.doc].text[
+            item.get("start", best.start) : item.get("end", best.end)
+        ]
+        if _VOTE.search(fold(question)) and not _VOTED.search(item_text):
+            unmet.append("vote")  # asked how a vote went, of an item where nobody voted
+        actor = _ASKED_ACTOR.match(question)
+        if actor and actor.group("actor") not in BODY_ABBREVIATIONS and not _acts(actor.group("actor"), best.text):
+            unmet.append("actor")  # "Har IMY gett ... tillstånd?" answered by what the municipality decided
         outcome = item.get("outcome")
         if _LATER_STAGE.search(fold(question)) and outcome in NO_FINAL_OUTCOMES:
             unmet.append("stage")
-        asks_proposal = bool(re.search(r"\bforesla|\bforslag|\bpropos", fold(question)))
+        asks_proposal = bool(re.search(r"\bforesla|\bforslag|\bpropos|\bvill\b.{0,80}\bbesluta", fold(question)))
         if decision and not asks_proposal and not (best.decisive or decides(best.text)):
             unmet.append("no-decision")  # a proposal, a motion or background: nothing decided
         asks_stated = decision or info.answer_type in ("date", "money", "number")
@@ -676,8 +684,23 @@ class Assistant:
 
 
 _VOTE = re.compile(r"\brostade|\bomrostning|\bvoter?d?\b")
+_VOTED = re.compile(r"\bröst(?:ar|ade|er|ning)|\bomröstning|\bvotering|\bja-röst|\bnej-röst", re.IGNORECASE)
+# A yes/no question whose actor is an authority named by its acronym: "Har IMY gett Kiruna tillstånd?"
+_ASKED_ACTOR = re.compile(
+    r"\W*(?i:har|gav|fick|beviljade|godkände|avslog|did|has)\s+(?P<actor>[A-ZÅÄÖ]{2,6})\b(?!\s*(?:i|in)\b)"
+)
 # A figure the question states ("Copilot för 600 medarbetare"), not a year or a § number.
 _FIGURE = re.compile(r"(?<![\d§/-])(?<!§ )\b(?!(?:19|20)\d\d\b)\d+(?:[,.]\d+)?\b(?![/-]\d)")
+
+
+def _acts(actor: str, sentence: str) -> bool:
+    """Whether ``actor`` is the one deciding in a sentence: 'IMY beslutar ...', 'IMY har gett ...'."""
+    return bool(
+        re.match(rf"\W*(?:\d+\.\s*)?{re.escape(actor)}\b", sentence)
+        or re.search(
+            rf"\b{re.escape(actor)}\s+(?:har\s+)?(?:beslut|ger\b|gav\b|gett|bevilja|godkän|avslå|avslog)", sentence
+        )
+    )
 
 
 def asked_bodies(question: str, bodies: Sequence[str]) -> tuple[str, ...]:
@@ -808,6 +831,14 @@ _UNMET = {
     "no-decision": (
         "The passages hold a proposal or background, not a decision on the matter.",
         "Styckena innehåller ett förslag eller en bakgrund, inte ett beslut i ärendet.",
+    ),
+    "vote": (
+        "The documents record no vote on the matter.",
+        "Dokumenten redovisar ingen omröstning i ärendet.",
+    ),
+    "actor": (
+        "The documents hold no decision of the authority the question names, only the organisation's own.",
+        "Dokumenten innehåller inget beslut av den myndighet frågan nämner, bara organisationens eget.",
     ),
     "figure": (
         "No passage states the figure the question names.",

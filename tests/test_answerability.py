@@ -222,3 +222,11 @@ def test_a_threshold_can_be_held_to_a_share_of_false_abstentions():
     assert choose_threshold(answerable, unanswerable).answerable_abstained == 0.25  # Youden's J gives one up
     held = choose_threshold(answerable, unanswerable, max_answerable_abstained=0.0)
     assert held.answerable_abstained == 0.0 and held.unanswerable_abstained == 0.25
+
+
+def test_an_authority_asked_about_must_be_the_one_deciding():
+    from rag.answer import _ASKED_ACTOR, _acts
+
+    assert _ASKED_ACTOR.match("Har IMY gett kommunen tillstånd till kamerorna?").group("actor") == "IMY"
+    assert not _acts("IMY", "1. Kommunstyrelsen beslutar att ansöka hos IMY om tillstånd till kamerorna.")
+    assert _acts("IMY", "IMY har gett kommunen tillstånd till kamerabevakning.")
