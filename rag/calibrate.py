@@ -152,3 +152,30 @@ def swap_organisation(question: str, organisations: Sequence[str]) -> str | None
     target = by_key[pick]
     name = target if target.startswith("Region") else target.split()[0].removesuffix("s")
     return re.sub(rf"\b(?:[Rr]egion(?:en)?\s+)?{re.escape(places[0])}s?\b", name, question, count=1)
+
+
+def threshold_for_each(
+    answerable: dict[str, Sequence[float]], unanswerable: Sequence[float], max_answerable_abstained: float = 0.05
+) -> Calibration:
+    """The highest threshold at which every set of answerable questions (realdocs, devset, ...: keyed
+    by name) abstains on at most ``max_answerable_abstained`` of its questions, so no one set pays
+    for another's gain; the rates are those of all questions pooled at that threshold."""
+    pooled = [a for values in answerable.values() for a in values]
+    if not pooled or not unanswerable:
+        raise ValueError("calibration needs both answerable and unanswerable questions")
+    best = 0.0
+    for t in sorted({0.0, *pooled, *unanswerable}):
+        if all(sum(a < t for a in v) <= max_answerable_abstained * len(v) for v in answerable.values() if v):
+            best = t
+    u_rate = sum(u < best for u in unanswerable) / len(unanswerable)
+    a_rate = sum(a < best for a in pooled) / len(pooled)
+    return Calibration(
+        threshold=round(best, 4),
+        youden_j=round(u_rate - a_rate, 4),
+        unanswerable_abstained=round(u_rate, 4),
+        answerable_abstained=round(a_rate, 4),
+        answerable=_quantiles(pooled),
+        unanswerable=_quantiles(unanswerable),
+        n_answerable=len(pooled),
+        n_unanswerable=len(unanswerable),
+    )

@@ -230,3 +230,12 @@ def test_an_authority_asked_about_must_be_the_one_deciding():
     assert _ASKED_ACTOR.match("Har IMY gett kommunen tillstånd till kamerorna?").group("actor") == "IMY"
     assert not _acts("IMY", "1. Kommunstyrelsen beslutar att ansöka hos IMY om tillstånd till kamerorna.")
     assert _acts("IMY", "IMY har gett kommunen tillstånd till kamerabevakning.")
+
+
+def test_no_one_set_pays_for_another_in_the_threshold():
+    from rag.calibrate import threshold_for_each
+
+    sets = {"real": [0.2, 0.5, 0.6, 0.7], "written": [0.4, 0.5, 0.6, 0.7]}
+    calibration = threshold_for_each(sets, [0.0, 0.1, 0.3], max_answerable_abstained=0.0)
+    assert calibration.threshold == 0.2  # 0.3 would abstain on a quarter of the real set
+    assert calibration.answerable_abstained == 0.0 and calibration.unanswerable_abstained == 0.6667
