@@ -24,7 +24,7 @@ import secrets
 import threading
 import time
 import unicodedata
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import asdict
 from functools import lru_cache
@@ -48,7 +48,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from rag.answer import Assistant, answer_dict
+from rag.answer import Assistant
+from rag.bodies import ask_body, relative_path, with_display, without_server_paths
+from rag.bodies import roots as corpus_roots
 from rag.config import Settings, get_settings
 from rag.conversation import Turn
 from rag.display import display, display_text, markup_spans, ocr_damage, repaired_reading
@@ -860,38 +862,6 @@ def _filters(
     return Filters(organisation, body, date_from, date_to, doc_type, outcome)
 
 
-def relative_path(path: str, roots: Sequence[Path]) -> str:
-    """A document's path as clients see it: relative to the corpus root (or upload folder) it lies
-    under, else its file name; never the server's absolute path."""
-    file = Path(path)
-    for root in roots:
-        if file.is_relative_to(root):
-            return file.relative_to(root).as_posix()
-    return file.name
-
-
-def without_server_paths(value: Any, roots: Sequence[Path]) -> Any:
-    """``value`` (a response body) with every ``path`` field made relative (``relative_path``)."""
-    if isinstance(value, dict):
-        return {
-            k: relative_path(v, roots) if k == "path" and isinstance(v, str) else without_server_paths(v, roots)
-            for k, v in value.items()
-        }
-    if isinstance(value, list):
-        return [without_server_paths(v, roots) for v in value]
-    return value
-
-
-def with_display(body: dict[str, Any]) -> dict[str, Any]:
-    """A hit, citation or decision with its display fields (``rag.display``) beside the verbatim ones."""
-    out = body | {"display_title": display_text(body.get("title"))}
-    if "quote" in body:
-        out["display"] = display_text(body["quote"])
-    if isinstance(body.get("citation"), dict):
-        out["citation"] = with_display(body["citation"])
-    return out
-
-
 def _document(assistant: Assistant, doc_id: str) -> Any:
     document = assistant.searcher.index.documents.get(doc_id)
     if document is None:
@@ -925,7 +895,7 @@ def create_app(
     conf = settings or get_settings()
     signin = oidc or OidcSettings()
     # documents are named to clients by id and path relative to these, never by the server's path
-    roots = [folder.resolve() for folder in (*conf.corpus, conf.upload_dir)]
+    roots = corpus_roots(conf)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -1047,9 +1017,7 @@ def create_app(
         history = [Turn(t.question, t.answer, t.standalone_question) for t in body.history]
         filters = body.filters.filters() if body.filters else None
         answer = a.ask(body.question, history=history, filters=filters, k=body.k)
-        result = without_server_paths(answer_dict(answer), roots)
-        result["citations"] = [with_display(c) for c in result["citations"]]
-        result["passages"] = [with_display(p) for p in result["passages"]]
+        result = ask_body(answer, roots)
         log_query(
             request,
             {

@@ -436,22 +436,23 @@ def ask(
 
     Example: rag ask "Vad beslutade Tibro om en AI-strategi?" --index index
     """
-    from rag.answer import answer_dict
+    from rag.bodies import ask_body, roots
 
     if (question is None) == (queries is None):
         raise InputError("Give either a QUESTION or --queries FILE.jsonl, not both or neither.")
     settings = _settings(index_dir)
     filters = _filters(organisation, body, date_from, date_to, doc_type, outcome)
     assistant = _assistant(settings)
+    folders = roots(settings)  # documents named as the API names them, never by this machine's paths
     if queries is not None:
         for row in _read_queries(queries):
             answer = assistant.ask(row["question"], filters=filters, k=k)
-            print(json.dumps({"id": row["id"]} | answer_dict(answer), ensure_ascii=False))
+            print(json.dumps({"id": row["id"]} | ask_body(answer, folders), ensure_ascii=False))
         return
     assert question is not None
     answer = assistant.ask(question, filters=filters, k=k)
     if as_json:
-        print(json.dumps(answer_dict(answer), ensure_ascii=False, indent=2))
+        print(json.dumps(ask_body(answer, folders), ensure_ascii=False, indent=2))
         return
     if answer.abstained:
         out.print(answer.reason or "", markup=False, highlight=False)
