@@ -248,6 +248,27 @@ def _backend(config: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _ray_ingest(config: dict[str, Any]) -> dict[str, Any]:
+    """Ingest with the chunks embedded by ``workers`` model actors on a Ray cluster of one node that
+    this process starts on loopback (Ray takes 127.0.0.1 for the outward address unless it is told
+    the cluster is one node, and a benchmark's traffic stays on this machine)."""
+    os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"  # read when Ray is imported: before that
+    os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
+    import ray
+
+    from rag.embed import load_embedder
+    from rag.rayembed import RayEmbedder
+
+    settings = Settings(backend=config["backend"])
+    workers = int(config["workers"])
+    ray.init(num_cpus=workers, include_dashboard=False, _node_ip_address="127.0.0.1", log_to_driver=False)
+    try:
+        embedder = RayEmbedder(load_embedder(settings), settings, "auto", workers)
+        return {"workers": workers} | ingest([Path(p) for p in config["paths"]], settings, embedder)
+    finally:
+        ray.shutdown()
+
+
 class _QueriesOnly:
     """The real model for queries and token counts, under another index's identity (searching only)."""
 
@@ -297,6 +318,8 @@ def _worker(argv: Sequence[str]) -> dict[str, Any]:
             "build_peak_rss_mb": _peak_rss_mb(),
             "vectors": derived.description,
         }
+    if command == "ray-ingest":
+        return _ray_ingest(config)
     if command == "query":
         from rag.embed import load_embedder
         from rag.index import current_path, read_manifest
@@ -494,6 +517,7 @@ def run(
     compare: Sequence[str] = (),
     say: Callable[[str], None] = lambda _: None,
     store: str | None = None,
+    ray_workers: Sequence[int] = (),
 ) -> dict[str, Any]:
     """Every measurement: the model backends in ``compare`` side by side; then with the configured
     backend ingest, quality, in-process latency and HTTP on the real corpus; then scale."""
@@ -511,6 +535,11 @@ def run(
     embedder = load_embedder(settings)
     say("ingest: embedding the real corpus with the real model")
     report["ingest"] = ingest(paths, settings, embedder)
+    report["ray_ingest"] = []
+    for workers in ray_workers:
+        say(f"ingest on Ray: {workers} model actor(s) on a loopback cluster")
+        config = {"workers": workers, "paths": [str(p) for p in paths], "backend": settings.backend}
+        report["ray_ingest"].append(_run_worker("ray-ingest", config, timeout=1800))
     real = Settings(**(settings.model_dump() | {"index_dir": work / "real" / "index"}))
     say("real corpus: building its index")
     started = time.perf_counter()

@@ -611,6 +611,9 @@ def bench(
             help="Also serve from PostgreSQL: a URL, or 'local' to start one in the scratch folder ('rag postgres')."
         ),
     ] = None,
+    ray_workers: Annotated[
+        str, typer.Option(help="Also measure ingest on Ray with these numbers of model actors, e.g. '1,2'.")
+    ] = "",
 ) -> None:
     """Measure speed, memory and scale on this machine, with retrieval quality beside them.
 
@@ -655,6 +658,7 @@ def bench(
             compare=compare,
             say=lambda line: err.print(line, markup=False, highlight=False),
             store=store,
+            ray_workers=[int(w) for w in ray_workers.split(",") if w.strip()],
         )
     finally:
         if local_pg is not None:
@@ -711,6 +715,13 @@ def _print_bench(report: dict[str, Any]) -> None:
         markup=False,
         highlight=False,
     )
+    for r in report.get("ray_ingest", []):
+        out.print(
+            f"Ingest on Ray ({r['workers']} model actor(s), one loopback node): {r['chunks_per_s']} chunks/s, "
+            f"{r['tokens_per_s']} model tokens/s",
+            markup=False,
+            highlight=False,
+        )
     real = report["real"]
     table = Table(
         title=f"Real corpus: {real['documents']} documents, {real['chunks']} chunks "
