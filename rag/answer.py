@@ -67,7 +67,8 @@ KIND_CANDIDATES = 5
 CHECKED_TYPES = frozenset({"person", "date", "money", "number", "frequency", "company"})
 # Weights of a sentence's signals (Assistant.score): a logistic model of "this sentence holds the
 # gold answer" over the candidates of the 225 answerable labelled questions (realdocs, devset A-C,
-# eval/dev_questions), cross-validated with whole documents held out. Held out, the best sentence
+# eval/dev_questions), cross-validated with whole documents held out (rag.sentence_model: fit,
+# held_out_first). Held out, the best sentence
 # held the answer for realdocs 35/54, devset 92/145, dev 17/26: as well as with the sentence's
 # embedding similarity to the question as a further signal (38/54, 89/145, 16/26 on fewer signals),
 # so sentences are not embedded per query; only the chosen one is, for the confidence. A listwise
