@@ -267,7 +267,13 @@ class ItemOut(BaseModel):
     dnr: str | None
     body: str | None
     date: str | None
-    outcome: str | None
+    outcome: str | None = Field(
+        description="bifall, avslag, besvarad, återremiss, ingen åtgärd, uppdrag, noterad, "
+        "bordlagd, val, or other (no decision text)"
+    )
+    outcomes: list[str] = Field(default_factory=list, description="The outcomes of further att-satser.")
+    proposal_to: str | None = Field(None, description="The higher body this item only proposes to, if it does.")
+    decision: Span | None = Field(None, description="The decisive sentence(s): offsets into the document text.")
     start: int
     end: int
     sections: list[SectionOut]
@@ -286,6 +292,7 @@ class DocumentOut(BaseModel):
     length: int
     text: str
     items: list[ItemOut]
+    decided_by: str | None = Field(None, description="A guideline's decision reference, as written.")
     display_title: str | None = None
     ocr: bool = Field(False, description="OCR text with misread words (the normaliser repairs them for search).")
     repaired_title: str | None = None
@@ -1181,8 +1188,16 @@ def create_app(
             "length": len(d.text),
             "text": d.text,
             "items": [
-                item | {"display_title": display_text(item.get("title"))} for item in d.structure.get("items", [])
+                item
+                | {
+                    "display_title": display_text(item.get("title")),
+                    "decision": {"start": item["decision"][0], "end": item["decision"][1]}
+                    if item.get("decision")
+                    else None,
+                }
+                for item in d.structure.get("items", [])
             ],
+            "decided_by": d.structure.get("decided_by"),
             "display_title": display_text(d.title),
             "ocr": is_ocr(d),
             "repaired_title": display_text(repaired_reading(d.title)) if is_ocr(d) else None,

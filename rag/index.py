@@ -74,7 +74,9 @@ SCHEMA_VERSION = 1
 # 3: text cleaned of invisible and control characters, line endings made "\n"; personal data masked.
 # 4: adjacent short sections of an item share a chunk (merge_sections).
 # 5: merged chunks labelled by the decision's section; no context line on chunks under header_min_chars.
-ANALYSIS_VERSION = 5
+# 6: structure read on any layout (rag.structure, rag.decision): items, Dnr, outcomes, decisive spans,
+#    proposal_to, a guideline's decided_by in the stored summary.
+ANALYSIS_VERSION = 6
 CURRENT = "current"
 LOCK = ".lock"
 # What the build and the collector of old versions put in INDEX_DIR besides versions and ``current``.
@@ -285,6 +287,7 @@ def _structure_summary(doc: Document, structure: Structure) -> dict[str, Any]:
     return {
         "items": [asdict(item) for item in structure.items],
         "furniture": [list(span) for span in structure.furniture],
+        "decided_by": structure.decided_by,  # "Beslutad av kommunstyrelsen 2024-11-12, § 203"
         # municipalities and regions the text names at all, and those it names as organisations
         "places": list(named_places(doc.text)),
         "organisations": list(named_places(doc.text, as_organisation=True)),

@@ -115,3 +115,14 @@ def test_cli_prints_the_same_chain(root) -> None:
     assert result.exit_code == 0, result.output
     [matter] = json.loads(result.output)
     assert [s["doc"] for s in matter["steps"]][-1] == "kf.txt"
+
+
+def test_document_items_carry_outcome_proposal_and_the_decisive_sentence(client) -> None:
+    doc = client.get("/api/documents/ks.txt").json()
+    [item] = [i for i in doc["items"] if i["paragraph"] == "§ 12"]
+    assert item["outcome"] == "besvarad" and item["proposal_to"] == "Kommunfullmäktige"
+    span = item["decision"]
+    assert item["start"] <= span["start"] < span["end"] <= item["end"]
+    assert doc["text"][span["start"] : span["end"]].startswith("Kommunstyrelsen föreslår kommunfullmäktige")
+    kf = client.get("/api/documents/kf.txt").json()
+    assert [(i["outcome"], i["proposal_to"]) for i in kf["items"] if i["paragraph"]] == [("besvarad", None)]
