@@ -320,7 +320,7 @@ def eval_(
     answers = _answer_metrics(items, assistant)
     from rag import structure_eval
 
-    gold = structure or [p for q in questions for p in structure_eval.discover_gold(q)]
+    gold = structure or list(dict.fromkeys(p for q in questions for p in structure_eval.discover_gold(q)))
     texts = {doc: stored.text for doc, stored in searcher.index.documents.items()}
     shape, unindexed = structure_eval.evaluate_texts(gold, texts) if gold else (None, [])
     seconds = time.perf_counter() - started
