@@ -80,3 +80,28 @@ def fresh_database(url: str, name: str) -> str:
         con.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         con.execute(f'CREATE DATABASE "{name}"')
     return url.rsplit("/", 1)[0] + "/" + name
+
+
+def start_server(command: list[str], env: dict[str, str], port: int, seconds: float = 300) -> Any:
+    """``command`` (a ``rag serve`` on ``port``) started and waited for until /api/health answers;
+    the test fails with the server's last words if it stops or does not answer in ``seconds``."""
+    import subprocess
+    import time
+
+    import httpx
+
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + seconds
+    while True:
+        if process.poll() is not None:
+            pytest.fail(f"rag serve stopped while starting: {process.stderr.read().decode()[-2000:]}")
+        try:
+            if httpx.get(f"{base}/api/health", timeout=2).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            process.terminate()
+            pytest.fail(f"rag serve did not start within {seconds:.0f} s")
+        time.sleep(0.5)

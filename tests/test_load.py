@@ -17,7 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import CORPUS, ROOT, SHARED
+from conftest import CORPUS, ROOT, SHARED, start_server
 
 pytestmark = [pytest.mark.load, pytest.mark.real_model]
 
@@ -74,26 +74,9 @@ def server(tmp_path_factory):
         timeout=600,
     )
     port = _free_port()
-    process = subprocess.Popen(
-        [str(RAG), "serve", "--index", str(index), "--port", str(port), "--no-refresh"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    command = [str(RAG), "serve", "--index", str(index), "--port", str(port), "--no-refresh"]
+    process = start_server(command, env, port)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 300
-    while True:
-        if process.poll() is not None:
-            pytest.fail(f"rag serve stopped while starting: {process.stderr.read().decode()[-2000:]}")
-        try:
-            if httpx.get(f"{base}/api/health", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline:
-            process.terminate()
-            pytest.fail("rag serve did not start within 300 s")
-        time.sleep(0.5)
     yield base
     process.terminate()
     process.wait(timeout=30)

@@ -9,11 +9,10 @@ import asyncio
 import json
 import os
 import subprocess
-import time
 
 import httpx
 import pytest
-from conftest import CORPUS, fresh_database
+from conftest import CORPUS, fresh_database, start_server
 from test_load import RAG, STAFF, _free_port, _load, _questions
 
 pytestmark = [pytest.mark.load, pytest.mark.real_model]
@@ -37,28 +36,7 @@ def published(tmp_path_factory, pg_url):
 def _serve(root, env, workers: int, **extra: str):
     port = _free_port()
     command = [str(RAG), "serve", "--index", str(root / "index"), "--port", str(port), "--no-refresh"]
-    process = subprocess.Popen(
-        [*command, "--workers", str(workers)],
-        env=env | extra,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 300
-    while True:
-        if process.poll() is not None:
-            pytest.fail(f"rag serve stopped while starting: {process.stderr.read().decode()[-2000:]}")
-        try:
-            health = httpx.get(f"{base}/api/health", timeout=2)
-            if health.status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline:
-            process.terminate()
-            pytest.fail("rag serve did not start within 300 s")
-        time.sleep(0.5)
-    return process, base
+    return start_server([*command, "--workers", str(workers)], env | extra, port), f"http://127.0.0.1:{port}"
 
 
 def _stop(process) -> None:
