@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -24,8 +25,15 @@ from typer.testing import CliRunner
 from rag.cli import app as cli
 from rag.index import current_path
 
-LOOPBACK = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "RAY_USAGE_STATS_ENABLED": "0"}
-os.environ.update(LOOPBACK)  # before Ray is imported: it reads the switch once, on import
+# One node on loopback, and the cluster's token given to the head and to this process alike (Ray
+# otherwise reads it from ~/.ray/auth_token, which another cluster on the machine may have written).
+LOOPBACK = {
+    "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",
+    "RAY_USAGE_STATS_ENABLED": "0",
+    "RAY_AUTH_MODE": "token",
+    "RAY_AUTH_TOKEN": secrets.token_hex(32),
+}
+os.environ.update(LOOPBACK)  # before Ray is imported: it reads the switches once, on import
 pytest.importorskip("ray", reason="the ray extra is not installed (scripts/install.sh --dev installs it)")
 pytestmark = pytest.mark.slow
 
