@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from rag.config import Settings
-from rag.dense import DenseIndex
+from rag.dense import HNSW_EF_SEARCH, DenseIndex
 from rag.errors import IndexMissing, RagError
 from rag.index import Index, StoredDocument, _read_sqlite, current_path, lexical_text
 from rag.lexical import LexicalIndex
@@ -291,7 +291,12 @@ class PgDense(DenseIndex):
             "ORDER BY embedding <#> %s::halfvec LIMIT %s"
         )
         vector = _vector_text(np.asarray(query, dtype=np.float32).reshape(-1))
+        if k > HNSW_EF_SEARCH:  # a wider search than the beam: widen it for this query
+            self._store.fetch(f"SELECT set_config('hnsw.ef_search', '{min(k, 1000)}', false)")
         rows = self._store.fetch(sql, (vector, *params, vector, k))
+        if k > HNSW_EF_SEARCH:
+            self._store.fetch(f"SELECT set_config('hnsw.ef_search', '{HNSW_EF_SEARCH}', false)")
+        rows.sort(key=lambda r: -r[1])  # relaxed order: nearly sorted, sorted here
         return np.array([r[0] for r in rows], dtype=np.int64), np.array([r[1] for r in rows], dtype=np.float32)
 
     def vector(self, i: int) -> np.ndarray:
@@ -363,6 +368,11 @@ class PgStore:
         con = getattr(self._local, "con", None)
         if con is None or con.closed:
             con = self._local.con = _connect(self.url)
+            # HNSW: as wide a beam as FAISS searches with (pgvector's default of 40 returns at most 40
+            # rows, so 100 candidates were never found: recall@100 0.40 at 89k chunks), and filtered
+            # searches go on scanning the graph until they have their k rows
+            con.execute(f"SET hnsw.ef_search = {HNSW_EF_SEARCH}")
+            con.execute("SET hnsw.iterative_scan = relaxed_order")
         return con
 
     def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:

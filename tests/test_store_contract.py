@@ -191,3 +191,23 @@ def test_a_database_of_another_schema_version_is_refused(pg_url) -> None:
         con.execute("INSERT INTO rag_meta VALUES ('schema_version', '99')")
     with pytest.raises(pgstore.StoreError, match=f"has schema version 99, this program uses {pgstore.SCHEMA_VERSION}"):
         pgstore.current_version(url)
+
+
+def test_hnsw_in_postgresql_returns_as_many_neighbours_as_asked(built, pg_url) -> None:
+    """Above dense_flat_max chunks the vectors get an HNSW index, searched with FAISS's beam (512, not
+    pgvector's default 40, which returns at most 40 rows); every chunk asked for comes back, best first,
+    the exact search's best among the first."""
+    from rag.dense import HNSW_EF_SEARCH
+
+    _root, settings = built
+    settings = settings.model_copy(update={"store": fresh_database(pg_url, "hnsw"), "dense_flat_max": 5})
+    publish(settings)
+    index, reference = open_index(settings), open_index(built[1])
+    store = index.dense._store
+    assert store.fetch(f"SELECT indexdef FROM pg_indexes WHERE tablename = '{store.chunks_table}'")[-1][0].count("hnsw")
+    assert store.fetch("SHOW hnsw.ef_search") == [(str(HNSW_EF_SEARCH),)]
+    vector = FakeEmbedder().embed_queries(["Vad beslutade kommunen om AI?"])[0]
+    ids, scores = index.dense.search(vector, len(index.chunks))
+    assert sorted(ids.tolist()) == list(range(len(index.chunks))) and list(scores) == sorted(scores, reverse=True)
+    want, _ = reference.dense.search(vector, 3)
+    assert set(want.tolist()) <= set(ids[:6].tolist())
