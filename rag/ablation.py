@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from rag.baseline import MODES, Baseline, VectorCache, text_hash
-from rag.chunk import chunk_document
+from rag.chunk import chunk_configured
 from rag.config import Settings
 from rag.dense import DenseIndex
 from rag.evaluate import Question, evaluate
@@ -136,19 +136,7 @@ def variant_index(base: Index, settings: Settings, embedder: Embedder, cache: Ve
     for doc_id in sorted(base.documents):
         stored = base.documents[doc_id]
         doc = Document(doc_id, stored.path, stored.text, stored.sha256, stored.format, stored.internal)
-        chunks.extend(
-            chunk_document(
-                doc,
-                parse_structure(doc.text),
-                size=settings.chunk_size,
-                overlap=settings.chunk_overlap,
-                max_tokens=settings.max_chunk_tokens,
-                count_tokens=embedder.count_tokens,
-                structured=settings.structure_chunking,
-                merge_sections=settings.merge_sections,
-                drop_furniture=settings.drop_furniture,
-            )
-        )
+        chunks.extend(chunk_configured(doc, parse_structure(doc.text), settings, embedder.count_tokens))
     vectors = cache.passages([embed_text(c, settings) for c in chunks], batch_size=settings.embed_batch_size)
     dense = DenseIndex.build(vectors, "flat")
     lexical = LexicalIndex.build([lexical_text(c, settings) for c in chunks])

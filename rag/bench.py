@@ -98,7 +98,7 @@ def questions(paths: Sequence[Path]) -> list[str]:
 
 
 def _chunk_texts(paths: Sequence[Path], settings: Settings, embedder: Any) -> list[str]:
-    from rag.chunk import chunk_document
+    from rag.chunk import chunk_configured
     from rag.index import embed_text
     from rag.parse import discover, read_document
     from rag.structure import parse_structure
@@ -106,15 +106,8 @@ def _chunk_texts(paths: Sequence[Path], settings: Settings, embedder: Any) -> li
     texts = []
     for file, root in discover(paths):
         doc = read_document(file, root=root)
-        for chunk in chunk_document(
-            doc,
-            parse_structure(doc.text),
-            size=settings.chunk_size,
-            overlap=settings.chunk_overlap,
-            max_tokens=settings.max_chunk_tokens,
-            count_tokens=embedder.count_tokens,
-        ):
-            texts.append(embed_text(chunk))
+        for chunk in chunk_configured(doc, parse_structure(doc.text), settings, embedder.count_tokens):
+            texts.append(embed_text(chunk, settings))
     return texts
 
 

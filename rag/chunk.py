@@ -12,6 +12,7 @@ from dataclasses import replace
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
+from rag.config import Settings
 from rag.types import Chunk, Document, Item, Structure
 
 # Paragraphs, lines, then sentence ends, then clause breaks, then words: every separator is a
@@ -109,6 +110,23 @@ def _split(text: str, start: int, end: int, size: int, overlap: int) -> list[tup
             continue
         spans.append((start + a, start + b))
     return spans
+
+
+def chunk_configured(
+    doc: Document, structure: Structure, settings: Settings, count_tokens: Callable[[str], int] | None
+) -> list[Chunk]:
+    """``chunk_document`` with the chunking the settings name: what a build indexes."""
+    return chunk_document(
+        doc,
+        structure,
+        size=settings.chunk_size,
+        overlap=settings.chunk_overlap,
+        max_tokens=settings.max_chunk_tokens,
+        count_tokens=count_tokens,
+        structured=settings.structure_chunking,
+        merge_sections=settings.merge_sections,
+        drop_furniture=settings.drop_furniture,
+    )
 
 
 def chunk_document(

@@ -50,7 +50,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from rag.chunk import chunk_document
+from rag.chunk import chunk_configured
 from rag.config import Settings
 from rag.dense import DenseIndex, choose_kind
 from rag.errors import IndexMismatch, IndexMissing, ParseError, RagError
@@ -691,19 +691,7 @@ def _build(
             found[doc.id] += Counter(indexed[doc.id].get("personal_data", {}))
         structure = parse_structure(doc.text)
         parsed.append((doc, structure))
-        chunks.extend(
-            chunk_document(
-                doc,
-                structure,
-                size=settings.chunk_size,
-                overlap=settings.chunk_overlap,
-                max_tokens=settings.max_chunk_tokens,
-                count_tokens=embedder.count_tokens,
-                structured=settings.structure_chunking,
-                merge_sections=settings.merge_sections,
-                drop_furniture=settings.drop_furniture,
-            )
-        )
+        chunks.extend(chunk_configured(doc, structure, settings, embedder.count_tokens))
     texts = [embed_text(c, settings) for c in chunks]
     hashes = [_sha(t) for t in texts]
     reuse = {} if rebuild else _previous_vectors(previous_version)
