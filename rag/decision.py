@@ -122,7 +122,7 @@ def outcomes(decision_text: str, title: str | None = None) -> tuple[str, tuple[s
     """The main outcome of a decision text and those of its further att-satser.
 
     Each att-sats is classified on its own (``rag.vocab.OUTCOMES``); the main outcome is the first
-    one found after a lead-in ("Enligt stadsledningskontorets förslag:"). A decision of no
+    one found after a lead-in ("Enligt <förvaltningens> förslag:"). A decision of no
     recognisable kind is 'bifall'; no decision text at all is 'other'. In an election item (its
     title names a 'val') an election among the att-satser is the main outcome.
     """
@@ -143,7 +143,7 @@ def outcomes(decision_text: str, title: str | None = None) -> tuple[str, tuple[s
 
 
 def _split_lead_in(text: str) -> tuple[str, str]:
-    """('Enligt stadsledningskontorets förslag:', what follows) when a decision opens with a lead-in
+    """('Enligt <förvaltningens> förslag:', what follows) when a decision opens with a lead-in
     line that introduces it; else ('', text)."""
     m = re.match(r"\s*(?P<lead>[^:]{0,300}?(?::|\bbesluta[rt]?|\bfoljande))[ \t]*\n(?P<rest>.*\S.*)$", text, re.S)
     if m and (":" in m.group("lead") or re.search(r"besluta[rt]?\s*$|foljande\s*$", fold(m.group("lead")))):

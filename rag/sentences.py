@@ -151,8 +151,8 @@ def quotable(sentence: str) -> bool:
 
 
 # A sentence that states a decision rather than a proposition, a yrkande or background: "Motionen
-# avslås.", "Kommunstyrelsen beslutar att ...", "Kommunstyrelsen föreslår kommunfullmäktige besluta",
-# "Ärendet återremitteras ...", "Informationen läggs till handlingarna."
+# avslås.", "Kommunstyrelsen beslutar att ...", "<styrelsen> föreslår <fullmäktige> besluta",
+# "Ärendet återremitteras ...", "<informationen> läggs till handlingarna"
 _DECISIVE = re.compile(
     r"\b(?:beslutar|beslöt|föreslår\b.{0,80}\bbesluta|avslås|avslår|bifalls|bifaller|antas|antar|godkänns"
     r"|godkänner|fastställs|fastställer|tillstyrks|tillstyrker|beviljas|beviljar|anses\s+(?:vara\s+)?besvarad"
@@ -163,7 +163,7 @@ _DECISIVE = re.compile(
     re.IGNORECASE,
 )
 # ... and what only reports one: a yrkande, the chair's proposition, a vote, a reservation, a proposal
-# someone else makes ("Regionstyrelsen föreslås besluta", "Förvaltningen föreslår").
+# someone else makes ("<styrelsen> föreslås besluta", "<förvaltningen> föreslår").
 _REPORTED = re.compile(
     r"\b(?:yrka[rt]?|proposition\w*|röstar|röstade|votering\w*|reserver\w*|föreslås"
     r"|\w*förvaltningen\s+föreslår|\w*kontoret\s+föreslår|har\s+i\s+en\s+motion|motionärerna?)\b",

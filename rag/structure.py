@@ -113,8 +113,8 @@ _ORG_NAME = re.compile(
     r"(?P<uname>[A-ZÅÄÖ]{2,}(?:[- ][A-ZÅÄÖ]{2,})?)[ ](?P<ukind>KOMMUN|STAD)\b|"
     r"(?P<uregion>REGION)[ ](?P<urname>[A-ZÅÄÖ]{3,}(?:[ ]LÄN\b)?)|(?P<vgr>Västra Götalandsregionen)\b)"
 )
-# A body named in a header field: "Kommunstyrelsen", "Barn- och utbildningsnämnden", "Valnämnd",
-# "Nämnd för folkhälsa och sjukvård", "Kommunstyrelsens arbetsutskott", "Stadsrevisionen" (folded).
+# A body named in a header field: "<X>styrelsen", "<X>- och <Y>nämnden", "<X>nämnd",
+# "Nämnd för <ämne>", "<X>styrelsens arbetsutskott", "<X>revisionen" (folded).
 _BODY_FIELD = re.compile(
     r"^(?:(?:[a-z]+-[ ]och[ ])?[a-z]+(?:namnd(?:en)?|styrelsen|fullmaktige|utskottet|revisionen|ledningsgruppen)"
     r"(?:s arbetsutskott)?|[a-z]+a [a-z]*(?:namnden|styrelsen)|(?:namnd(?:en)?|styrelsen) for [a-z ,-]{3,50}"
@@ -200,7 +200,7 @@ def find_furniture(text: str) -> list[tuple[int, int]]:
 # "Beslutet gäller från ...").
 _EXACT_ONLY = frozenset({"motion", "handling", "beslutet", "beredning", "skickas till"})
 _HEADINGS_LONGEST_FIRST = sorted(SECTION_HEADINGS.items(), key=lambda kv: -len(kv[0]))
-# "Kommunstyrelsens beslut", "Vård- och omsorgsnämndens beslut", "Arbetsutskottets förslag",
+# "Kommunstyrelsens beslut", "<X>- och <Y>nämndens beslut", "Arbetsutskottets förslag",
 # "Kommunstyrelsens förslag till kommunfullmäktige" (folded).
 _OWN_DECISION = re.compile(r"^(?:[a-z]+- och |[a-z]+a )?[a-z]+(?:s|ens|ets) beslut$")
 _OWN_PROPOSAL = re.compile(
