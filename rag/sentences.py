@@ -64,15 +64,52 @@ def join_lead_ins(text: str, spans: Sequence[tuple[int, int]], limit: int = LEAD
     return out
 
 
+# Words a wrapped line of running text can end on but a heading cannot: the line goes on.
+_CONTINUES = re.compile(
+    r"(?:\b(?:att|och|eller|som|samt|om|för|till|i|med|av|på|från|vid|under|enligt|den|det|de|en|ett|är|har"
+    r"|ska|får|kan|beslutar|besluta|föreslår|yrkar)|[-–,;:(])$",
+    re.IGNORECASE,
+)
+_HEADING_LINE = re.compile(r"(?:\d{1,2}(?:\.\d{1,2})*\.?\s+)?[A-ZÅÄÖ]")
+
+
+def _layout_heading(line: str, following: str) -> bool:
+    """Whether a line that starts a sentence is a heading by layout alone: short, unpunctuated,
+    capitalised or numbered ("5 Godkända verktyg", "Piloten i Öjebyn ..."), not ending on a word
+    a wrapped line of running text ends on, and followed by a line that starts a sentence."""
+    stripped = line.strip()
+    if not stripped or len(stripped) > 60 or len(stripped.split()) > 8 or stripped[-1] in ".!?":
+        return False
+    return bool(_HEADING_LINE.match(stripped)) and not _CONTINUES.search(stripped) and following[:1].isupper()
+
+
 def _split_heading(region: str, start: int, end: int) -> list[tuple[int, int]]:
-    newline = region.find("\n", start, end)
-    if newline < 0:
-        return [(start, end)]
-    first = region[start:newline]
-    if is_heading(first) or first.lstrip().startswith("§"):
-        rest = len(region[newline:end]) - len(region[newline:end].lstrip())
-        return [(start, start + len(first.rstrip())), *_split_heading(region, newline + rest, end)]
-    return [(start, end)]
+    """The block ``region[start:end]`` with every heading line split off as its own span: a
+    heading of the protocol vocabulary anywhere in it ("Beslut" after a title that runs over
+    three lines), a § line, or a line that is a heading by layout where a sentence starts."""
+    spans: list[tuple[int, int]] = []
+    lines = [(m.start(), m.end()) for m in re.finditer(r"[^\n]+", region[start:end])]
+    at = 0  # start of the span being built, relative to ``start``
+    for i, (s, e) in enumerate(lines):
+        line = region[start + s : start + e]
+        following = region[start + lines[i + 1][0] : start + lines[i + 1][1]].lstrip() if i + 1 < len(lines) else ""
+        starts_sentence = i == 0 or region[start + lines[i - 1][0] : start + lines[i - 1][1]].rstrip()[-1:] in ".!?:"
+        heading = is_heading(line) or line.lstrip().startswith("§")
+        heading = heading or (bool(following) and starts_sentence and _layout_heading(line, following))
+        if not heading:
+            continue
+        if region[start + at : start + s].strip():
+            spans.append(_trimmed(region, start + at, start + s))
+        spans.append(_trimmed(region, start + s, start + e))
+        at = e
+    if region[start + at : end].strip():
+        spans.append(_trimmed(region, start + at, end))
+    return spans
+
+
+def _trimmed(region: str, start: int, end: int) -> tuple[int, int]:
+    piece = region[start:end]
+    return start + len(piece) - len(piece.lstrip()), end - len(piece) + len(piece.rstrip())
 
 
 _PARTY = "|".join(sorted(PARTIES, key=len, reverse=True))
