@@ -78,6 +78,42 @@ def test_headings_are_split_off_and_not_quotable():
     assert quotable("Uppdraget avrapporteras halvårsvis till socialnämnden.")
 
 
+@pytest.mark.parametrize(
+    ("text", "pieces"),
+    [
+        # a title over two lines with the section heading under it, then the decision
+        (
+            "Svar på motion om AI i\nhemtjänsten\nBeslut\nKommunstyrelsen beslutar att motionen är besvarad.",
+            ["Svar på motion om AI i\nhemtjänsten", "Beslut", "Kommunstyrelsen beslutar att motionen är besvarad."],
+        ),
+        # a numbered heading and an unnumbered one, each on a line of its own above its paragraph
+        (
+            "5 Tillåtna verktyg\nEndast godkända verktyg får användas.",
+            ["5 Tillåtna verktyg", "Endast godkända verktyg får användas."],
+        ),
+        (
+            "Försöket i Kiruna\nSedan mars har tolv läkare använt tjänsten.",
+            ["Försöket i Kiruna", "Sedan mars har tolv läkare använt tjänsten."],
+        ),
+    ],
+)
+def test_heading_lines_anywhere_in_a_block_are_their_own_spans(text, pieces):
+    assert [text[s:e] for s, e in sentence_spans(text, 0, len(text))] == pieces
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # wrapped running text: the short line ends on a word a sentence goes on from, or follows a
+        # line that did not end a sentence
+        "Kommunstyrelsen beslutar att\nGöteborgs Stad ska pröva AI-stöd under året.",
+        "Nämnden har under året arbetat med frågan om\nAI i skolan\nSom en följd av detta har nämnden beslutat.",
+    ],
+)
+def test_wrapped_lines_of_running_text_are_not_headings(text):
+    assert len(sentence_spans(text, 0, len(text))) == 1
+
+
 def test_a_lead_in_is_joined_to_the_list_it_introduces():
     text = "De principer som är viktiga är:\n\n- Processer\n- Etik\n\nNästa stycke börjar här."
     spans = join_lead_ins(text, sentence_spans(text, 0, len(text)))
