@@ -37,9 +37,26 @@ from rag.conversation import Turn, resolve
 from rag.errors import InputError
 from rag.glossary import translate_terms
 from rag.normalise import analyse, fold, repair
-from rag.query import asks_for_decision, content_keys, named_places, names_decision, place_key
+from rag.query import (
+    QUESTION_WORDS,
+    asks_for_decision,
+    content_keys,
+    counted_terms,
+    named_places,
+    names_decision,
+    place_key,
+)
 from rag.search import Searcher, hit_dict
-from rag.sentences import decides, decisive_spans, join_lead_ins, proposes_to, quotable, sentence_kinds, sentence_spans
+from rag.sentences import (
+    counts,
+    decides,
+    decisive_spans,
+    join_lead_ins,
+    proposes_to,
+    quotable,
+    sentence_kinds,
+    sentence_spans,
+)
 from rag.types import Filters, Hit, QueryInfo
 from rag.vocab import BODY_ABBREVIATIONS, BODY_ENGLISH
 
@@ -55,6 +72,8 @@ MAX_QUOTES = 3
 QUOTE_MARGIN = 1.5  # in the units of the learned sentence score (a logit)
 SENTENCE_CACHE = 5000  # sentence embeddings kept (384 floats each: about 8 MB)
 MAX_K = 50  # most passages an answer returns as reading
+# A key in a fifth or more of the passages does not pick out a matter: ln(1 + 0.8/0.2) in BM25's idf.
+DISTINCTIVE_IDF = 1.6
 # Sentences offered to an LLM endpoint to word the answer from: the best, and those close to it.
 LLM_SOURCES = 6
 LLM_MARGIN = 3.0
@@ -497,6 +516,11 @@ class Assistant:
         # a question naming a figure ("förslaget 13181", "600 medarbetare") is answered where it stands
         figures = _FIGURE.findall(searched)
         ranked = [c for c in ranked if self.states_figures(c, figures)] or ranked
+        # "hur många elever ...": answered by a sentence that counts elever, if any does
+        counted = counted_terms(searched)
+        if counted:
+            topical = self.distinctive(self.matter_keys(info, keys, counted))
+            ranked = [c for c in ranked if counts(c.text, counted, topical)] or ranked
         chosen = self.choose(ranked)
         evidence = Evidence(
             similarity=self.similarity(info.text, chosen[0].text) if chosen else 0.0,
@@ -600,6 +624,9 @@ class Assistant:
             unmet.append("body")
         if not self.states_figures(best, _FIGURE.findall(question)):
             unmet.append("figure")
+        counted = counted_terms(question)
+        if counted and not counts(best.text, counted, self.distinctive(self.matter_keys(info, keys, counted))):
+            unmet.append("quantity")  # "hur många timmar" answered by a sentence counting something else
         item_text = self.searcher.index.documents[best.hit.chunk.doc].text[
             item.get("start", best.start) : item.get("end", best.end)
         ]
@@ -619,6 +646,18 @@ class Assistant:
         if asks_stated and not asks_proposal and outcome in PENDING_OUTCOMES and not best.decisive and proposed:
             unmet.append("undecided")
         return tuple(unmet)
+
+    @staticmethod
+    def matter_keys(info: QueryInfo, keys: Sequence[str], counted: Sequence[str] = ()) -> list[str]:
+        """The question's keys that name its matter: not a place, not a question word, not what it counts."""
+        places = {k for p in info.places for k in analyse(p)}
+        return [k for k in keys if k not in places and k not in QUESTION_WORDS and k not in counted]
+
+    def distinctive(self, keys: Sequence[str]) -> list[str]:
+        """The keys that pick out a matter in this index: not in a fifth or more of its passages
+        ("AI" in a corpus about AI says nothing)."""
+        lexical = self.searcher.index.lexical
+        return [k for k in keys if lexical.idf(k) >= DISTINCTIVE_IDF]
 
     def document_body(self, doc: str) -> str | None:
         """The body a document is from, as its structure says or as its head names first."""

@@ -144,6 +144,19 @@ GLOSSARY: dict[str, str] = {
     "every six months": "halvårsvis",
     "annually": "årligen",
     "quarterly": "kvartalsvis",
+    # things a question counts ("how many pupils"): the counted noun must stand by a figure
+    "pupils": "elever",
+    "students": "elever studenter",
+    "patients": "patienter",
+    "users": "användare",
+    "hours": "timmar",
+    "licences": "licenser",
+    "licenses": "licenser",
+    "cases": "ärenden",
+    "applications": "ansökningar",
+    "complaints": "klagomål",
+    "questions": "frågor",
+    "conversations": "samtal konversationer",
 }
 
 _PHRASES = sorted(GLOSSARY, key=len, reverse=True)

@@ -75,6 +75,28 @@ def names_decision(text: str) -> bool:
     return bool(_DECISION_QUESTION.search(fold(text)))
 
 
+# "hur många förnyade ansökningar", "antalet licenser", "how many pupils": the words counted
+_COUNTED = re.compile(
+    r"\b(?:hur manga|antal(?:et)?|how many|the number of)\s+(?:(?:av|of|de|the)\s+)*(\w+)(?:\s+(\w+))?"
+)
+
+
+def counted_terms(text: str) -> tuple[str, ...]:
+    """The keys of what a question counts ("hur många elever" -> elev), the word after the
+    question word and the one after it (the first may be an adjective); for an English question
+    their Swedish glossary terms, or nothing when the glossary does not know them: a count of
+    something unnamed cannot be checked."""
+    from rag.glossary import GLOSSARY
+
+    match = _COUNTED.search(fold(text))
+    if not match:
+        return ()
+    words = [w for w in match.groups() if w]
+    if re.match(r"\W*(?:how|the)\b", match.group(0)):
+        words = [GLOSSARY[w] for w in words if w in GLOSSARY]
+    return tuple(dict.fromkeys(k for w in words for k in analyse(w) if len(k) >= 3))
+
+
 def asks_for_decision(text: str) -> bool:
     """Whether a question asks what was decided (not who, when, how much or why)."""
     folded = fold(text)

@@ -13,7 +13,7 @@ from typing import Any
 
 from sentencex import segment
 
-from rag.normalise import fold, repair
+from rag.normalise import analyse, fold, repair
 from rag.structure import is_heading
 from rag.vocab import PARTIES
 
@@ -110,6 +110,46 @@ def _split_heading(region: str, start: int, end: int) -> list[tuple[int, int]]:
 def _trimmed(region: str, start: int, end: int) -> tuple[int, int]:
     piece = region[start:end]
     return start + len(piece) - len(piece.lstrip()), end - len(piece) + len(piece.rstrip())
+
+
+# A list's enumerator ("1. ", "2) ") at the start of a line: not a count.
+_ENUMERATOR = re.compile(r"(?m)^\s*\d{1,2}[.)]\s")
+_COUNT_AFTER, _COUNT_BEFORE = 4, 2  # words after and before a figure in which the counted word stands
+
+
+def _same_key(a: str, b: str) -> bool:
+    # a compound holds its parts: "återansökning" is an "ansökning", "oskrivn" speaks of "skriv"
+    if min(len(a), len(b)) < 4:
+        return a == b
+    return a in b or b in a
+
+
+# A count: a figure that is not a year, a date's part or a § number, or a number word standing alone.
+_COUNT = re.compile(
+    r"(?<![\d/§-])(?<!§ )\b(?!(?:19|20)\d\d\b)\d[\d  ]*(?:[,.]\d+)?\b(?![/-]\d)"
+    r"|\b(?:två|tre|fyra|fem|sex|sju|åtta|nio|tio|elva|tolv|tjugo|trettio|fyrtio|femtio|hundra|tusen"
+    r"|hundratals|tusentals|miljon|miljoner)\b",
+    re.IGNORECASE,
+)
+
+
+def counts(text: str, counted: Sequence[str], topical: Sequence[str] = ()) -> bool:
+    """Whether a sentence states a count of one of the ``counted`` keys: a figure ("1 050", "tolv"),
+    not a year or a list's enumerator, with the counted word near it ("omkring 1 050
+    återansökningar", "licenser, 120 stycken"), in a sentence that also speaks of the question's
+    matter (one of ``topical``, when given): "inom 72 timmar" of an incident report does not say
+    how many hours a pilot saves."""
+    text = _ENUMERATOR.sub(" ", text)
+    if topical and not any(_same_key(k, t) for k in analyse(text) for t in topical):
+        return False
+    for match in _COUNT.finditer(text):
+        # the counted word just after the figure ("6 000 oskrivna diktat", "60 granskade svar
+        # innehöll fel") or just before it ("licenser, 120 stycken")
+        after = analyse(" ".join(text[match.end() :].split()[:_COUNT_AFTER]))
+        before = analyse(" ".join(text[: match.start()].split()[-_COUNT_BEFORE:]))
+        if any(_same_key(k, c) for k in after + before for c in counted):
+            return True
+    return False
 
 
 _PARTY = "|".join(sorted(PARTIES, key=len, reverse=True))

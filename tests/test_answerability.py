@@ -239,3 +239,39 @@ def test_no_one_set_pays_for_another_in_the_threshold():
     calibration = threshold_for_each(sets, [0.0, 0.1, 0.3], max_answerable_abstained=0.0)
     assert calibration.threshold == 0.2  # 0.3 would abstain on a quarter of the real set
     assert calibration.answerable_abstained == 0.0 and calibration.unanswerable_abstained == 0.6667
+
+
+@pytest.mark.parametrize(
+    ("question", "counted"),
+    [
+        ("Hur många förnyade ansökningar kommer in varje månad?", ("forny", "ansokning")),
+        ("Hur många timmar i veckan sparar de som testar Copilot?", ("timm",)),
+        ("How many pupils were caught cheating?", ("elev",)),
+        ("How many widgets were bought?", ()),  # an English noun the glossary does not know: unchecked
+        ("Vad beslutade nämnden om AI?", ()),
+    ],
+)
+def test_what_a_question_counts(question, counted):
+    from rag.query import counted_terms
+
+    assert counted_terms(question) == counted
+
+
+@pytest.mark.parametrize(
+    ("sentence", "counted", "topical", "says"),
+    [
+        ("Förvaltningen tar emot omkring 1 050 återansökningar varje månad.", ("ansokning",), ("emot",), True),
+        ("I mars fanns cirka 6 000 oskrivna diktat i regionen.", ("dikt",), ("skriv",), True),
+        ("Av 60 granskade svar innehöll elva fel.", ("fel",), (), True),
+        ("Nämnden har licenser, 120 stycken, för Copilot.", ("licens",), (), True),
+        # a count of something else, hours of another matter, an article, a list's enumerator
+        ("I piloten deltar 340 elever och 28 lärare.", ("elev",), ("fusk",), False),
+        ("En incident ska anmälas inom 72 timmar.", ("timm",), ("copilot",), False),
+        ("En elev som flyttar mellan två kommunala skolor möter olika regler.", ("elev",), (), False),
+        ("1. Nämnden informerar patienter om piloten.", ("patient",), (), False),
+    ],
+)
+def test_a_count_is_a_figure_by_the_counted_word_in_a_sentence_on_the_matter(sentence, counted, topical, says):
+    from rag.sentences import counts
+
+    assert counts(sentence, counted, topical) is says
