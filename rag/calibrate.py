@@ -179,3 +179,55 @@ def threshold_for_each(
         n_answerable=len(pooled),
         n_unanswerable=len(unanswerable),
     )
+
+
+@dataclass(frozen=True)
+class NearMisses:
+    """Unanswerable questions made from answerable ones (``swap_organisation``), split in two halves
+    by id: the threshold is chosen on the labelled unanswerable questions plus the tuning half, and
+    judged on the held-out half, which it never saw."""
+
+    made: int
+    held_out: int
+    held_out_abstained: float  # at the configured threshold, as the product answers
+    curve: list[CurvePoint]  # answerable vs labelled unanswerable + the tuning half
+    chosen: Calibration  # the highest threshold keeping false abstention <= 0.05
+    held_out_abstained_at_chosen: float
+
+
+def make_near_misses(questions: Sequence[Any], organisations: Sequence[str]) -> list[Any]:
+    """One near miss per answerable question that names one organisation: the same question of
+    another organisation of the index, labelled unanswerable (``doc`` None)."""
+    from dataclasses import replace
+
+    made = []
+    for q in questions:
+        if not q.doc or not q.answer_quote:
+            continue
+        swapped = swap_organisation(q.question, organisations)
+        if swapped and swapped != q.question:
+            made.append(replace(q, id=f"{q.id}~org", question=swapped, doc=None, answer_quote=None))
+    return made
+
+
+def near_miss_report(
+    answerable: Sequence[float],
+    unanswerable: Sequence[float],
+    near_misses: Sequence[tuple[str, float, bool]],
+    max_answerable_abstained: float = 0.05,
+) -> NearMisses:
+    """The curve and the chosen threshold from the answerable and labelled unanswerable
+    confidences and the tuning half of ``near_misses`` ((id, confidence, abstained) each), and how
+    the held-out half fares, at the configured threshold and at the chosen one."""
+    tune = [c for qid, c, _ in near_misses if not held_apart(qid)]
+    held = [(c, abstained) for qid, c, abstained in near_misses if held_apart(qid)]
+    negatives = [*unanswerable, *tune]
+    chosen = choose_threshold(answerable, negatives or [0.0], max_answerable_abstained)
+    return NearMisses(
+        made=len(near_misses),
+        held_out=len(held),
+        held_out_abstained=round(sum(a for _, a in held) / len(held), 4) if held else 1.0,
+        curve=curve(answerable, negatives),
+        chosen=chosen,
+        held_out_abstained_at_chosen=round(sum(c < chosen.threshold for c, _ in held) / len(held), 4) if held else 1.0,
+    )

@@ -117,7 +117,8 @@ _ENUMERATOR = re.compile(r"(?m)^\s*\d{1,2}[.)]\s")
 _COUNT_AFTER, _COUNT_BEFORE = 4, 2  # words after and before a figure in which the counted word stands
 
 
-def _same_key(a: str, b: str) -> bool:
+def same_key(a: str, b: str) -> bool:
+    """Whether two index keys name the same thing, a compound holding its parts."""
     # a compound holds its parts: "återansökning" is an "ansökning", "oskrivn" speaks of "skriv"
     if min(len(a), len(b)) < 4:
         return a == b
@@ -140,14 +141,14 @@ def counts(text: str, counted: Sequence[str], topical: Sequence[str] = ()) -> bo
     matter (one of ``topical``, when given): "inom 72 timmar" of an incident report does not say
     how many hours a pilot saves."""
     text = _ENUMERATOR.sub(" ", text)
-    if topical and not any(_same_key(k, t) for k in analyse(text) for t in topical):
+    if topical and not any(same_key(k, t) for k in analyse(text) for t in topical):
         return False
     for match in _COUNT.finditer(text):
         # the counted word just after the figure ("6 000 oskrivna diktat", "60 granskade svar
         # innehöll fel") or just before it ("licenser, 120 stycken")
         after = analyse(" ".join(text[match.end() :].split()[:_COUNT_AFTER]))
         before = analyse(" ".join(text[: match.start()].split()[-_COUNT_BEFORE:]))
-        if any(_same_key(k, c) for k in after + before for c in counted):
+        if any(same_key(k, c) for k in after + before for c in counted):
             return True
     return False
 
