@@ -26,6 +26,8 @@ class Question:
     answer_quote: str | None
     kind: str = "other"
     lang: str = "sv"
+    # a precedent question's further right answers: (doc, answer_quote) in other organisations
+    support: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass
@@ -85,9 +87,20 @@ def load_questions(path: Path) -> list[Question]:
                 answer_quote=row.get("answer_quote"),
                 kind=row.get("kind", "other"),
                 lang=row.get("lang", "sv"),
+                support=_support(path, number, row.get("support")),
             )
         )
     return questions
+
+
+def _support(path: Path, number: int, value: Any) -> tuple[tuple[str, str], ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(
+        isinstance(x, dict) and isinstance(x.get("doc"), str) and isinstance(x.get("answer_quote"), str) for x in value
+    ):
+        raise InputError(f"{path}:{number}: field 'support' must be a list of {{doc, answer_quote}} objects.")
+    return tuple((x["doc"], x["answer_quote"]) for x in value)
 
 
 def quote_spans(text: str, quote: str) -> list[tuple[int, int]]:
@@ -198,9 +211,12 @@ def evaluate_answers(
         if answer.abstained:
             m.answerable_abstained.append(q.id)
             continue
-        text = document_text(q.doc) or ""
-        spans = quote_spans(text, q.answer_quote)
-        inside = [c.doc == q.doc and any(c.start < e and s < c.end for s, e in spans) for c in answer.citations]
+        # a precedent question is answered by any of its organisations' decisions (``support``)
+        golds = {(q.doc, q.answer_quote), *q.support}
+        spans: dict[str, list[tuple[int, int]]] = {}
+        for doc, quote in golds:
+            spans.setdefault(doc, []).extend(quote_spans(document_text(doc) or "", quote))
+        inside = [any(c.start < e and s < c.end for s, e in spans.get(c.doc, ())) for c in answer.citations]
         m.gold_in_answer += any(inside)
         m.gold_first += bool(inside and inside[0])
     return m
