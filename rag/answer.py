@@ -39,6 +39,7 @@ from rag.glossary import translate_terms
 from rag.normalise import analyse, fold, repair
 from rag.query import (
     QUESTION_WORDS,
+    asks_across_organisations,
     asks_for_decision,
     content_keys,
     counted_terms,
@@ -66,8 +67,10 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-# How many of the best passages candidate sentences are taken from.
+# How many of the best passages candidate sentences are taken from; for a precedent question, which
+# asks what several organisations did, more.
 PASSAGES_FOR_SENTENCES = 5
+PRECEDENT_PASSAGES = 10
 # At most this many quoted sentences in an answer; more are quoted only when they score close to the best.
 MAX_QUOTES = 3
 QUOTE_MARGIN = 1.5  # in the units of the learned sentence score (a logit)
@@ -481,6 +484,20 @@ class Assistant:
         return chosen
 
     @staticmethod
+    def choose_across(ranked: Sequence[Candidate], limit: int = MAX_QUOTES) -> list[Candidate]:
+        """For a precedent question: the best sentence of each organisation, best first, up to ``limit``."""
+        chosen: list[Candidate] = []
+        seen: set[str | None] = set()
+        for c in ranked:
+            if len(chosen) >= limit:
+                break
+            if c.hit.chunk.organisation in seen:
+                continue
+            seen.add(c.hit.chunk.organisation)
+            chosen.append(c)
+        return chosen
+
+    @staticmethod
     def confidence(evidence: Evidence) -> float:
         """A number in [0, 1]: the best sentence's similarity to the question times the share of the
         question's terms its item (§) holds; 0 when the question names a place no document mentions,
@@ -514,10 +531,14 @@ class Assistant:
         info = self.searcher.understand(searched)
         hits = self.searcher.search(searched, k=max(k, PASSAGES_FOR_SENTENCES), filters=filters)
         keys = _query_keys(info, lambda key: self.searcher.index.lexical.document_frequency(key) > 0)
-        decision = asks_for_decision(searched)
+        across = asks_across_organisations(searched) and not info.organisations
+        decision = asks_for_decision(searched) or across
         # a question about Västerås is answered from Västerås's documents when the search found any
         named = [h for h in hits[:PASSAGES_FOR_SENTENCES] if h.chunk.organisation in info.organisations]
-        ranked = self.score(info, keys, self.candidates(named or hits, decision), decision)
+        if across:  # precedent: what each organisation did, from more passages than one matter needs
+            hits = self.searcher.search(searched, k=max(k, PRECEDENT_PASSAGES), filters=filters)
+        pool = hits[:PRECEDENT_PASSAGES] if across else named or hits
+        ranked = self.score(info, keys, self.candidates(pool, decision), decision)
         # a question naming a figure ("förslaget 13181", "600 medarbetare") is answered where it stands
         figures = _FIGURE.findall(searched)
         ranked = [c for c in ranked if self.states_figures(c, figures)] or ranked
@@ -526,7 +547,7 @@ class Assistant:
         if counted:
             topical = self.distinctive(self.matter_keys(info, keys, counted))
             ranked = [c for c in ranked if counts(c.text, counted, topical)] or ranked
-        chosen = self.choose(ranked)
+        chosen = self.choose_across(ranked) if across else self.choose(ranked)
         evidence = Evidence(
             similarity=self.similarity(info.text, chosen[0].text) if chosen else 0.0,
             coverage=round(self.item_coverage(keys, chosen[0]), 4) if chosen else 0.0,
@@ -535,7 +556,7 @@ class Assistant:
             or any(c.scores["kind"] for c in ranked[:KIND_CANDIDATES]),
             missing=self.missing_terms(keys),
             unknown_places=self.unknown_places(info, decision),
-            unmet=self.unmet(searched, info, keys, chosen[0] if chosen else None, bool(named), decision),
+            unmet=self.unmet(searched, info, keys, chosen[0] if chosen else None, bool(named), decision and not across),
             decision=decision,
         )
         confidence = self.confidence(evidence)

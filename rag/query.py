@@ -97,6 +97,20 @@ def counted_terms(text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(k for w in words for k in analyse(w) if len(k) >= 3))
 
 
+# "Finns det andra kommuner som ...", "Vilka regioner har ...", "Har någon annan kommun ...": the
+# question asks what several organisations did, folded
+_ACROSS = re.compile(
+    r"\b(?:andra|nagon annan|nagra andra|vilka|fler|finns det|nagon) (?:kommuner|regioner|kommun|region|stader)\b"
+    r"|\bhur har andra\b|\bother (?:municipalities|regions|councils|cities)\b"
+    r"|\b(?:which|what|any) (?:other )?(?:municipalities|regions|councils|cities)\b"
+)
+
+
+def asks_across_organisations(text: str) -> bool:
+    """Whether a question asks what other or several organisations did (precedent), not one."""
+    return bool(_ACROSS.search(fold(text)))
+
+
 def asks_for_decision(text: str) -> bool:
     """Whether a question asks what was decided (not who, when, how much or why)."""
     folded = fold(text)

@@ -275,3 +275,30 @@ def test_a_count_is_a_figure_by_the_counted_word_in_a_sentence_on_the_matter(sen
     from rag.sentences import counts
 
     assert counts(sentence, counted, topical) is says
+
+
+@pytest.mark.parametrize(
+    ("question", "across"),
+    [
+        ("Finns det andra kommuner som har en AI-chattbot på sin webbplats?", True),
+        ("Vilka regioner har testat AI som skriver journalutkast?", True),
+        ("Har någon annan kommun utvärderat Copilot?", True),
+        ("Which other municipalities have banned ChatGPT?", True),
+        ("Vad beslutade kommunen om AI i skolan?", False),
+        ("Vilka ledamöter reserverade sig?", False),
+    ],
+)
+def test_a_precedent_question_asks_across_organisations(question, across):
+    from rag.query import asks_across_organisations
+
+    assert asks_across_organisations(question) is across
+
+
+def test_a_precedent_answer_quotes_each_organisation_once_best_first():
+    def candidate(org: str, score: float) -> SimpleNamespace:
+        return SimpleNamespace(hit=SimpleNamespace(chunk=SimpleNamespace(organisation=org)), score=score)
+
+    ranked = [candidate("Umeå kommun", 3.0), candidate("Umeå kommun", 2.9), candidate("Borås stad", 1.0)]
+    ranked += [candidate("Region Halland", 0.5), candidate("Ale kommun", 0.4)]
+    chosen = Assistant.choose_across(ranked, limit=3)
+    assert [c.hit.chunk.organisation for c in chosen] == ["Umeå kommun", "Borås stad", "Region Halland"]
