@@ -109,6 +109,18 @@ def test_a_follow_up_is_answered_for_the_new_place(assistant):
     assert answer.citations and answer.citations[0].organisation == "Västerås stad"
 
 
+def test_a_question_on_a_matter_no_item_speaks_of_abstains_and_says_which_constraint(assistant):
+    # Tibro is in the index, but nothing it decided is about parking fees or snow clearing
+    answer = assistant.ask("Vad beslutade Tibro om parkeringsavgifter och snöröjning vid badhuset?")
+    assert answer.abstained and not answer.citations
+    assert set(answer.evidence.unmet) & {"matter", "words"}
+
+
+def test_an_asked_count_the_documents_do_not_state_abstains(assistant):
+    answer = assistant.ask("Hur många elever i Tibro har fuskat med AI-strategin?")
+    assert answer.abstained and "quantity" in answer.evidence.unmet
+
+
 def test_quality_stays_above_the_floor(real, assistant):
     _, _, _, searcher = real
     questions = load_questions(DEV)
