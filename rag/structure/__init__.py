@@ -17,17 +17,17 @@ Layouts differ between municipalities, so nothing depends on one of them:
   ("§ 924.", "§ 22, att ...") are not items;
 - the Dnr is read in its common forms, labelled or bare on the heading lines;
 - the outcome, the body proposed to and the decisive span come from the item's decision text
-  (``rag.decision``).
+  (``decision``).
 
 One module per job: ``document`` (``parse_structure``, which puts the others together), ``items``
 (§ headings), ``sections``, ``headers`` (page furniture, source headers), ``dates``, ``dnr``,
-``titles``, ``bodies`` (organisation and deciding body), ``people`` and ``lines`` (a layout
-line's columns and key).
+``titles``, ``bodies`` (organisation and deciding body), ``people``, ``decision`` (outcomes,
+proposals and decisive spans) and ``lines`` (a layout line's columns and key).
 """
 
-from rag.decision import outcome  # rag.structure.outcome predates rag.decision
 from rag.structure.bodies import organisation
 from rag.structure.dates import meeting_date
+from rag.structure.decision import outcome  # rag.structure.outcome predates the decision module
 from rag.structure.document import decided_by, parse_structure
 from rag.structure.headers import find_furniture, source_header
 from rag.structure.lines import fields

@@ -8,8 +8,8 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 
-from rag.decision import as_written, line_spans
 from rag.normalise import fold, repair
+from rag.structure.decision import as_written, line_spans
 from rag.structure.lines import fields
 from rag.types import Item
 from rag.vocab import BODY_ABBREVIATIONS, BODY_NAMES, NOT_PLACE_NAMES

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 
-from rag.decision import line_spans
 from rag.normalise import fold
+from rag.structure.decision import line_spans
 from rag.structure.dnr import _DNR
 from rag.structure.lines import fields
 

@@ -7,15 +7,6 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from rag.decision import (
-    higher_body,
-    item_decision,
-    line_spans,
-    outcomes,
-    proposal_to,
-    referred_text,
-    vote_result,
-)
 from rag.normalise import fold, repair
 from rag.structure.bodies import (
     _abbreviated_body,
@@ -27,6 +18,15 @@ from rag.structure.bodies import (
     organisation,
 )
 from rag.structure.dates import _first_date, _signed_date, meeting_date
+from rag.structure.decision import (
+    higher_body,
+    item_decision,
+    line_spans,
+    outcomes,
+    proposal_to,
+    referred_text,
+    vote_result,
+)
 from rag.structure.dnr import _DNR, _item_dnr, _strip_dnr
 from rag.structure.headers import find_furniture, source_header
 from rag.structure.items import _candidates, _head_lines

@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from rag.decision import line_spans
 from rag.structure.bodies import _ORG_NAME, _body_name
 from rag.structure.dates import _DATE
+from rag.structure.decision import line_spans
 from rag.structure.items import _ITEM
 from rag.structure.lines import _key, fields
 from rag.vocab import SECTION_HEADINGS

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from rag.decision import line_spans
+from rag.structure.decision import line_spans
 from rag.structure.lines import _key
 from rag.structure.sections import is_heading
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from rag.decision import line_spans
 from rag.normalise import fold
 from rag.structure.bodies import _body_name
 from rag.structure.dates import _DATE
+from rag.structure.decision import line_spans
 from rag.structure.dnr import _DNR, _strip_dnr
 from rag.structure.headers import _PAGE_MARK
 from rag.structure.items import _in

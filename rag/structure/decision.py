@@ -2,8 +2,8 @@
 at a time, in the closed vocabulary ``rag.vocab.OUTCOMES``), the higher body it only proposes to,
 and the span of its decisive sentence(s).
 
-Used by ``rag.structure``; matching is on folded, OCR-repaired copies of short texts, and every span
-is a pair of offsets into the document text.
+Used by ``rag.structure.document``; matching is on folded, OCR-repaired copies of short texts, and
+every span is a pair of offsets into the document text.
 """
 
 from __future__ import annotations
