@@ -22,7 +22,7 @@ Layouts differ between municipalities, so nothing depends on one of them:
 One module per job: ``document`` (``parse_structure``, which puts the others together), ``items``
 (§ headings), ``sections``, ``headers`` (page furniture, source headers), ``dates``, ``dnr``,
 ``titles``, ``bodies`` (organisation and deciding body), ``people``, ``decision`` (outcomes,
-proposals and decisive spans) and ``lines`` (a layout line's columns and key).
+proposals and decisive spans) and ``lines`` (line spans, a layout line's columns and key).
 """
 
 from rag.structure.bodies import organisation

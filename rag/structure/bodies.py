@@ -9,8 +9,8 @@ from collections import Counter
 from collections.abc import Sequence
 
 from rag.normalise import fold, repair
-from rag.structure.decision import as_written, line_spans
-from rag.structure.lines import fields
+from rag.structure.decision import as_written
+from rag.structure.lines import fields, line_spans
 from rag.types import Item
 from rag.vocab import BODY_ABBREVIATIONS, BODY_NAMES, NOT_PLACE_NAMES
 

@@ -6,9 +6,8 @@ from __future__ import annotations
 import re
 
 from rag.normalise import fold
-from rag.structure.decision import line_spans
 from rag.structure.dnr import _DNR
-from rag.structure.lines import fields
+from rag.structure.lines import fields, line_spans
 
 _DATE = re.compile(r"\b(20\d\d|19\d\d)-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])\b")
 _MONTHS = (

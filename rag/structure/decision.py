@@ -9,23 +9,12 @@ every span is a pair of offsets into the document text.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 from rag.normalise import fold, repair
+from rag.structure.lines import line_spans
 from rag.types import Section
 from rag.vocab import BODY_NAMES
-
-
-def line_spans(text: str, start: int = 0, end: int | None = None) -> Iterator[tuple[int, int, str]]:
-    """(start, end, line) of each line in ``text[start:end]``, ends excluding the newline."""
-    end = len(text) if end is None else end
-    pos = start
-    while pos < end:
-        nl = text.find("\n", pos, end)
-        stop = end if nl == -1 else nl
-        yield pos, stop, text[pos:stop]
-        pos = stop + 1
-
 
 _MOTION = "(motionen|medborgarforslaget|interpellationen|forslaget|ansokan|begaran|framstallan|skrivelsen)"
 # Outcome rules on folded, OCR-repaired decision text. The specific ones are tried in order; of the

@@ -21,7 +21,6 @@ from rag.structure.dates import _first_date, _signed_date, meeting_date
 from rag.structure.decision import (
     higher_body,
     item_decision,
-    line_spans,
     outcomes,
     proposal_to,
     referred_text,
@@ -30,7 +29,7 @@ from rag.structure.decision import (
 from rag.structure.dnr import _DNR, _item_dnr, _strip_dnr
 from rag.structure.headers import find_furniture, source_header
 from rag.structure.items import _candidates, _head_lines
-from rag.structure.lines import fields
+from rag.structure.lines import fields, line_spans
 from rag.structure.people import persons
 from rag.structure.sections import _sections, is_heading
 from rag.structure.titles import _document_title, _first_line, _item_title

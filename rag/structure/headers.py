@@ -12,9 +12,8 @@ from collections import Counter
 
 from rag.structure.bodies import _ORG_NAME, _body_name
 from rag.structure.dates import _DATE
-from rag.structure.decision import line_spans
 from rag.structure.items import _ITEM
-from rag.structure.lines import _key, fields
+from rag.structure.lines import _key, fields, line_spans
 from rag.vocab import SECTION_HEADINGS
 
 _SOURCE_HEADER = re.compile(r"\ASOURCE-HEADER\n(?P<body>.*?)\nEND-SOURCE-HEADER\n", re.DOTALL)

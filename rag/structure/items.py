@@ -11,8 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from rag.structure.decision import line_spans
-from rag.structure.lines import _key
+from rag.structure.lines import _key, line_spans
 from rag.structure.sections import is_heading
 
 # An item heading: "§ 87", "§87", "KF § 100 Svar på motion ...", "SON AU § 58", "Paragraf 45",

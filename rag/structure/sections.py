@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import re
 
-from rag.structure.decision import line_spans
-from rag.structure.lines import _key
+from rag.structure.lines import _key, line_spans
 from rag.types import Section
 from rag.vocab import DECISION_SECTIONS, SECTION_HEADINGS
 

@@ -9,11 +9,10 @@ from collections.abc import Sequence
 from rag.normalise import fold
 from rag.structure.bodies import _body_name
 from rag.structure.dates import _DATE
-from rag.structure.decision import line_spans
 from rag.structure.dnr import _DNR, _strip_dnr
 from rag.structure.headers import _PAGE_MARK
 from rag.structure.items import _in
-from rag.structure.lines import fields
+from rag.structure.lines import fields, line_spans
 from rag.structure.sections import is_heading
 
 
