@@ -190,7 +190,7 @@ def test_a_backend_is_measured_with_its_own_index_and_quality(tmp_path):
 
 
 def test_the_printed_report_keeps_every_figure_whole(capsys):
-    from rag.cli import _print_bench
+    from rag.cli.bench import _print_bench
 
     lat = {"n": 116, "p50": 15.26, "p95": 21.09, "p99": 123.456}
     quality = {"hybrid": {"recall@5": 0.9615, "mrr@10": 0.7342}, "dense": {"recall@5": 0.9231, "mrr@10": 0.6966}}

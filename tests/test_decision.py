@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.decision import decisive_span, higher_body, outcome, outcomes, proposal_to
+from rag.structure.decision import decisive_span, higher_body, outcome, outcomes, proposal_to
 from rag.vocab import OUTCOMES
 
 

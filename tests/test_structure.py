@@ -4,8 +4,8 @@ from conftest import GOTLAND, TIBRO, VASTERAS
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rag.decision import outcome, outcomes
 from rag.structure import find_furniture, meeting_date, organisation, parse_structure
+from rag.structure.decision import outcome, outcomes
 from rag.types import Person
 from rag.vocab import OUTCOMES
 

@@ -2,30 +2,19 @@
 at a time, in the closed vocabulary ``rag.vocab.OUTCOMES``), the higher body it only proposes to,
 and the span of its decisive sentence(s).
 
-Used by ``rag.structure``; matching is on folded, OCR-repaired copies of short texts, and every span
-is a pair of offsets into the document text.
+Used by ``rag.structure.document``; matching is on folded, OCR-repaired copies of short texts, and
+every span is a pair of offsets into the document text.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 from rag.normalise import fold, repair
+from rag.structure.lines import line_spans
 from rag.types import Section
 from rag.vocab import BODY_NAMES
-
-
-def line_spans(text: str, start: int = 0, end: int | None = None) -> Iterator[tuple[int, int, str]]:
-    """(start, end, line) of each line in ``text[start:end]``, ends excluding the newline."""
-    end = len(text) if end is None else end
-    pos = start
-    while pos < end:
-        nl = text.find("\n", pos, end)
-        stop = end if nl == -1 else nl
-        yield pos, stop, text[pos:stop]
-        pos = stop + 1
-
 
 _MOTION = "(motionen|medborgarforslaget|interpellationen|forslaget|ansokan|begaran|framstallan|skrivelsen)"
 # Outcome rules on folded, OCR-repaired decision text. The specific ones are tried in order; of the

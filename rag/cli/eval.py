@@ -1,0 +1,214 @@
+"""``rag eval`` (retrieval, answers, structure against gold, ablation, quality floors) and
+``rag calibrate`` (the abstention threshold)."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from rag.cli.common import IndexOpt, _assistant, _searcher, _settings, err, out
+from rag.errors import InputError, RagError
+
+
+def _answer_metrics(items: list[Any], assistant: Any) -> Any:
+    from rag.evaluate import evaluate_answers
+
+    documents = assistant.searcher.index.documents
+    return evaluate_answers(
+        items,
+        lambda q: assistant.ask(q),
+        lambda doc: documents[doc].text if doc in documents else None,
+    )
+
+
+def _print_calibration(calibration: Any, configured: float, source: str) -> None:
+    table = Table(title="Abstention calibration: confidence of answerable vs unanswerable questions")
+    for col in ("class", "n", "min", "p10", "p50", "p90", "max"):
+        table.add_column(col)
+    for name, n, q in (
+        ("answerable", calibration.n_answerable, calibration.answerable),
+        ("unanswerable", calibration.n_unanswerable, calibration.unanswerable),
+    ):
+        table.add_row(name, str(n), *(f"{q.get(k, 0):.3f}" for k in ("min", "p10", "p50", "p90", "max")))
+    out.print(table)
+    out.print(
+        f"Best threshold on this set (max Youden J = {calibration.youden_j:.3f}): {calibration.threshold:.4f}, "
+        f"abstaining on {calibration.unanswerable_abstained:.0%} of unanswerable and "
+        f"{calibration.answerable_abstained:.1%} of answerable questions. "
+        f"Configured threshold: {configured:.4f} ({source}).",
+        markup=False,
+        highlight=False,
+    )
+
+
+def eval_(
+    questions: Annotated[
+        list[Path], typer.Argument(help="JSON lines: {id, question, doc, answer_quote, kind, lang}; several = one set.")
+    ],
+    index_dir: IndexOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    floor: Annotated[Path | None, typer.Option(help="JSON of minimum metrics; exit 1 below any.")] = None,
+    baseline: Annotated[
+        bool, typer.Option(help="Also measure the plain RAG baseline (fixed chunks; dense, BM25, RRF).")
+    ] = True,
+    ablate: Annotated[
+        bool, typer.Option(help="Instead: the product with each stage off, per set (one set per folder).")
+    ] = False,
+    structure: Annotated[
+        list[Path] | None,
+        typer.Option(help="structure*.json gold to score parsed structure on (repeatable); default: beside QUESTIONS."),
+    ] = None,
+) -> None:
+    """Measure retrieval (recall@1, recall@5, MRR@10 for hybrid, lexical and dense, per question kind)
+    beside a plain RAG baseline (floor keys margin.mrr@10 etc.: hybrid minus the best baseline row),
+    and answers (abstention, citation checks, gold answer quoted), with the abstention calibration.
+
+    Example: rag eval ../shared/eval/dev_questions.jsonl --index index
+    Ablation: rag eval --ablate ../shared/realdocs/questions.jsonl ../shared/devset/questions_*.jsonl --index index
+    """
+    from rag import baseline as plain
+    from rag.calibrate import choose_threshold
+    from rag.evaluate import evaluate, load_questions
+
+    settings = _settings(index_dir)
+    if ablate:
+        from rag import ablation
+
+        searcher = _searcher(settings)
+        sets = ablation.question_sets(questions, load_questions)
+        cache = plain.VectorCache(plain.cache_folder(settings.index_dir), searcher.embedder)
+
+        def step(name: str) -> None:
+            err.print(f"ablation: {name}", markup=False, highlight=False)
+
+        rows = ablation.ablate(searcher.index, searcher.embedder, settings, sets, cache, progress=step)
+        if as_json:
+            print(json.dumps(dict(rows), ensure_ascii=False, indent=2))
+            return
+        columns, body = ablation.table(rows)
+        table = Table(title="Ablation: hybrid search with one stage off (rows), per question set")
+        for col in columns:
+            table.add_column(col)
+        for cells in body:
+            table.add_row(*cells)
+        out.print(table)
+        return
+    assistant = _assistant(settings)
+    searcher = assistant.searcher
+    items = [q for path in questions for q in load_questions(path)]
+    started = time.perf_counter()
+    modes: tuple[str, ...] = ("hybrid", "lexical", "dense")
+    search = lambda q, mode: searcher.search(q, k=10, mode=mode)  # noqa: E731
+    if baseline:
+        built = plain.for_index(searcher.index.documents, settings.index_dir, searcher.embedder)
+        search, modes = plain.beside(search, built, searcher.query_vector), modes + plain.MODES
+    report: dict[str, Any] = evaluate(
+        items,
+        search,
+        lambda doc: searcher.index.documents[doc].text if doc in searcher.index.documents else None,
+        modes,
+    )
+    answers = _answer_metrics(items, assistant)
+    from rag import structure_eval
+
+    gold = structure or list(dict.fromkeys(p for q in questions for p in structure_eval.discover_gold(q)))
+    texts = {doc: stored.text for doc, stored in searcher.index.documents.items()}
+    shape, unindexed = structure_eval.evaluate_texts(gold, texts) if gold else (None, [])
+    seconds = time.perf_counter() - started
+    calibration = None
+    if answers.confidence_answerable and answers.confidence_unanswerable:
+        calibration = choose_threshold(answers.confidence_answerable, answers.confidence_unanswerable)
+    source = "RAG_ABSTAIN_THRESHOLD" if settings.abstain_threshold is not None else "rag/calibration.json"
+    if as_json:
+        full = {"retrieval": report, "answers": answers.as_dict(), "margins": plain.margins(report)}
+        full["calibration"] = (asdict(calibration) if calibration else {}) | {
+            "configured_threshold": assistant.threshold
+        }
+        if shape:
+            full["structure"] = shape.as_dict() | {"not_indexed": unindexed}
+        print(json.dumps(full, ensure_ascii=False, indent=2))
+    else:
+        table = Table(title=f"{' '.join(map(str, questions))} ({len(items)} questions, {seconds:.1f} s)")
+        for col in ("group", "n", "mode", "R@1", "R@5", "MRR@10"):
+            table.add_column(col)
+        for group in report["hybrid"]:
+            for mode in report:
+                m = report[mode].get(group, {})
+                table.add_row(
+                    group,
+                    str(m.get("n", 0)),
+                    mode,
+                    f"{m.get('recall@1', 0):.3f}",
+                    f"{m.get('recall@5', 0):.3f}",
+                    f"{m.get('mrr@10', 0):.3f}",
+                )
+        out.print(table)
+        out.print(f"hybrid misses (not in top 5): {', '.join(report['hybrid']['all']['misses']) or 'none'}")
+        if baseline:
+            gap = ", ".join(f"{k} {v:+.3f}" for k, v in plain.margins(report).items())
+            out.print(f"hybrid minus the best baseline row: {gap}", markup=False, highlight=False)
+        a = answers.as_dict()
+        out.print(
+            f"Answers: {a['unanswerable_abstain_rate']:.0%} of {a['unanswerable']} unanswerable questions abstained; "
+            f"{a['answerable_abstained']} of {a['answerable']} answerable abstained "
+            f"({', '.join(a['abstained_answerable_ids']) or 'none'}); "
+            f"{a['citations_verified_rate']:.0%} of {a['citations']} citations verified; "
+            f"gold answer quoted in {a['gold_in_answer_rate']:.0%} of answers "
+            f"(first quote {a['gold_first_rate']:.0%}).",
+            markup=False,
+            highlight=False,
+        )
+        if calibration:
+            _print_calibration(calibration, assistant.threshold, source)
+        if shape:
+            table = Table(title=f"Structure against {', '.join(map(str, gold))} ({len(shape.documents)} documents)")
+            for col in ("field", "right", "rate"):
+                table.add_column(col)
+            for row in structure_eval.table_rows(shape):
+                table.add_row(*row)
+            out.print(table)
+            for line in structure_eval.miss_lines(shape) + [f"not indexed: {', '.join(unindexed)}"] * bool(unindexed):
+                out.print(line, markup=False, highlight=False)
+    if floor is not None:
+        minimum = json.loads(floor.read_text(encoding="utf-8"))
+        measured = dict(report["hybrid"]["all"]) | {f"answer.{k}": v for k, v in answers.as_dict().items()}
+        measured |= plain.margins(report)  # margin.mrr@10 etc.: only with the baseline measured
+        measured |= shape.metrics() if shape else {}  # structure.overall, structure.outcome ...
+        unknown = [name for name in minimum if name not in measured]
+        if unknown:
+            raise InputError(f"{floor}: unknown metric(s) {', '.join(unknown)}. Use names from 'rag eval --json'.")
+        below = [f"{name} {measured[name]} < {value}" for name, value in minimum.items() if measured[name] < value]
+        if below:
+            raise RagError("Quality dropped below the floor: " + "; ".join(below))
+        out.print(f"Quality floor {floor}: met.")
+
+
+def calibrate(
+    questions: Annotated[list[Path], typer.Argument(help="Labelled question files (JSON lines), some unanswerable.")],
+    index_dir: IndexOpt = None,
+    write: Annotated[bool, typer.Option(help="Store the threshold in rag/calibration.json.")] = False,
+) -> None:
+    """Measure the abstention threshold on answerable vs unanswerable questions.
+
+    Example: rag calibrate ../shared/eval/dev_questions.jsonl eval/tune_questions.jsonl --index index --write
+    """
+    from rag.calibrate import CALIBRATION_FILE, choose_threshold, save
+    from rag.evaluate import load_questions
+
+    settings = _settings(index_dir)
+    assistant = _assistant(settings)
+    items = [q for path in questions for q in load_questions(path)]
+    answers = _answer_metrics(items, assistant)
+    if not answers.confidence_answerable or not answers.confidence_unanswerable:
+        raise InputError("Calibration needs both answerable and unanswerable questions (doc: null) in the files.")
+    calibration = choose_threshold(answers.confidence_answerable, answers.confidence_unanswerable)
+    _print_calibration(calibration, assistant.threshold, "before this run")
+    if write:
+        save(calibration, [str(p) for p in questions])
+        out.print(f"Wrote {CALIBRATION_FILE}.", markup=False, highlight=False)
