@@ -131,8 +131,45 @@ _ASKED_ROLES: tuple[tuple[str, str], ...] = (
         r"|\bwho (?:informed|presented|reported)",
         "informant",
     ),
+    (r"\bledde\b|\bordforande\b|\bchair(?:ed|man|person)?\b", "ordförande"),
+    (r"\bjuster", "justerare"),
+    (r"\bhandlaggare\b|\bcase officer\b", "handläggare"),
+    (r"\bsekreterare\b|\bsecretary\b", "sekreterare"),
     (r"\byrka|\bdrev\b|\bville att\b|\bkravde\b|\bforeslog\b|\bproposed\b|\bmoved\b", "yrkande"),
 )
+# Offices a who-question can ask about, as the protocol's head or signature writes them.
+_OFFICES = {
+    "ordförande": r"\bordförande\b",
+    "justerare": r"juster",  # also "Protokolljusterare"
+    "handläggare": r"\bhandläggare\b",
+    "sekreterare": r"\bsekreterare\b",
+}
+_NAME = re.compile(r"\b[A-ZÅÄÖ][a-zåäöé]+\s+[A-ZÅÄÖ][a-zåäöé]+")
+# What a yrkande asks for, as a question wants it ("ville att den skulle skickas tillbaka") and as
+# the protocol writes it ("yrkar att ärendet återremitteras"), folded.
+_ASKED_STANCES: tuple[tuple[str, str], ...] = (
+    (r"\bskick\w* tillbaka|\baterremi|\bsend\w* back|\brefer\w* back", "återremiss"),
+    (r"\bavvis|\bavsla|\bavslag|\bavstyrk|\binte\b|\bemot\b|\breject|\bagainst\b", "avslag"),
+    (r"\bbifall|\btillstyrk|\bgodkan|\bapprov", "bifall"),
+)
+_STATED_STANCES: tuple[tuple[str, str], ...] = (
+    (r"\baterremi", "återremiss"),
+    (r"\bavslag|\bavsla|\bavstyrk|\binte\b|\bej\b", "avslag"),
+    (r"\bbifall|\btillstyrk", "bifall"),
+)
+
+
+def asked_stance(question: str) -> str | None:
+    """What a who-question about a yrkande asks the person to have wanted: återremiss, avslag or bifall."""
+    folded = fold(question)
+    return next((stance for pattern, stance in _ASKED_STANCES if re.search(pattern, folded)), None)
+
+
+def _stances(sentence: str) -> set[str]:
+    folded = fold(sentence)
+    return {stance for pattern, stance in _STATED_STANCES if re.search(pattern, folded)}
+
+
 _INFORMS = re.compile(
     r"\b(?:informerar|redovisar|föredrar|presenterar|berättar|lämnar\s+(?:en\s+)?(?:lägesrapport|information))\b",
     re.IGNORECASE,
@@ -393,16 +430,22 @@ class Assistant:
                 out.append(Candidate(hit, rank, s, e, text, decisive=is_decisive, section=section))
         return out
 
-    def role_match(self, role: str, c: Candidate) -> float:
+    def role_match(self, role: str, c: Candidate, stance: str | None = None) -> float:
         """1 when a sentence names a person who plays the asked role in its item (a motionär, one who
-        moved a yrkande or reserved), or states the no side of a vote; else 0."""
-        if role == "nej":
-            return 1.0 if _NO_VOTE.search(c.text) else 0.0
+        moved a yrkande or reserved, with the asked ``stance`` when there is one), holds the asked
+        office at the meeting, or states the no side of a vote; else 0."""
+        named = "person" in sentence_kinds(c.text)
+        if role == "nej":  # "Nej: Rasmus Olsson (V) ...", not the proposition "Den som vill avslå röstar nej"
+            return 1.0 if _NO_VOTE.search(c.text) and named else 0.0
         if role == "informant":
-            return 1.0 if _INFORMS.search(c.text) and "person" in sentence_kinds(c.text) else 0.0
+            return 1.0 if _INFORMS.search(c.text) and named else 0.0
+        if role in _OFFICES:  # "Anna Berg (S), ordförande", "Protokolljusterare Peter Wesley (KD)"
+            return 1.0 if re.search(_OFFICES[role], c.text, re.IGNORECASE) and (named or _NAME.search(c.text)) else 0.0
         item = self.item_at(c.hit.chunk.doc, c.start) or {}
         names = [p["name"] for p in item.get("persons") or () if p.get("role") == role]
-        return 1.0 if any(name and name in c.text for name in names) else 0.0
+        if not any(name and name in c.text for name in names):
+            return 0.0
+        return 1.0 if stance is None or stance in _stances(c.text) else 0.0
 
     def is_title(self, c: Candidate) -> bool:
         """Whether a candidate is only its item's heading ("Svar på motion om AI ...")."""
@@ -418,6 +461,7 @@ class Assistant:
             return []
         who = info.answer_type == "person" or re.match(r"\W*(?:och |men )?(?:vem|vilka|vilken|who)\b", fold(info.text))
         role = asked_role(info.text) if who else None
+        stance = asked_stance(info.text) if role == "yrkande" else None
         event = asked_event(info.text) if info.answer_type == "date" else None
         lexical = self.searcher.index.lexical
         weights = {k: lexical.idf(k) for k in keys}
@@ -438,7 +482,7 @@ class Assistant:
                 "kind": _kind_match(info.answer_type, sentence_kinds(c.text)),
                 "decisive": 1.0 if decision and c.decisive else 0.0,
                 "title": 1.0 if self.is_title(c) else 0.0,
-                "role": self.role_match(role, c) if role else 0.0,
+                "role": self.role_match(role, c, stance) if role else 0.0,
                 "reporting": 1.0 if decision and section in _REPORTING_SECTIONS else 0.0,
                 "event": 1.0 if event and re.search(event, c.text, re.IGNORECASE) else 0.0,
             }

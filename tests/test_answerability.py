@@ -188,7 +188,10 @@ def test_near_misses_swap_the_organisation_and_the_held_out_half_is_stable():
         ("Vem yrkade bifall till motionen?", "yrkande"),
         ("Vilka reserverade sig mot beslutet?", "reservation"),
         ("Vilka ledamöter röstade emot kamerorna?", "nej"),
-        ("Vem ledde sammanträdet?", None),
+        ("Vem ledde sammanträdet?", "ordförande"),
+        ("Vem var justerare för mötet i februari?", "justerare"),
+        ("Vem är handläggare för tjänsteskrivelsen?", "handläggare"),
+        ("Vem skrev under?", None),
     ],
 )
 def test_the_role_a_who_question_asks_for(question, role):
@@ -302,3 +305,41 @@ def test_a_precedent_answer_quotes_each_organisation_once_best_first():
     ranked += [candidate("Region Halland", 0.5), candidate("Ale kommun", 0.4)]
     chosen = Assistant.choose_across(ranked, limit=3)
     assert [c.hit.chunk.organisation for c in chosen] == ["Umeå kommun", "Borås stad", "Region Halland"]
+
+
+@pytest.mark.parametrize(
+    ("question", "stance"),
+    [
+        ("Vem ville att handlingsplanen skulle skickas tillbaka till regionstyrelsen?", "återremiss"),
+        ("Vem i KS ville att motionen skulle avvisas?", "avslag"),
+        ("Vilka drev linjen att inte utöka antalet licenser?", "avslag"),
+        ("Vem yrkade bifall till förslaget?", "bifall"),
+        ("Vem yrkade i ärendet?", None),
+    ],
+)
+def test_the_stance_a_question_about_a_yrkande_asks_for(question, stance):
+    from rag.answer import asked_stance
+
+    assert asked_stance(question) == stance
+
+
+def test_an_office_is_matched_by_its_word_beside_a_name_and_a_stance_by_the_yrkande():
+    from rag.answer import Candidate
+
+    assistant = Assistant.__new__(Assistant)
+    item = {"persons": [{"name": "Maria Sand", "role": "yrkande"}, {"name": "Per Ek", "role": "yrkande"}]}
+    assistant.item_at = lambda doc, offset: item  # type: ignore[method-assign]
+
+    def candidate(text: str) -> Candidate:
+        return Candidate(SimpleNamespace(chunk=SimpleNamespace(doc="d")), 1, 0, len(text), text)
+
+    assert assistant.role_match("ordförande", candidate("Anna Lind Berg (S), ordförande")) == 1.0
+    assert assistant.role_match("ordförande", candidate("Ordföranden ställer proposition på förslaget.")) == 0.0
+    assert assistant.role_match("justerare", candidate("Protokolljusterare Peter Wesley (KD)")) == 1.0
+    back = candidate("Maria Sand (S) yrkar att ärendet återremitteras till regionstyrelsen.")
+    yes = candidate("Per Ek (M) yrkar bifall till regionstyrelsens förslag.")
+    assert assistant.role_match("yrkande", back, "återremiss") == 1.0
+    assert assistant.role_match("yrkande", yes, "återremiss") == 0.0
+    assert assistant.role_match("yrkande", yes) == 1.0
+    assert assistant.role_match("nej", candidate("Den som vill avslå förslaget röstar nej.")) == 0.0
+    assert assistant.role_match("nej", candidate("Nej: Rasmus Olsson (V), Therese Björk (MP)")) == 1.0
