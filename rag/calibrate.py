@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from itertools import pairwise
@@ -155,7 +155,7 @@ def swap_organisation(question: str, organisations: Sequence[str]) -> str | None
 
 
 def threshold_for_each(
-    answerable: dict[str, Sequence[float]], unanswerable: Sequence[float], max_answerable_abstained: float = 0.05
+    answerable: Mapping[str, Sequence[float]], unanswerable: Sequence[float], max_answerable_abstained: float = 0.05
 ) -> Calibration:
     """The highest threshold at which every set of answerable questions (realdocs, devset, ...: keyed
     by name) abstains on at most ``max_answerable_abstained`` of its questions, so no one set pays
@@ -231,3 +231,26 @@ def near_miss_report(
         chosen=chosen,
         held_out_abstained_at_chosen=round(sum(c < chosen.threshold for c, _ in held) / len(held), 4) if held else 1.0,
     )
+
+
+def held_out_calibration(
+    answerable: Mapping[str, Sequence[tuple[str, float]]],
+    unanswerable: Sequence[tuple[str, float]],
+    max_answerable_abstained: float = 0.05,
+) -> tuple[Calibration, dict[str, float]]:
+    """The threshold from the tuning half only (``held_apart`` false) of each set's answerable
+    questions ((id, confidence), keyed by set) and of the unanswerable ones, labelled and near
+    misses together (``threshold_for_each``), and the abstention rates of the held-out half at it:
+    '<set> answerable abstained' per set and 'unanswerable abstained'."""
+    tune = {name: [c for i, c in rows if not held_apart(i)] for name, rows in answerable.items()}
+    calibration = threshold_for_each(tune, [c for i, c in unanswerable if not held_apart(i)], max_answerable_abstained)
+    t = calibration.threshold
+
+    def rate(values: Sequence[float]) -> float:
+        return round(sum(v < t for v in values) / len(values), 4) if values else 0.0
+
+    held = {
+        f"{name} answerable abstained": rate([c for i, c in rows if held_apart(i)]) for name, rows in answerable.items()
+    }
+    held["unanswerable abstained"] = rate([c for i, c in unanswerable if held_apart(i)])
+    return calibration, held

@@ -164,6 +164,8 @@ class AnswerMetrics:
     gold_first: int = 0
     confidence_answerable: list[float] = field(default_factory=list)
     confidence_unanswerable: list[float] = field(default_factory=list)
+    # per question kind: [answered, gold first, gold in any citation]
+    kinds: dict[str, list[int]] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         answered = self.answerable - len(self.answerable_abstained)
@@ -181,6 +183,9 @@ class AnswerMetrics:
             "gold_first_rate": round(self.gold_first / answered, 4) if answered else 0.0,
             "abstained_answerable_ids": self.answerable_abstained,
             "answered_unanswerable_ids": self.answered_unanswerable,
+        } | {
+            f"gold_first_rate.{kind}": round(first / answered, 4) if answered else 0.0
+            for kind, (answered, first, _) in sorted(self.kinds.items())
         }
 
 
@@ -219,4 +224,8 @@ def evaluate_answers(
         inside = [any(c.start < e and s < c.end for s, e in spans.get(c.doc, ())) for c in answer.citations]
         m.gold_in_answer += any(inside)
         m.gold_first += bool(inside and inside[0])
+        counts = m.kinds.setdefault(q.kind, [0, 0, 0])
+        counts[0] += 1
+        counts[1] += bool(inside and inside[0])
+        counts[2] += any(inside)
     return m

@@ -343,3 +343,31 @@ def test_an_office_is_matched_by_its_word_beside_a_name_and_a_stance_by_the_yrka
     assert assistant.role_match("yrkande", yes) == 1.0
     assert assistant.role_match("nej", candidate("Den som vill avslå förslaget röstar nej.")) == 0.0
     assert assistant.role_match("nej", candidate("Nej: Rasmus Olsson (V), Therese Björk (MP)")) == 1.0
+
+
+def test_near_misses_are_made_from_answerable_questions_naming_one_organisation():
+    from rag.calibrate import make_near_misses
+    from rag.evaluate import Question
+
+    questions = [
+        Question("a1", "Vad beslutade Tibro om en AI-strategi?", "t.txt", "Kommunfullmäktige beslutar att avslå."),
+        Question("a2", "Vad beslutade kommunen om AI?", "t.txt", "Kommunfullmäktige beslutar att avslå."),
+        Question("u1", "Vad beslutade Tibro om parkering?", None, None),
+    ]
+    (made,) = make_near_misses(questions, ORGS)
+    assert made.id == "a1~org" and made.doc is None and made.answer_quote is None
+    assert "Tibro" not in made.question and made.question.startswith("Vad beslutade")
+
+
+def test_the_threshold_is_fitted_on_one_half_and_reported_on_the_other():
+    from rag.calibrate import held_apart, held_out_calibration
+
+    ids = [f"q{i}" for i in range(200)]
+    answerable = {"a": [(i, 0.5 + (n % 10) / 20) for n, i in enumerate(ids)]}
+    unanswerable = [(f"u{i}", 0.05 * (i % 3)) for i in range(60)]
+    calibration, held = held_out_calibration(answerable, unanswerable)
+    # every answerable confidence is 0.5 or more and every unanswerable 0.1 or less: the threshold
+    # lies between, so the held-out half abstains on all unanswerable and no answerable question
+    assert 0.1 < calibration.threshold <= 0.5
+    assert held == {"a answerable abstained": 0.0, "unanswerable abstained": 1.0}
+    assert calibration.n_answerable == sum(not held_apart(i) for i in ids)

@@ -27,6 +27,39 @@ def _answer_metrics(items: list[Any], assistant: Any) -> Any:
     )
 
 
+def _near_misses(items: list[Any], assistant: Any, answers: Any) -> Any:
+    """Near misses made from the answerable questions (another organisation), asked like the rest,
+    and the curve and threshold they give (``rag.calibrate.near_miss_report``); None without any."""
+    from rag.calibrate import make_near_misses, near_miss_report
+
+    made = make_near_misses(items, assistant.searcher.organisations)
+    if not made or not answers.confidence_answerable:
+        return None
+    asked = [(q.id, answer.confidence, answer.abstained) for q in made for answer in [assistant.ask(q.question)]]
+    return near_miss_report(answers.confidence_answerable, answers.confidence_unanswerable, asked)
+
+
+def _print_near_misses(report: Any, configured: float) -> None:
+    table = Table(title="Abstention curve: answerable vs unanswerable (labelled + the tuning half of near misses)")
+    for col in ("threshold", "unanswerable abstained", "answerable abstained"):
+        table.add_column(col)
+    for point in report.curve[::2]:
+        table.add_row(
+            f"{point.threshold:.4f}", f"{point.unanswerable_abstained:.0%}", f"{point.answerable_abstained:.1%}"
+        )
+    out.print(table)
+    chosen = report.chosen
+    out.print(
+        f"Near misses (another organisation): {report.made} made, {report.held_out} held out; held out abstained "
+        f"{report.held_out_abstained:.0%} at the configured threshold {configured:.4f}. Chosen threshold "
+        f"(most unanswerable abstentions with at most 5% of answerable): {chosen.threshold:.4f}, abstaining on "
+        f"{chosen.unanswerable_abstained:.0%} of unanswerable and {chosen.answerable_abstained:.1%} of answerable; "
+        f"held out near misses abstained there: {report.held_out_abstained_at_chosen:.0%}.",
+        markup=False,
+        highlight=False,
+    )
+
+
 def _print_calibration(calibration: Any, configured: float, source: str) -> None:
     table = Table(title="Abstention calibration: confidence of answerable vs unanswerable questions")
     for col in ("class", "n", "min", "p10", "p50", "p90", "max"):
@@ -115,6 +148,7 @@ def eval_(
         modes,
     )
     answers = _answer_metrics(items, assistant)
+    near = _near_misses(items, assistant, answers)
     from rag import structure_eval
 
     gold = structure or list(dict.fromkeys(p for q in questions for p in structure_eval.discover_gold(q)))
@@ -130,6 +164,8 @@ def eval_(
         full["calibration"] = (asdict(calibration) if calibration else {}) | {
             "configured_threshold": assistant.threshold
         }
+        if near:
+            full["near_misses"] = asdict(near)
         if shape:
             full["structure"] = shape.as_dict() | {"not_indexed": unindexed}
         print(json.dumps(full, ensure_ascii=False, indent=2))
@@ -164,8 +200,16 @@ def eval_(
             markup=False,
             highlight=False,
         )
+        kinds = Table(title="Answers by question kind: the first citation, or any, covers the gold answer")
+        for col in ("kind", "answered", "first", "any"):
+            kinds.add_column(col)
+        for kind, (n, first, anywhere) in sorted(answers.kinds.items()):
+            kinds.add_row(kind, str(n), f"{first / n:.2f}", f"{anywhere / n:.2f}")
+        out.print(kinds)
         if calibration:
             _print_calibration(calibration, assistant.threshold, source)
+        if near:
+            _print_near_misses(near, assistant.threshold)
         if shape:
             table = Table(title=f"Structure against {', '.join(map(str, gold))} ({len(shape.documents)} documents)")
             for col in ("field", "right", "rate"):
@@ -178,6 +222,7 @@ def eval_(
     if floor is not None:
         minimum = json.loads(floor.read_text(encoding="utf-8"))
         measured = dict(report["hybrid"]["all"]) | {f"answer.{k}": v for k, v in answers.as_dict().items()}
+        measured |= {"answer.near_miss_abstain_rate": near.held_out_abstained} if near else {}
         measured |= plain.margins(report)  # margin.mrr@10 etc.: only with the baseline measured
         measured |= shape.metrics() if shape else {}  # structure.overall, structure.outcome ...
         unknown = [name for name in minimum if name not in measured]
@@ -194,21 +239,36 @@ def calibrate(
     index_dir: IndexOpt = None,
     write: Annotated[bool, typer.Option(help="Store the threshold in rag/calibration.json.")] = False,
 ) -> None:
-    """Measure the abstention threshold on answerable vs unanswerable questions.
+    """Choose the abstention threshold on labelled questions, each folder of files one set, with
+    near misses made from the answerable ones (another organisation): the highest threshold at
+    which every set abstains on at most 5% of its answerable questions, fitted on one half of the
+    questions (a stable hash of the id) and reported on the other half, which it never saw.
 
-    Example: rag calibrate ../shared/eval/dev_questions.jsonl eval/tune_questions.jsonl --index index --write
+    Example: rag calibrate ../shared/realdocs/questions.jsonl ../shared/devset/questions_*.jsonl
+    ../shared/eval/dev_questions.jsonl --index index --write
     """
-    from rag.calibrate import CALIBRATION_FILE, choose_threshold, save
+    from rag.calibrate import CALIBRATION_FILE, held_out_calibration, make_near_misses, save
     from rag.evaluate import load_questions
 
     settings = _settings(index_dir)
     assistant = _assistant(settings)
-    items = [q for path in questions for q in load_questions(path)]
-    answers = _answer_metrics(items, assistant)
-    if not answers.confidence_answerable or not answers.confidence_unanswerable:
+    answerable: dict[str, list[tuple[str, float]]] = {}
+    unanswerable: list[tuple[str, float]] = []
+    for path in questions:
+        items = load_questions(path)
+        near = make_near_misses(items, assistant.searcher.organisations)
+        for q in [*items, *near]:
+            confidence = assistant.ask(q.question).confidence
+            if q.doc and q.answer_quote:
+                answerable.setdefault(str(path.parent), []).append((q.id, confidence))
+            else:
+                unanswerable.append((q.id, confidence))
+    if not answerable or not unanswerable:
         raise InputError("Calibration needs both answerable and unanswerable questions (doc: null) in the files.")
-    calibration = choose_threshold(answers.confidence_answerable, answers.confidence_unanswerable)
+    calibration, held = held_out_calibration(answerable, unanswerable)
     _print_calibration(calibration, assistant.threshold, "before this run")
+    for name, value in held.items():
+        out.print(f"held out, at {calibration.threshold:.4f}: {name} {value:.1%}", markup=False, highlight=False)
     if write:
         save(calibration, [str(p) for p in questions])
         out.print(f"Wrote {CALIBRATION_FILE}.", markup=False, highlight=False)
