@@ -28,7 +28,7 @@ _INTENTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (
         r"\bbeslut|\bavgjord|\bavslo|\bbifoll|\bsagt? (nej|ja)\b|\bblev (det|resultatet|utfallet|forslaget)"
         r"|\bvad blev\b|\bdecide|\bdecision|\boutcome|\breject|\bapprove|\bturned down",
-        ("Beslut", "Förslag till beslut"),
+        DECISION_INTENT := ("Beslut", "Förslag till beslut"),
     ),
 )
 
@@ -258,6 +258,8 @@ def parse_query(text: str, organisations: Iterable[str] = (), bodies: Iterable[s
         normalise_dnr(m.group()) for m in _DNR.finditer(text) if m.group(1) or "/" in m.group() or len(m.group(3)) >= 3
     )
     sections = next((secs for pattern, secs in _INTENTS if re.search(pattern, folded)), ())
+    if not sections and asks_for_decision(text):  # "Gick förslaget igenom?", "Har regionen bestämt sig?"
+        sections = DECISION_INTENT
     return QueryInfo(
         text=text,
         sections=sections,
