@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from rag.compounds import with_parts
 from rag.config import Settings
 from rag.errors import InputError
 from rag.glossary import translate_terms
@@ -286,6 +287,8 @@ class Searcher:
         if info.language != "sv":
             extra.append(translate_terms(info.text))
         keys = analyse(info.text) + analyse(" ".join(extra))
+        if info.language == "sv":  # "sekretessuppgifter" also finds "sekretess" and "uppgift"
+            keys = with_parts(keys, lambda key: self.index.lexical.document_frequency(key) > 0)
         scores = self.index.lexical.scores(keys)
         if allowed is not None:
             mask = np.zeros(len(scores), dtype=bool)
