@@ -213,6 +213,12 @@ def asked_role(question: str) -> str | None:
 # återremissen"), and after which a proposal was not decided.
 PENDING_OUTCOMES = frozenset({"återremiss", "bordlagd"})
 NO_FINAL_OUTCOMES = PENDING_OUTCOMES | {"noterad"}
+# "Vilket system valde ...", "Vilken leverantör beslutade ...": a decision question asking for the
+# thing chosen, which an item tabled, sent back or only noted does not name (folded).
+_ASKS_CHOICE = re.compile(
+    r"\W*(?:och |men )?(?:vilken|vilket|vilka|which|what)\s+\w+.{0,80}?"
+    r"\b(?:valde|valdes|beslutade|bestamde|chose|decided|selected)\b"
+)
 _LATER_STAGE = re.compile(
     r"\btill slut\b|\bslutligen\b|\bi slutandan\b|\bslutgiltig\w*|\befter (?:aterremiss\w*|utredning\w*|bordlagg\w*)"
     r"|\bsenare\b|\bin the end\b|\bfinally\b|\beventually\b|\bafter the (?:referral|investigation)\b"
@@ -715,6 +721,8 @@ class Assistant:
         outcome = item.get("outcome")
         if _LATER_STAGE.search(fold(question)) and outcome in NO_FINAL_OUTCOMES:
             unmet.append("stage")
+        elif decision and outcome in NO_FINAL_OUTCOMES and _ASKS_CHOICE.match(fold(question)):
+            unmet.append("undecided")  # "Vilket system valde KS?" of an item that was tabled or noted
         asks_proposal = bool(re.search(r"\bforesla|\bforslag|\bpropos|\bvill\b.{0,80}\bbesluta", fold(question)))
         if decision and not asks_proposal and not (best.decisive or decides(best.text)):
             unmet.append("no-decision")  # a proposal, a motion or background: nothing decided

@@ -64,7 +64,7 @@ _DECISION_QUESTION = re.compile(
     r"|\bvad vill\b.{0,60}\b(?:svara|besluta|gora med)|\bblir det\b|\bhanterade\b"
     r"|\bskickade .{0,40}svar|\bvad ska .{0,60}svara"
     r"|\bvad (?:hande|gjorde|tyckte|tycker|rekommenderade|ville|svarade|blev|sa|sade)\b"
-    r"|\bantog|\bantagit|\bgodkan|\bklubba|\butfall|\bavgjord|\bsvar pa motion|\bdecide|\bdecision"
+    r"|\bantog|\bantagit|\bgodkan|\bklubba|\butfall|\bavgjord|\bsvar pa motion|\bdecide|\bdecision|\bvalde\b|\bchose\b"
     r"|\bapprov|\breject|\boutcome|\badopt|\bturn(?:ed)? down|\bwhat happened"
     r"|\bja eller nej\b|^\W*(?:och |men )?(?:far|ska|blir|kommer|fick|blev|tog|har|gick|sa|did|has)\b"
 )

@@ -371,3 +371,19 @@ def test_the_threshold_is_fitted_on_one_half_and_reported_on_the_other():
     assert 0.1 < calibration.threshold <= 0.5
     assert held == {"a answerable abstained": 0.0, "unanswerable abstained": 1.0}
     assert calibration.n_answerable == sum(not held_apart(i) for i in ids)
+
+
+@pytest.mark.parametrize(
+    ("question", "choice"),
+    [
+        ("Vilket mottagningssystem valde kommunstyrelsen?", True),
+        ("Vilken leverantör beslutade nämnden att anlita?", True),
+        ("Vilket startdatum föreslog förvaltningen?", False),  # a proposal, not a choice
+        ("Vad beslutade kommunstyrelsen om systemet?", False),  # "it was tabled" answers this
+    ],
+)
+def test_a_question_for_the_thing_chosen_is_told_from_one_for_what_happened(question, choice):
+    from rag.answer import _ASKS_CHOICE
+    from rag.normalise import fold
+
+    assert bool(_ASKS_CHOICE.match(fold(question))) is choice
