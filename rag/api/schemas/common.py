@@ -1,0 +1,61 @@
+"""What several responses share: spans, the error bodies and each endpoint's error statuses for the
+OpenAPI schema, and the schema-only documentation of filter values."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+from pydantic.json_schema import JsonDict
+
+from rag.vocab import OUTCOMES
+
+# Documented in the schema only: the check itself is rag.search.validate_filters, whose message says the fix.
+DATE: JsonDict = {"pattern": r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$"}
+OUTCOME: JsonDict = {"enum": [*OUTCOMES, None]}
+
+
+class Span(BaseModel):
+    start: int
+    end: int
+
+
+class ErrorOut(BaseModel):
+    detail: str = Field(description="What is wrong and what to do.")
+
+
+class FieldErrorOut(BaseModel):
+    loc: list[str | int] = Field(description="Where: 'body' or 'query', then the field.")
+    msg: str
+    type: str
+
+
+class ValidationErrorOut(BaseModel):
+    detail: list[FieldErrorOut]
+
+
+_ERRORS: dict[int, dict[str, Any]] = {
+    401: {
+        "model": ErrorOut,
+        "description": "The Authorization header holds no valid token (send none to see public documents only).",
+    },
+    403: {"model": ErrorOut, "description": "Uploading and deleting are off: no RAG_ADMIN_TOKEN is set."},
+    404: {"model": ErrorOut, "description": "No such document (an internal one is not found without a staff token)."},
+    409: {
+        "model": ErrorOut,
+        "description": "The request conflicts with what is indexed; the message says how to resolve it.",
+    },
+    413: {"model": ErrorOut, "description": "The request body is larger than the limit."},
+    422: {"model": ValidationErrorOut, "description": "A value is invalid: each error names the field and the fix."},
+    429: {
+        "model": ErrorOut,
+        "description": "Too many requests from this client (RAG_RATE_LIMIT_PER_MINUTE).",
+        "headers": {"Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}},
+    },
+}
+
+
+def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI ``responses`` for the error statuses an endpoint can answer with; every endpoint
+    under /api/ can be rate limited (429) and refuses a wrong token (401)."""
+    return {code: _ERRORS[code] for code in sorted({401, 429, *codes})}

@@ -1,0 +1,91 @@
+"""/api/documents: a document with its items (§), a passage in context, and upload and delete."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from rag.api.schemas.common import Span
+
+
+class SectionOut(BaseModel):
+    heading: str
+    start: int
+    end: int
+
+
+class PersonOut(BaseModel):
+    name: str
+    party: str | None
+    role: str
+
+
+class ItemOut(BaseModel):
+    paragraph: str | None
+    number: int | None
+    title: str | None
+    display_title: str | None = None
+    dnr: str | None
+    body: str | None
+    date: str | None
+    outcome: str | None = Field(
+        description="bifall, avslag, besvarad, återremiss, ingen åtgärd, uppdrag, noterad, "
+        "bordlagd, val, or other (no decision text)"
+    )
+    outcomes: list[str] = Field(default_factory=list, description="The outcomes of further att-satser.")
+    proposal_to: str | None = Field(None, description="The higher body this item only proposes to, if it does.")
+    decision: Span | None = Field(None, description="The decisive sentence(s): offsets into the document text.")
+    start: int
+    end: int
+    sections: list[SectionOut]
+    persons: list[PersonOut]
+
+
+class DocumentOut(BaseModel):
+    id: str
+    path: str = Field(description="The file's path relative to its corpus folder (or upload folder).")
+    title: str | None
+    organisation: str | None
+    body: str | None
+    date: str | None
+    doc_type: str
+    format: str
+    length: int
+    text: str
+    items: list[ItemOut]
+    decided_by: str | None = Field(None, description="A guideline's decision reference, as written.")
+    display_title: str | None = None
+    ocr: bool = Field(False, description="OCR text with misread words (the normaliser repairs them for search).")
+    repaired_title: str | None = None
+    markup: list[Span] = Field(
+        default_factory=list, description="Spans of markdown markup in the text, for a page to hide."
+    )
+
+
+class PassageContextOut(BaseModel):
+    doc: str
+    start: int
+    end: int
+    text: str
+    before: str
+    after: str
+    context_start: int
+    context_end: int
+    paragraph: str | None
+    section: str | None
+    title: str | None
+    organisation: str | None
+    date: str | None
+
+
+class UploadOut(BaseModel):
+    doc: str
+    chunks: int
+    embedded: int
+    documents: int
+
+
+class DeleteOut(BaseModel):
+    doc: str
+    removed: bool
+    file_deleted: bool
+    documents: int
