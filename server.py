@@ -15,23 +15,15 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import hmac
-import json
 import logging
-import math
 import re
-import secrets
-import threading
 import time
 import unicodedata
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import asdict
-from functools import lru_cache
-from ipaddress import ip_address, ip_network
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from urllib.parse import urlencode
 
 import fastapi_offline
 from fastapi import Depends, FastAPI, File, Form, HTTPException, Query, Request, UploadFile
@@ -40,20 +32,20 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
-from pydantic import SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
-from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rag.answer import Assistant
+from rag.api.auth import OidcSettings, add_staff_signin, bearer_matches, signed_in
+from rag.api.middleware import BodyLimit, RateLimit, SecurityHeaders, content_security_policy
 from rag.api.schemas.ask import AskIn, AskOut
 from rag.api.schemas.common import DATE, OUTCOME, error_responses
 from rag.api.schemas.documents import DeleteOut, DocumentOut, PassageContextOut, UploadOut
 from rag.api.schemas.precedent import MattersOut, PrecedentOut
 from rag.api.schemas.search import SearchOut
 from rag.api.schemas.status import HealthOut, StatsOut
+from rag.api.service import Service
 from rag.bodies import ask_body, relative_path, with_display, without_server_paths
 from rag.bodies import roots as corpus_roots
 from rag.config import Settings, get_settings
@@ -66,10 +58,9 @@ from rag.index import build_index
 from rag.matters import dnr_key, matters
 from rag.normalise import analyse, tokenize
 from rag.parse import INTERNAL_DIR, SUPPORTED
-from rag.pgshared import PgQueryLog, PgTokenBuckets
+from rag.pgshared import PgQueryLog
 from rag.precedent import decision_dict, precedent, similar
 from rag.querylog import QueryLog
-from rag.ratelimit import TokenBuckets
 from rag.results import EmptyReason, empty_reason, facet_counts, group_hits, selected, unknown_dnrs
 from rag.search import facets, hit_dict, validate_filters
 from rag.store import current_version, publish
@@ -85,86 +76,6 @@ QUERY_LIMIT = "At most RAG_MAX_QUESTION_CHARS characters (1000 by default; /api/
 MAX_NAME_BYTES = 200  # an uploaded file's name, after cleaning (file systems allow 255)
 WEB = Path(__file__).resolve().parent / "web"  # the pages: plain HTML, CSS and ES modules, no build step
 SWAGGER_ASSETS = Path(fastapi_offline.__file__).parent / "static"  # swagger-ui-bundle.js, swagger-ui.css
-
-
-# --- the loaded index, replaced when a new version appears ---
-
-
-class Service:
-    """The assistants over the current index version, one for staff (everything) and one for
-    citizens (the public view), replaced together when ``current`` points at a new version.
-
-    A new version loads in a background thread (the public view rebuilds its keyword statistics,
-    about a millisecond a chunk); the request that notices it waits at most ``RELOAD_WAIT`` seconds
-    for it, every other request meanwhile is answered from the version already loaded, so a re-index
-    never stalls the service. A version that fails to load is logged and skipped; the old one keeps serving.
-    """
-
-    RELOAD_WAIT = 5.0
-
-    def __init__(self, settings: Settings, embedder: Embedder | None) -> None:
-        self.settings = settings
-        staff = Assistant.open(settings, embedder)
-        self._assistants = (staff, staff.public())
-        self._version = staff.searcher.index.path
-        self.embedder = staff.searcher.embedder
-        self._state = threading.Lock()
-        self._loading: threading.Event | None = None
-        self._failed: Path | None = None
-        self.write_lock = threading.Lock()  # one upload or delete at a time
-
-    def _load(self, done: threading.Event, wanted: Path) -> None:
-        try:
-            staff = Assistant.open(self.settings, self.embedder)
-            pair = (staff, staff.public())
-            with self._state:
-                self._assistants, self._version = pair, staff.searcher.index.path
-            logger.info("serving index %s", staff.searcher.index.path.name)
-        except Exception:
-            logger.exception("could not load index %s; still serving %s", wanted.name, self._version.name)
-            self._failed = wanted
-        finally:
-            with self._state:
-                self._loading = None
-            done.set()
-
-    def refresh(self, wait: float | None) -> None:
-        """Load the version ``current`` points at if it is new. The caller that starts the loading
-        waits for it up to ``wait`` seconds, others do not wait; ``wait=None`` waits until the current
-        version is the one served (or has failed), whoever started it."""
-        while True:
-            version = current_version(self.settings)
-            if version is None or version == self._version or version == self._failed:
-                return
-            with self._state:
-                done = self._loading
-                started = done is None
-                if done is None:
-                    done = self._loading = threading.Event()
-                    logger.info("index changed to %s; loading it", version.name)
-                    thread = threading.Thread(target=self._load, args=(done, version), name="index-reload", daemon=True)
-                    thread.start()
-            if wait is None:
-                done.wait()
-                continue
-            if started:
-                done.wait(wait)
-            return
-
-    def assistant(self, *, staff: bool) -> Assistant:
-        """The assistant for staff (internal documents included) or for everyone else."""
-        self.refresh(self.RELOAD_WAIT)
-        assistants = self._assistants  # one read: the pair is replaced whole
-        return assistants[0] if staff else assistants[1]
-
-
-def bearer_matches(request: Request, *tokens: SecretStr | None) -> bool:
-    """Whether the request's ``Authorization: Bearer`` token is one of ``tokens``, compared in
-    constant time (every configured token is compared, so the time says nothing about which)."""
-    scheme, _, value = request.headers.get("authorization", "").partition(" ")
-    sent = value.strip().encode()
-    matches = [hmac.compare_digest(sent, t.get_secret_value().encode()) for t in tokens if t is not None]
-    return scheme.lower() == "bearer" and any(matches)
 
 
 def get_service(request: Request) -> Service:
@@ -193,313 +104,12 @@ def is_staff(request: Request) -> bool:
     raise HTTPException(401, detail=detail, headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
 
 
-# --- staff sign-in with OpenID Connect (authorization-code flow with PKCE, authlib) ---
-
-
-class OidcSettings(BaseSettings):
-    """Staff sign-in, as municipalities run it (Azure AD / Entra ID, Keycloak, Freja eID): the
-    issuer's URL (its /.well-known/openid-configuration is read), this server's client id and secret
-    there, and the secret that signs the session cookie (unset: a random one, so sessions end when
-    the server restarts). Sign-in is off while ``RAG_OIDC_ISSUER`` is unset."""
-
-    model_config = SettingsConfigDict(env_prefix="RAG_OIDC_", extra="ignore")
-
-    issuer: str | None = None
-    client_id: str | None = None
-    client_secret: SecretStr | None = None
-    session_secret: SecretStr | None = None
-    scopes: str = "openid profile email"
-    session_hours: float = 8.0
-
-    @property
-    def enabled(self) -> bool:
-        return bool(self.issuer and self.client_id)
-
-
-SESSION_KEY = "staff"
-
-
-def signed_in(request: Request) -> dict[str, Any] | None:
-    """The staff member signed in on this session ({sub, name, exp}), or None (no sign-in
-    configured, not signed in, or the session has expired)."""
-    session = request.scope.get("session")
-    staff = session.get(SESSION_KEY) if isinstance(session, dict) else None
-    if not isinstance(staff, dict) or float(staff.get("exp", 0)) <= time.time():
-        return None
-    return staff
-
-
-def _local_path(target: str | None) -> str:
-    """Where to go after signing in or out: a path on this server, never another site."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return "/"
-    return target
-
-
-def add_staff_signin(app: FastAPI, oidc: OidcSettings) -> None:
-    """/auth/login, /auth/callback, /auth/logout and /auth/session. The ID token is validated by
-    authlib against the issuer's JWKS (signature, issuer, audience, expiry, nonce); the session
-    (a signed cookie, SameSite=Lax) then holds who signed in until the token or ``session_hours``
-    expires, whichever is first."""
-
-    @app.get("/auth/session", include_in_schema=False)
-    def session_state(request: Request) -> dict[str, Any]:
-        staff = signed_in(request) if oidc.enabled else None
-        return {"enabled": oidc.enabled, "signed_in": staff is not None, "name": staff and staff.get("name")}
-
-    if not oidc.enabled:
-        return
-    from authlib.integrations.starlette_client import OAuth, OAuthError
-    from starlette.middleware.sessions import SessionMiddleware
-
-    secret = oidc.session_secret.get_secret_value() if oidc.session_secret else secrets.token_urlsafe(32)
-    app.add_middleware(
-        SessionMiddleware,
-        secret_key=secret,
-        session_cookie="rag_session",
-        max_age=int(oidc.session_hours * 3600),
-        same_site="lax",
-        https_only=bool(oidc.issuer and oidc.issuer.startswith("https://")),
-    )
-    oauth = OAuth()
-    issuer = (oidc.issuer or "").rstrip("/")
-    oauth.register(
-        "staff",
-        client_id=oidc.client_id,
-        client_secret=oidc.client_secret.get_secret_value() if oidc.client_secret else None,
-        server_metadata_url=f"{issuer}/.well-known/openid-configuration",
-        client_kwargs={"scope": oidc.scopes, "code_challenge_method": "S256"},
-    )
-    client: Any = oauth.create_client("staff")
-
-    @app.get("/auth/login", include_in_schema=False)
-    async def login(request: Request, next: str | None = None) -> Response:
-        request.session["next"] = _local_path(next)
-        return await client.authorize_redirect(request, str(request.url_for("auth_callback")))  # type: ignore[no-any-return]
-
-    @app.get("/auth/callback", include_in_schema=False, name="auth_callback")
-    async def callback(request: Request) -> Response:
-        try:
-            token = await client.authorize_access_token(request)
-        except OAuthError as error:
-            logger.warning("staff sign-in failed: %s", error.error)
-            return HTMLResponse(
-                "<!doctype html><meta charset=utf-8><title>Inloggningen misslyckades</title>"
-                "<p>Inloggningen misslyckades. <a href='/auth/login'>Försök igen</a> eller "
-                "<a href='/'>gå till sökningen</a>.</p>",
-                status_code=401,
-            )
-        claims = dict(token.get("userinfo") or {})  # the ID token's claims, checked against the JWKS
-        if "name" not in claims and "email" not in claims:
-            try:  # many providers put the profile in the userinfo endpoint only
-                profile = await client.userinfo(token=token)
-                if profile.get("sub") == claims.get("sub"):
-                    claims |= {k: profile[k] for k in ("name", "email") if k in profile}
-            except Exception:
-                logger.info("no userinfo for %s", claims.get("sub"))
-        expires = min(float(claims.get("exp", 0)) or time.time(), time.time() + oidc.session_hours * 3600)
-        target = _local_path(request.session.pop("next", "/"))
-        request.session[SESSION_KEY] = {
-            "sub": claims.get("sub"),
-            "name": claims.get("name") or claims.get("email") or claims.get("sub"),
-            "exp": max(expires, time.time() + 300),
-        }
-        request.session["id_token"] = token.get("id_token")
-        logger.info("staff signed in: %s", claims.get("sub"))
-        return RedirectResponse(target, status_code=303)
-
-    @app.get("/auth/logout", include_in_schema=False)
-    async def logout(request: Request) -> Response:
-        id_token = request.session.get("id_token")
-        request.session.clear()
-        metadata = await client.load_server_metadata()
-        end = metadata.get("end_session_endpoint")
-        if not end:
-            return RedirectResponse("/", status_code=303)
-        back = str(request.url_for("search_page"))
-        query = {"post_logout_redirect_uri": back, "client_id": oidc.client_id or ""}
-        if id_token:
-            query["id_token_hint"] = id_token
-        return RedirectResponse(f"{end}?{urlencode(query)}", status_code=303)
-
-
 def get_assistant(request: Request, staff: Annotated[bool, Depends(is_staff)]) -> Assistant:
     return get_service(request).assistant(staff=staff)
 
 
 ServiceDep = Annotated[Service, Depends(get_service)]
 AssistantDep = Annotated[Assistant, Depends(get_assistant)]
-
-
-# --- body size limit (a pure ASGI middleware, so it also covers bodies without Content-Length) ---
-
-
-class BodyTooLarge(HTTPException):
-    """Raised while a body is read past its limit: an HTTPException, so FastAPI's body parsing passes
-    it on as the 413 it is instead of turning it into a 400 (a chunked body has no Content-Length to
-    refuse it by beforehand)."""
-
-    def __init__(self, limit: int) -> None:
-        super().__init__(413, detail=_too_large_detail(limit))
-
-
-class BodyLimit:
-    def __init__(self, app: Any, limit: Callable[[dict[str, Any]], int]) -> None:
-        self.app = app
-        self.limit = limit
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        limit = self.limit(scope)
-        declared = dict(scope.get("headers", ())).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > limit:
-            await _too_large(send, limit)
-            return
-        received = 0
-        started = False
-
-        async def counting_receive() -> Any:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > limit:
-                    raise BodyTooLarge(limit)
-            return message
-
-        async def tracking_send(message: Any) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, counting_receive, tracking_send)
-        except BodyTooLarge:
-            if not started:
-                await _too_large(send, limit)
-
-
-def _too_large_detail(limit: int) -> str:
-    return f"The request body is larger than {limit} bytes. Send less."
-
-
-async def _too_large(send: Callable[[Any], Awaitable[None]], limit: int) -> None:
-    body = json.dumps({"detail": _too_large_detail(limit)}).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 413,
-            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
-
-
-# --- rate limit and security headers (pure ASGI middlewares) ---
-
-
-@lru_cache(maxsize=4096)
-def _address(client: str) -> Any:
-    try:
-        return ip_address(client)
-    except ValueError:
-        return None
-
-
-class RateLimit:
-    """At most ``settings.rate_limit_per_minute`` requests to /api/ per client address (a token bucket,
-    ``rate_limit_burst`` deep); over it, a 429 with ``Retry-After``. Exempt: the addresses in
-    ``rate_limit_exempt``, CORS preflights, and requests without an IP address (in-process, or a
-    Unix socket: a local proxy)."""
-
-    def __init__(self, app: Any, settings: Settings) -> None:
-        self.app = app
-        self.per_minute = settings.rate_limit_per_minute
-        self.buckets: TokenBuckets | PgTokenBuckets | None = None
-        if self.per_minute and settings.store:  # several processes: one count, in the database
-            self.buckets = PgTokenBuckets(settings.store, self.per_minute, settings.rate_limit_burst)
-        elif self.per_minute:
-            self.buckets = TokenBuckets(self.per_minute, settings.rate_limit_burst)
-        self.exempt = [ip_network(n, strict=False) for n in settings.rate_limit_exempt]
-
-    def limited(self, scope: dict[str, Any]) -> str | None:
-        """The client address to count this request against, or None when it is not limited."""
-        if self.buckets is None or scope["type"] != "http" or scope.get("method") == "OPTIONS":
-            return None
-        if not scope.get("path", "").startswith("/api/"):
-            return None
-        client = (scope.get("client") or (None, 0))[0]
-        address = _address(client) if client else None
-        if address is None or any(address in network for network in self.exempt):
-            return None
-        return str(client)
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        client = self.limited(scope)
-        if client is None or self.buckets is None:
-            await self.app(scope, receive, send)
-            return
-        wait = self.buckets.take(client, time.monotonic())
-        if not wait:
-            await self.app(scope, receive, send)
-            return
-        seconds = max(1, math.ceil(wait))
-        body = json.dumps(
-            {
-                "detail": f"Too many requests from {client}: the limit is {self.per_minute} a minute. "
-                f"Try again in {seconds} s."
-            }
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 429,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"retry-after", str(seconds).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
-
-
-def content_security_policy(frame_ancestors: str) -> str:
-    """The pages' policy: scripts, styles and everything else from this origin only (no inline
-    scripts or styles; the widget adopts a constructed stylesheet), framed only by ``frame_ancestors``."""
-    return (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
-        f"font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors {frame_ancestors}"
-    )
-
-
-class SecurityHeaders:
-    """Adds Content-Security-Policy (unless the response set its own), X-Content-Type-Options and
-    Referrer-Policy to every response, pages and API alike."""
-
-    def __init__(self, app: Any, csp: str) -> None:
-        self.app = app
-        self.headers = {
-            "content-security-policy": csp,
-            "x-content-type-options": "nosniff",
-            "referrer-policy": "same-origin",
-        }
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_headers(message: Any) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in self.headers.items():
-                    headers.setdefault(name, value)
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
 
 
 # --- helpers ---

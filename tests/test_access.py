@@ -13,7 +13,7 @@ import pytest
 from conftest import CORPUS, GOTLAND, TIBRO
 from fastapi.testclient import TestClient
 
-import server
+from rag.api import auth
 from rag.config import Settings
 from rag.embed import FakeEmbedder
 from rag.index import build_index
@@ -280,14 +280,14 @@ def test_tokens_are_compared_in_constant_time_and_all_of_them(monkeypatch):
         compared.append((a, b))
         return a == b
 
-    monkeypatch.setattr(server.hmac, "compare_digest", compare)
+    monkeypatch.setattr(auth.hmac, "compare_digest", compare)
     tokens = (SecretStr(STAFF), SecretStr(ADMIN))
-    assert server.bearer_matches(SimpleNamespace(headers={"authorization": f"Bearer {ADMIN}"}), *tokens)
+    assert auth.bearer_matches(SimpleNamespace(headers={"authorization": f"Bearer {ADMIN}"}), *tokens)
     assert compared == [(ADMIN.encode(), STAFF.encode()), (ADMIN.encode(), ADMIN.encode())]
     compared.clear()
-    assert server.bearer_matches(SimpleNamespace(headers={"authorization": f"Bearer {STAFF}"}), *tokens)
+    assert auth.bearer_matches(SimpleNamespace(headers={"authorization": f"Bearer {STAFF}"}), *tokens)
     assert len(compared) == 2, "the second token is compared even when the first matched"
-    assert not server.bearer_matches(SimpleNamespace(headers={"authorization": f"Basic {STAFF}"}), *tokens)
+    assert not auth.bearer_matches(SimpleNamespace(headers={"authorization": f"Basic {STAFF}"}), *tokens)
 
 
 def test_a_document_uploaded_as_internal_is_for_staff_only(tmp_path):

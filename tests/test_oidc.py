@@ -19,10 +19,11 @@ import uvicorn
 from conftest import CORPUS, ROOT
 from fastapi.testclient import TestClient
 
+from rag.api.auth import OidcSettings, _local_path
 from rag.config import Settings
 from rag.embed import FakeEmbedder
 from rag.index import build_index
-from server import OidcSettings, _local_path, create_app
+from server import create_app
 
 pytestmark = pytest.mark.browser
 

@@ -346,21 +346,21 @@ def test_a_new_index_version_is_served_without_a_restart(admin):
 
 
 def test_a_slow_reload_never_stalls_the_service(tmp_path, monkeypatch):
-    import server
+    from rag.api import service
 
     settings = _settings(tmp_path)
     index_bundled_corpus(tmp_path, settings)
     with TestClient(create_app(settings)) as client:
         before = client.get("/api/health").json()["index"]
-        original = server.Assistant.open.__func__
+        original = service.Assistant.open.__func__
         gate = threading.Event()
 
         def slow_open(cls, *args, **kwargs):
             gate.wait(30)
             return original(cls, *args, **kwargs)
 
-        monkeypatch.setattr(server.Assistant, "open", classmethod(slow_open))
-        monkeypatch.setattr(server.Service, "RELOAD_WAIT", 0.3)
+        monkeypatch.setattr(service.Assistant, "open", classmethod(slow_open))
+        monkeypatch.setattr(service.Service, "RELOAD_WAIT", 0.3)
         (tmp_path / "corpus" / "ny.md").write_text("# Ny\n\nRegion Gotland prövar AI i vården.\n", encoding="utf-8")
         build_index([tmp_path / "corpus"], settings.index_dir, FakeEmbedder(), settings)
         started = time.monotonic()
@@ -378,7 +378,7 @@ def test_a_slow_reload_never_stalls_the_service(tmp_path, monkeypatch):
 
 
 def test_a_version_that_fails_to_load_leaves_the_old_one_serving(tmp_path, monkeypatch, caplog):
-    import server
+    from rag.api import service
     from rag.errors import IndexMismatch
 
     settings = _settings(tmp_path)
@@ -389,7 +389,7 @@ def test_a_version_that_fails_to_load_leaves_the_old_one_serving(tmp_path, monke
         def broken(cls, *args, **kwargs):
             raise IndexMismatch("broken on purpose")
 
-        monkeypatch.setattr(server.Assistant, "open", classmethod(broken))
+        monkeypatch.setattr(service.Assistant, "open", classmethod(broken))
         (tmp_path / "corpus" / "ny.md").write_text("# Ny\n\nRegion Gotland prövar AI.\n", encoding="utf-8")
         build_index([tmp_path / "corpus"], settings.index_dir, FakeEmbedder(), settings)
         for _ in range(3):
