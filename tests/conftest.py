@@ -27,6 +27,17 @@ def fake_embedder():
     return FakeEmbedder()
 
 
+def api_app(settings: Any, embedder: Any = None, oidc: Any = None) -> Any:
+    """The API app with ``settings`` in place of the environment's: FastAPI's dependency override
+    of ``get_settings``, which the routes, the lifespan and the middlewares all read."""
+    from rag.api.app import create_app
+    from rag.api.deps import get_settings
+
+    app = create_app(embedder=embedder, oidc=oidc)
+    app.dependency_overrides[get_settings] = lambda: settings
+    return app
+
+
 def index_bundled_corpus(root: Path, settings: Any) -> Path:
     """``root`` with a copy of the bundled corpus in ``root / "corpus"``, indexed with the fake
     embedder into ``settings.index_dir``: the module-wide index the API tests share."""

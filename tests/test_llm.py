@@ -324,17 +324,16 @@ def api(tmp_path, llm):
     """The API over the seeds, worded by the fake endpoint."""
     import shutil
 
-    from conftest import CORPUS
+    from conftest import CORPUS, api_app
     from fastapi.testclient import TestClient
 
     from rag.embed import FakeEmbedder
     from rag.index import build_index
-    from server import create_app
 
     shutil.copytree(CORPUS, tmp_path / "corpus")
     settings = Settings(index_dir=tmp_path / "index", embedder="fake", query_log=None, llm_url=llm.url, llm_timeout=2.0)
     build_index([tmp_path / "corpus"], settings.index_dir, FakeEmbedder(), settings)
-    with TestClient(create_app(settings)) as client:
+    with TestClient(api_app(settings)) as client:
         yield client
 
 

@@ -16,14 +16,13 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
-from conftest import CORPUS, ROOT
+from conftest import CORPUS, ROOT, api_app
 from fastapi.testclient import TestClient
 
 from rag.api.auth import OidcSettings, _local_path
 from rag.config import Settings
 from rag.embed import FakeEmbedder
 from rag.index import build_index
-from server import create_app
 
 pytestmark = pytest.mark.browser
 
@@ -90,7 +89,7 @@ def provider_and_site(tmp_path_factory):
             issuer=issuer, client_id=CLIENT_ID, client_secret=CLIENT_SECRET, session_secret="session-secret-for-tests"
         )
         server = uvicorn.Server(
-            uvicorn.Config(create_app(settings, oidc=oidc), host="127.0.0.1", port=site_port, log_level="warning")
+            uvicorn.Config(api_app(settings, oidc=oidc), host="127.0.0.1", port=site_port, log_level="warning")
         )
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
@@ -175,7 +174,7 @@ def test_a_forged_session_or_a_bad_callback_gives_no_staff_access(provider_and_s
 
 def test_sign_in_is_off_without_an_issuer(provider_and_site):
     _, _, settings = provider_and_site
-    with TestClient(create_app(settings, oidc=OidcSettings())) as c:
+    with TestClient(api_app(settings, oidc=OidcSettings())) as c:
         assert c.get("/auth/session").json() == {"enabled": False, "signed_in": False, "name": None}
         assert c.get("/auth/login").status_code == 404
 

@@ -15,12 +15,11 @@ from urllib.parse import urlencode
 
 import pytest
 import uvicorn
-from conftest import CORPUS, ROOT, TIBRO
+from conftest import CORPUS, ROOT, TIBRO, api_app
 
 from rag.config import Settings
 from rag.embed import FakeEmbedder
 from rag.index import build_index
-from server import create_app
 
 pytestmark = pytest.mark.browser
 
@@ -45,7 +44,7 @@ def _free_port() -> int:
 def serve(settings: Settings) -> tuple[uvicorn.Server, threading.Thread, str]:
     """The app on a free loopback port in a thread; (server, thread, base URL)."""
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(api_app(settings), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 60

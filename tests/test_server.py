@@ -11,13 +11,12 @@ import time
 import httpx
 import pytest
 import uvicorn
-from conftest import CORPUS, TIBRO, index_bundled_corpus
+from conftest import CORPUS, TIBRO, api_app, index_bundled_corpus
 from fastapi.testclient import TestClient
 
 from rag.config import Settings
 from rag.embed import FakeEmbedder
 from rag.index import build_index
-from server import create_app
 
 TOKEN = "s3cret-token"
 
@@ -40,7 +39,7 @@ def root(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def client(root):
-    with TestClient(create_app(_settings(root))) as c:
+    with TestClient(api_app(_settings(root))) as c:
         yield c
 
 
@@ -49,7 +48,7 @@ def admin(tmp_path):
     """A client with uploads on, over its own copy of the corpus (it changes the index)."""
     settings = _settings(tmp_path, admin_token=TOKEN, max_upload_bytes=5000)
     index_bundled_corpus(tmp_path, settings)
-    with TestClient(create_app(settings)) as c:
+    with TestClient(api_app(settings)) as c:
         yield c, tmp_path
 
 
@@ -111,7 +110,7 @@ def test_ask_resolves_a_follow_up_against_the_history(client):
 
 def test_ask_filters_restrict_the_citations(root):
     # the fake embedder's similarities are not the model's: no abstention threshold, so the filter is what is tested
-    with TestClient(create_app(_settings(root, abstain_threshold=0.0))) as client:
+    with TestClient(api_app(_settings(root, abstain_threshold=0.0))) as client:
         body = client.post(
             "/api/ask", json={"question": "Vad beslutades om AI?", "filters": {"organisation": "Gotland"}}
         ).json()
@@ -350,7 +349,7 @@ def test_a_slow_reload_never_stalls_the_service(tmp_path, monkeypatch):
 
     settings = _settings(tmp_path)
     index_bundled_corpus(tmp_path, settings)
-    with TestClient(create_app(settings)) as client:
+    with TestClient(api_app(settings)) as client:
         before = client.get("/api/health").json()["index"]
         original = service.Assistant.open.__func__
         gate = threading.Event()
@@ -383,7 +382,7 @@ def test_a_version_that_fails_to_load_leaves_the_old_one_serving(tmp_path, monke
 
     settings = _settings(tmp_path)
     index_bundled_corpus(tmp_path, settings)
-    with TestClient(create_app(settings)) as client:
+    with TestClient(api_app(settings)) as client:
         before = client.get("/api/health").json()["index"]
 
         def broken(cls, *args, **kwargs):
@@ -404,7 +403,7 @@ def test_a_version_that_fails_to_load_leaves_the_old_one_serving(tmp_path, monke
 
 def test_cors_allows_only_the_configured_origins(tmp_path, root):
     settings = _settings(root, cors_origins=["https://intranat.tibro.se"])
-    with TestClient(create_app(settings)) as c:
+    with TestClient(api_app(settings)) as c:
         ok = c.get("/api/health", headers={"Origin": "https://intranat.tibro.se"})
         other = c.get("/api/health", headers={"Origin": "https://evil.example"})
     assert ok.headers["access-control-allow-origin"] == "https://intranat.tibro.se"
@@ -414,7 +413,7 @@ def test_cors_allows_only_the_configured_origins(tmp_path, root):
 def test_missing_index_fails_at_start_with_the_fix(tmp_path):
     from rag.errors import IndexMissing
 
-    app = create_app(Settings(index_dir=tmp_path / "none", embedder="fake", query_log=None))
+    app = api_app(Settings(index_dir=tmp_path / "none", embedder="fake", query_log=None))
     with pytest.raises(IndexMissing), TestClient(app):
         pass
 
@@ -449,9 +448,7 @@ def _free_port() -> int:
 
 def test_the_real_server_answers_over_http(root):
     port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(_settings(root)), host="127.0.0.1", port=port, log_level="warning")
-    )
+    server = uvicorn.Server(uvicorn.Config(api_app(_settings(root)), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:

@@ -14,12 +14,11 @@ from pathlib import Path
 
 import pytest
 import uvicorn
-from conftest import CORPUS, ROOT, SHARED
+from conftest import CORPUS, ROOT, SHARED, api_app
 
 from rag.config import Settings
 from rag.embed import load_embedder
 from rag.index import build_index
-from server import create_app
 
 pytestmark = [pytest.mark.real_model, pytest.mark.browser]
 
@@ -49,7 +48,7 @@ def site(tmp_path_factory):
     build_index([CORPUS, SHARED / "corpus", root / "extra"], settings.index_dir, embedder, settings)
     port = _free_port()
     server = uvicorn.Server(
-        uvicorn.Config(create_app(settings, embedder), host="127.0.0.1", port=port, log_level="warning")
+        uvicorn.Config(api_app(settings, embedder), host="127.0.0.1", port=port, log_level="warning")
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

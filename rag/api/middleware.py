@@ -1,5 +1,11 @@
-"""Pure ASGI middlewares: the body size limit (it also covers bodies without Content-Length), the
-rate limit per client address, and the security headers on every response."""
+"""The middlewares: the body size limit (pure ASGI, so it also covers bodies without
+Content-Length), the rate limit per client address, CORS for the configured origins, and the
+security headers on every response.
+
+Each takes ``settings``, a function giving the app's settings (``rag.api.deps.app_settings``), and
+calls it once: Starlette builds the middlewares on the app's first event (its start-up), after a
+test or ``rag serve`` has put its settings in place of the environment's.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +18,7 @@ from ipaddress import ip_address, ip_network
 from typing import Any
 
 from fastapi import HTTPException
+from fastapi.middleware.cors import CORSMiddleware
 from starlette.datastructures import MutableHeaders
 
 from rag.config import Settings
@@ -28,10 +35,22 @@ class BodyTooLarge(HTTPException):
         super().__init__(413, detail=_too_large_detail(limit))
 
 
+SettingsSource = Callable[[], Settings]
+
+
 class BodyLimit:
-    def __init__(self, app: Any, limit: Callable[[dict[str, Any]], int]) -> None:
+    """A body over ``max_request_bytes`` (``max_upload_bytes`` for a POST to ``upload_path``) is a 413,
+    refused by its Content-Length or, without one, as soon as more has arrived."""
+
+    def __init__(self, app: Any, settings: SettingsSource, upload_path: str) -> None:
         self.app = app
-        self.limit = limit
+        self.settings = settings()
+        self.upload_path = upload_path
+
+    def limit(self, scope: dict[str, Any]) -> int:
+        if scope.get("path") == self.upload_path and scope.get("method") == "POST":
+            return self.settings.max_upload_bytes
+        return self.settings.max_request_bytes
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -96,15 +115,16 @@ class RateLimit:
     ``rate_limit_exempt``, CORS preflights, and requests without an IP address (in-process, or a
     Unix socket: a local proxy)."""
 
-    def __init__(self, app: Any, settings: Settings) -> None:
+    def __init__(self, app: Any, settings: SettingsSource) -> None:
         self.app = app
-        self.per_minute = settings.rate_limit_per_minute
+        conf = settings()
+        self.per_minute = conf.rate_limit_per_minute
         self.buckets: TokenBuckets | PgTokenBuckets | None = None
-        if self.per_minute and settings.store:  # several processes: one count, in the database
-            self.buckets = PgTokenBuckets(settings.store, self.per_minute, settings.rate_limit_burst)
+        if self.per_minute and conf.store:  # several processes: one count, in the database
+            self.buckets = PgTokenBuckets(conf.store, self.per_minute, conf.rate_limit_burst)
         elif self.per_minute:
-            self.buckets = TokenBuckets(self.per_minute, settings.rate_limit_burst)
-        self.exempt = [ip_network(n, strict=False) for n in settings.rate_limit_exempt]
+            self.buckets = TokenBuckets(self.per_minute, conf.rate_limit_burst)
+        self.exempt = [ip_network(n, strict=False) for n in conf.rate_limit_exempt]
 
     def limited(self, scope: dict[str, Any]) -> str | None:
         """The client address to count this request against, or None when it is not limited."""
@@ -157,14 +177,28 @@ def content_security_policy(frame_ancestors: str) -> str:
     )
 
 
+class Cors(CORSMiddleware):
+    """CORS headers for the origins in ``cors_origins`` (a page elsewhere embedding the widget), on
+    every API answer, 429 and 413 included."""
+
+    def __init__(self, app: Any, settings: SettingsSource) -> None:
+        super().__init__(
+            app,
+            allow_origins=settings().cors_origins,
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["Authorization", "Content-Type"],
+            expose_headers=["Retry-After"],
+        )
+
+
 class SecurityHeaders:
     """Adds Content-Security-Policy (unless the response set its own), X-Content-Type-Options and
     Referrer-Policy to every response, pages and API alike."""
 
-    def __init__(self, app: Any, csp: str) -> None:
+    def __init__(self, app: Any, settings: SettingsSource) -> None:
         self.app = app
         self.headers = {
-            "content-security-policy": csp,
+            "content-security-policy": content_security_policy(settings().frame_ancestors),
             "x-content-type-options": "nosniff",
             "referrer-policy": "same-origin",
         }

@@ -1,5 +1,5 @@
-"""What several responses share: spans, the error bodies and each endpoint's error statuses for the
-OpenAPI schema, and the schema-only documentation of filter values."""
+"""What several endpoints share: the limits of query strings and pages, the schema-only
+documentation of filter values, spans, the error bodies and each endpoint's error statuses."""
 
 from __future__ import annotations
 
@@ -8,11 +8,25 @@ from typing import Any
 from pydantic import BaseModel, Field
 from pydantic.json_schema import JsonDict
 
+from rag.config import Settings
+from rag.errors import InputError
 from rag.vocab import OUTCOMES
 
+MAX_PAGE = 100
+# what a query string may hold at all; the limit people get is RAG_MAX_QUESTION_CHARS (check_query)
+MAX_QUERY_BYTES = 20_000
+QUERY_LIMIT = "At most RAG_MAX_QUESTION_CHARS characters (1000 by default; /api/stats says the limit)."
 # Documented in the schema only: the check itself is rag.search.validate_filters, whose message says the fix.
 DATE: JsonDict = {"pattern": r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$"}
 OUTCOME: JsonDict = {"enum": [*OUTCOMES, None]}
+
+
+def check_query(q: str, settings: Settings) -> None:
+    """A 422 for a query longer than RAG_MAX_QUESTION_CHARS."""
+    if len(q) > settings.max_question_chars:
+        raise InputError(
+            f"q: the query is longer than {settings.max_question_chars} characters. Shorten it.", field="q"
+        )
 
 
 class Span(BaseModel):

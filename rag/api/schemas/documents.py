@@ -5,6 +5,8 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from rag.api.schemas.common import Span
+from rag.display import ocr_damage
+from rag.index import StoredDocument
 
 
 class SectionOut(BaseModel):
@@ -89,3 +91,15 @@ class DeleteOut(BaseModel):
     removed: bool
     file_deleted: bool
     documents: int
+
+
+OCR_DAMAGE = 0.06  # words read differently: OCR texts 0.13-0.23, clean protocols and guidelines 0.001-0.037
+_damaged: dict[str, bool] = {}  # document sha256 -> OCR text with misread words
+
+
+def is_ocr(document: StoredDocument) -> bool:
+    """Whether a document is OCR text with misread words (``ocr`` in documents and hits), measured
+    once per document content."""
+    if document.sha256 not in _damaged:
+        _damaged[document.sha256] = ocr_damage(document.text) > OCR_DAMAGE
+    return _damaged[document.sha256]
