@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from fastapi import APIRouter
 
 from rag.api.deps import AssistantDep, QueryLogDep, RootsDep
 from rag.api.schemas.ask import AskIn, AskOut
 from rag.api.schemas.common import error_responses
-from rag.bodies import ask_body
 from rag.conversation import Turn
 
 router = APIRouter()
 
 
 @router.post("/api/ask", response_model=AskOut, tags=["answers"], responses=error_responses(413, 422))
-def ask(a: AssistantDep, body: AskIn, roots: RootsDep, log: QueryLogDep) -> dict[str, Any]:
+def ask(a: AssistantDep, body: AskIn, roots: RootsDep, log: QueryLogDep) -> AskOut:
     """Answer a question with quoted sentences, each cited `[n]` to document, §, date and span, or
     abstain (`abstained: true`, `answer: null`) and return the nearest passages as related reading.
     Follow-ups ("Och vad beslutade Västerås?") are resolved against `history`."""
@@ -25,7 +23,7 @@ def ask(a: AssistantDep, body: AskIn, roots: RootsDep, log: QueryLogDep) -> dict
     history = [Turn(t.question, t.answer, t.standalone_question) for t in body.history]
     filters = body.filters.filters() if body.filters else None
     answer = a.ask(body.question, history=history, filters=filters, k=body.k)
-    result = ask_body(answer, roots)
+    result = AskOut.model_validate(answer, context={"roots": roots})
     if log is not None:
         log.write(
             {

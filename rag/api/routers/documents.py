@@ -3,7 +3,7 @@ with the admin token) adding and removing documents."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 from fastapi import Path as PathParam
@@ -11,9 +11,7 @@ from fastapi import Path as PathParam
 from rag.api import uploads
 from rag.api.deps import AssistantDep, RootsDep, ServiceDep, SettingsDep, find_document, require_admin
 from rag.api.schemas.common import error_responses
-from rag.api.schemas.documents import DeleteOut, DocumentOut, PassageContextOut, UploadOut, is_ocr
-from rag.bodies import relative_path
-from rag.display import display_text, markup_spans, repaired_reading
+from rag.api.schemas.documents import DeleteOut, DocumentOut, PassageContextOut, UploadOut
 from rag.errors import InputError
 
 UPLOAD_PATH = "/api/documents"
@@ -26,36 +24,9 @@ admin = APIRouter(dependencies=[Depends(require_admin)])
 @router.get(
     "/api/documents/{doc_id}", response_model=DocumentOut, tags=["documents"], responses=error_responses(404, 422)
 )
-def document(a: AssistantDep, roots: RootsDep, doc_id: Annotated[str, PathParam(max_length=300)]) -> dict[str, Any]:
+def document(a: AssistantDep, roots: RootsDep, doc_id: Annotated[str, PathParam(max_length=300)]) -> DocumentOut:
     """A document's metadata, full text and items (§) with their spans."""
-    d = find_document(a, doc_id)
-    return {
-        "id": d.id,
-        "path": relative_path(d.path, roots),
-        "title": d.title,
-        "organisation": d.organisation,
-        "body": d.body,
-        "date": d.date,
-        "doc_type": d.doc_type,
-        "format": d.format,
-        "length": len(d.text),
-        "text": d.text,
-        "items": [
-            item
-            | {
-                "display_title": display_text(item.get("title")),
-                "decision": {"start": item["decision"][0], "end": item["decision"][1]}
-                if item.get("decision")
-                else None,
-            }
-            for item in d.structure.get("items", [])
-        ],
-        "decided_by": d.structure.get("decided_by"),
-        "display_title": display_text(d.title),
-        "ocr": is_ocr(d),
-        "repaired_title": display_text(repaired_reading(d.title)) if is_ocr(d) else None,
-        "markup": [{"start": x, "end": y} for x, y in markup_spans(d.text)],
-    }
+    return DocumentOut.model_validate(find_document(a, doc_id), context={"roots": roots})
 
 
 @router.get(
@@ -70,7 +41,7 @@ def passage(
     start: Annotated[int, Query(ge=0)],
     end: Annotated[int, Query(ge=1)],
     context: Annotated[int, Query(ge=0, le=5000, description="Characters of context on each side.")] = 300,
-) -> dict[str, Any]:
+) -> PassageContextOut:
     """The span `[start, end)` of a document with surrounding context, and where it stands."""
     d = find_document(a, doc_id)
     if not start < end <= len(d.text):
@@ -84,21 +55,21 @@ def passage(
     section = None
     if item:
         section = next((s["heading"] for s in item.get("sections", []) if s["start"] <= start < s["end"]), None)
-    return {
-        "doc": d.id,
-        "start": start,
-        "end": end,
-        "text": d.text[start:end],
-        "before": d.text[lo:start],
-        "after": d.text[end:hi],
-        "context_start": lo,
-        "context_end": hi,
-        "paragraph": item.get("paragraph") if item else None,
-        "section": section,
-        "title": (item.get("title") if item else None) or d.title,
-        "organisation": d.organisation,
-        "date": (item.get("date") if item else None) or d.date,
-    }
+    return PassageContextOut(
+        doc=d.id,
+        start=start,
+        end=end,
+        text=d.text[start:end],
+        before=d.text[lo:start],
+        after=d.text[end:hi],
+        context_start=lo,
+        context_end=hi,
+        paragraph=item.get("paragraph") if item else None,
+        section=section,
+        title=(item.get("title") if item else None) or d.title,
+        organisation=d.organisation,
+        date=(item.get("date") if item else None) or d.date,
+    )
 
 
 @admin.post(

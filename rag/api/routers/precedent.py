@@ -4,8 +4,7 @@ document (/api/documents/{id}/similar), and a matter's history by its case numbe
 from __future__ import annotations
 
 import time
-from dataclasses import asdict
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi import Path as PathParam
@@ -13,10 +12,9 @@ from fastapi import Path as PathParam
 from rag.api.deps import AssistantDep, QueryLogDep, RootsDep, SettingsDep, find_document
 from rag.api.schemas.common import MAX_QUERY_BYTES, OUTCOME, QUERY_LIMIT, check_query, error_responses
 from rag.api.schemas.precedent import MattersOut, PrecedentOut
-from rag.bodies import with_display, without_server_paths
 from rag.errors import InputError
 from rag.matters import dnr_key, matters
-from rag.precedent import decision_dict, precedent, similar
+from rag.precedent import precedent, similar
 from rag.types import Filters
 
 router = APIRouter()
@@ -39,7 +37,7 @@ def precedent_(
     ],
     k: Annotated[int, Query(ge=1, le=50, description="Most decisions to list.")] = 20,
     outcome: Annotated[str | None, Query(max_length=50, examples=["avslag"], json_schema_extra=OUTCOME)] = None,
-) -> dict[str, Any]:
+) -> PrecedentOut:
     """Decisions on the matter from every organisation: one row per decision with its outcome and
     decisive sentence as a citation; the same item found in several documents is one row."""
     started = time.perf_counter()
@@ -58,8 +56,7 @@ def precedent_(
                 "status": 200,
             }
         )
-    decisions = [with_display(decision_dict(r)) for r in rows]
-    return {"query": q, "decisions": without_server_paths(decisions, roots)}
+    return PrecedentOut.model_validate({"query": q, "decisions": rows}, context={"roots": roots})
 
 
 @router.get(
@@ -73,20 +70,20 @@ def similar_(
     roots: RootsDep,
     doc_id: Annotated[str, PathParam(max_length=300)],
     k: Annotated[int, Query(ge=1, le=50)] = 20,
-) -> dict[str, Any]:
+) -> PrecedentOut:
     """Decisions by other organisations on the same matter as this document."""
     find_document(a, doc_id)
-    rows = [with_display(decision_dict(r)) for r in similar(a.searcher, doc_id, limit=k)]
-    return {"query": doc_id, "decisions": without_server_paths(rows, roots)}
+    rows = similar(a.searcher, doc_id, limit=k)
+    return PrecedentOut.model_validate({"query": doc_id, "decisions": rows}, context={"roots": roots})
 
 
 @router.get(
     "/api/matters/{dnr:path}", response_model=MattersOut, tags=["precedent"], responses=error_responses(404, 422)
 )
-def matters_(a: AssistantDep, dnr: Annotated[str, PathParam(max_length=100)]) -> dict[str, Any]:
+def matters_(a: AssistantDep, dnr: Annotated[str, PathParam(max_length=100)]) -> MattersOut:
     """A matter's history: every item with this case number (any spelling), and the motion it
     answers, in date order, one matter per organisation; each step with its body, outcome and
     decisive sentence."""
     if dnr_key(dnr) is None:
         raise InputError(f"dnr: '{dnr}' is not a case number. Give one like 'KS 2024/551'.", field="dnr")
-    return {"dnr": dnr, "matters": [asdict(m) for m in matters(a.searcher.index.documents.values(), dnr)]}
+    return MattersOut(dnr=dnr, matters=matters(a.searcher.index.documents.values(), dnr))

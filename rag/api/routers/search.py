@@ -4,43 +4,43 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
 from rag.answer import Assistant
 from rag.api.deps import AssistantDep, QueryLogDep, RootsDep, SettingsDep
+from rag.api.schemas.ask import passage_fields
 from rag.api.schemas.common import DATE, MAX_PAGE, MAX_QUERY_BYTES, OUTCOME, QUERY_LIMIT, check_query, error_responses
 from rag.api.schemas.documents import is_ocr
 from rag.api.schemas.search import SearchOut
-from rag.bodies import with_display, without_server_paths
 from rag.display import display, display_text, repaired_reading
 from rag.highlight import snippet
 from rag.normalise import analyse, tokenize
 from rag.results import EmptyReason, empty_reason, facet_counts, group_hits, selected, unknown_dnrs
-from rag.search import facets, hit_dict, validate_filters
+from rag.search import facets, validate_filters
 from rag.types import Filters, Hit
 
 router = APIRouter()
 
 
-def _snippet_of(a: Assistant, hit: Hit, keys: set[str], roots: list[Path]) -> dict[str, Any]:
+def _passage(a: Assistant, hit: Hit, keys: set[str]) -> dict[str, Any]:
+    """A hit's passage with its snippet: the matched words highlighted, as document offsets and as shown."""
     document = a.searcher.index.documents[hit.chunk.doc]
     s = snippet(document.text, hit.chunk.start, hit.chunk.end, keys)
     shown = display(s.text, s.highlights, offset=s.start)
     ocr = is_ocr(document)
-    return with_display(without_server_paths(hit_dict(hit), roots)) | {
+    return passage_fields(hit) | {
         "ocr": ocr,
         "repaired_title": display_text(repaired_reading(hit.chunk.title)) if ocr else None,
         "snippet": {
             "text": s.text,
             "start": s.start,
             "end": s.end,
-            "highlights": [{"start": x, "end": y} for x, y in s.highlights],
+            "highlights": s.highlights,
             "display": {
                 "text": shown.text,
-                "highlights": [{"start": x, "end": y} for x, y in shown.highlights],
+                "highlights": shown.highlights,
                 "repaired": repaired_reading(shown.text) if ocr else None,
             },
         },
@@ -88,7 +88,7 @@ def search(
         Literal["item"] | None,
         Query(description="item: one hit per item (§) or document, its other passages under `more`."),
     ] = None,
-) -> dict[str, Any]:
+) -> SearchOut:
     """Passages for a query, a page at a time, with highlighted snippets and facet counts; with
     `group=item` one hit per item (§) or document. A query that can find nothing real (only
     stopwords or markup, words no document has, a place no document is from or mentions, an
@@ -110,14 +110,14 @@ def search(
         counts, documents = facet_counts(groups, filters)
         total = len(chosen)
         shown = [
-            _snippet_of(a, g.best, keys, roots) | {"more": [_snippet_of(a, h, keys, roots) for h in g.hits[1:]]}
+            _passage(a, g.best, keys) | {"more": [_passage(a, h, keys) for h in g.hits[1:]]}
             for g in chosen[(page - 1) * k : page * k]
         ]
         cited = sorted({g.doc for g in chosen[(page - 1) * k : page * k]})
     else:
         results = [] if reason else searcher.results(q, filters=filters)
         total = len(results)
-        shown = [_snippet_of(a, hit, keys, roots) for hit in results[(page - 1) * k : page * k]]
+        shown = [_passage(a, hit, keys) for hit in results[(page - 1) * k : page * k]]
         counts = facets(results)
         _, documents = facet_counts(group_hits(results), Filters())
         cited = sorted({h["doc"] for h in shown})
@@ -134,7 +134,7 @@ def search(
                 "status": 200,
             }
         )
-    return {
+    result = {
         "query": q,
         "total": total,
         "page": page,
@@ -143,6 +143,7 @@ def search(
         "hits": shown,
         "facets": counts,
         "facet_documents": documents,
-        "empty": {"code": reason.code, "values": list(reason.values)} if reason else None,
+        "empty": reason,
         "query_organisations": list(searcher.understand(q).organisations),
     }
+    return SearchOut.model_validate(result, context={"roots": roots})

@@ -1,14 +1,19 @@
 """POST /api/ask: the question with its filters and history, and the answer with citations,
-passages and the evidence behind its confidence."""
+passages and the evidence behind its confidence, read from ``rag.answer.Answer``."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from dataclasses import fields
+from typing import Any, Self
 
-from rag.api.schemas.common import DATE, OUTCOME
-from rag.types import Filters
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
+
+from rag.api.schemas.common import DATE, OUTCOME, ClientPath
+from rag.display import display_text
+from rag.types import Filters, Hit
 
 
+# Restrictions on what is searched, as a body gives them (``rag.types.Filters``).
 class FiltersIn(BaseModel):
     model_config = ConfigDict(populate_by_name=True, extra="forbid")
 
@@ -52,10 +57,13 @@ class AskIn(BaseModel):
     history: list[TurnIn] = Field(default_factory=list, max_length=20, description="Earlier turns, oldest first.")
 
 
+# A quoted span, read from ``rag.answer.Citation``, with the text as shown beside it.
 class CitationOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     n: int
     doc: str
-    path: str = Field(description="The file's path relative to its corpus folder, never the server's path.")
+    path: ClientPath = Field(description="The file's path relative to its corpus folder, never the server's path.")
     title: str | None
     organisation: str | None
     body: str | None
@@ -69,10 +77,25 @@ class CitationOut(BaseModel):
     display: str | None = Field(None, description="The quote as shown: no markup, lines reflowed (not for offsets).")
     display_title: str | None = Field(None, description="The title without markup.")
 
+    @model_validator(mode="after")
+    def _shown(self) -> Self:
+        self.display = display_text(self.quote)
+        self.display_title = display_text(self.title)
+        return self
 
+
+def passage_fields(hit: Hit) -> dict[str, Any]:
+    """A hit's own fields and its chunk's side by side, as a passage lists them."""
+    chunk = {f.name: getattr(hit.chunk, f.name) for f in fields(hit.chunk)}
+    return chunk | {f.name: getattr(hit, f.name) for f in fields(hit) if f.name != "chunk"}
+
+
+# A retrieved passage, read from a ``rag.types.Hit``.
 class PassageOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     doc: str
-    path: str = Field(description="The file's path relative to its corpus folder, never the server's path.")
+    path: ClientPath = Field(description="The file's path relative to its corpus folder, never the server's path.")
     start: int
     end: int
     text: str
@@ -91,8 +114,22 @@ class PassageOut(BaseModel):
     chunk_id: int
     display_title: str | None = Field(None, description="The title without markup.")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _from_hit(cls, value: Any) -> Any:
+        return passage_fields(value) if isinstance(value, Hit) else value
 
+    @model_validator(mode="after")
+    def _shown(self) -> Self:
+        self.display_title = display_text(self.title)
+        return self
+
+
+# The signals behind the confidence (``rag.answer.Evidence``); which constraint of the question was unmet is told by
+# the answer's ``reason``.
 class EvidenceOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     similarity: float
     coverage: float
     answer_type: str | None
@@ -101,9 +138,15 @@ class EvidenceOut(BaseModel):
     unknown_places: list[str]
 
 
+# An answer, read from ``rag.answer.Answer``.
 class AskOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     question: str
-    standalone_question: str = Field(description="What was searched: the question, or a follow-up resolved.")
+    standalone_question: str = Field(
+        validation_alias=AliasChoices("standalone_question", "standalone"),
+        description="What was searched: the question, or a follow-up resolved.",
+    )
     language: str
     answer: str | None
     abstained: bool

@@ -1,13 +1,21 @@
 """What several endpoints share: the limits of query strings and pages, the schema-only
-documentation of filter values, spans, the error bodies and each endpoint's error statuses."""
+documentation of filter values, spans, document paths as clients see them, the error bodies and
+each endpoint's error statuses.
+
+Responses are read from the pipeline's dataclasses (``AskOut.model_validate(answer, context=...)``)
+with the folders paths are named from as the validation context, ``{"roots": roots}`` (the
+``RootsDep`` dependency): a document's path is made relative to them, and never leaves the server
+as its own.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field, ValidationInfo, model_validator
 from pydantic.json_schema import JsonDict
 
+from rag.bodies import relative_path
 from rag.config import Settings
 from rag.errors import InputError
 from rag.vocab import OUTCOMES
@@ -29,9 +37,28 @@ def check_query(q: str, settings: Settings) -> None:
         )
 
 
+def _relative(path: str, info: ValidationInfo) -> str:
+    roots = info.context.get("roots") if isinstance(info.context, dict) else None
+    if roots is None:
+        raise ValueError("a document path is read with the corpus roots as context: {'roots': [...]}")
+    return relative_path(path, roots)
+
+
+# A document's path relative to the corpus folder (or upload folder) it lies in, never the server's path.
+ClientPath = Annotated[str, AfterValidator(_relative)]
+
+
 class Span(BaseModel):
     start: int
     end: int
+
+    @model_validator(mode="before")
+    @classmethod
+    def _pair(cls, value: Any) -> Any:
+        """The pipeline keeps spans as (start, end) pairs."""
+        if isinstance(value, tuple | list) and len(value) == 2:
+            return {"start": value[0], "end": value[1]}
+        return value
 
 
 class ErrorOut(BaseModel):

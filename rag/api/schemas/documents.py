@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from typing import Any, Self
 
-from rag.api.schemas.common import Span
-from rag.display import ocr_damage
+from pydantic import BaseModel, Field, model_validator
+
+from rag.api.schemas.common import ClientPath, Span
+from rag.display import display_text, markup_spans, ocr_damage, repaired_reading
 from rag.index import StoredDocument
 
 
@@ -21,6 +23,7 @@ class PersonOut(BaseModel):
     role: str
 
 
+# An item (§) as the document's structure summary holds it.
 class ItemOut(BaseModel):
     paragraph: str | None
     number: int | None
@@ -41,10 +44,17 @@ class ItemOut(BaseModel):
     sections: list[SectionOut]
     persons: list[PersonOut]
 
+    @model_validator(mode="after")
+    def _shown(self) -> Self:
+        self.display_title = display_text(self.title)
+        return self
 
+
+# A document, read from a ``rag.index.StoredDocument``: its text and metadata, its structure's items, and what the
+# pages need to show it.
 class DocumentOut(BaseModel):
     id: str
-    path: str = Field(description="The file's path relative to its corpus folder (or upload folder).")
+    path: ClientPath = Field(description="The file's path relative to its corpus folder (or upload folder).")
     title: str | None
     organisation: str | None
     body: str | None
@@ -61,6 +71,31 @@ class DocumentOut(BaseModel):
     markup: list[Span] = Field(
         default_factory=list, description="Spans of markdown markup in the text, for a page to hide."
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_document(cls, value: Any) -> Any:
+        if not isinstance(value, StoredDocument):
+            return value
+        ocr = is_ocr(value)
+        return {
+            "id": value.id,
+            "path": value.path,
+            "title": value.title,
+            "organisation": value.organisation,
+            "body": value.body,
+            "date": value.date,
+            "doc_type": value.doc_type,
+            "format": value.format,
+            "length": len(value.text),
+            "text": value.text,
+            "items": value.structure.get("items", []),
+            "decided_by": value.structure.get("decided_by"),
+            "display_title": display_text(value.title),
+            "ocr": ocr,
+            "repaired_title": display_text(repaired_reading(value.title)) if ocr else None,
+            "markup": markup_spans(value.text),
+        }
 
 
 class PassageContextOut(BaseModel):

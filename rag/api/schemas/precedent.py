@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from typing import Self
+
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from rag.api.schemas.ask import CitationOut
+from rag.display import display_text
+from rag.matters import Matter
 
 
+# One decision, read from ``rag.precedent.Decision``, its decisive sentence as the citation.
 class DecisionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     organisation: str | None
     body: str | None
     date: str | None
@@ -20,35 +27,17 @@ class DecisionOut(BaseModel):
     citation: CitationOut
     display_title: str | None = None
 
-
-class StepOut(BaseModel):
-    """One item of a matter: which document and §, who handled it and what they decided."""
-
-    doc: str
-    paragraph: str | None
-    title: str | None
-    dnr: str | None
-    organisation: str | None
-    body: str | None
-    date: str | None
-    doc_type: str
-    outcome: str | None
-    proposal_to: str | None
-    decision: str | None
-    decision_start: int | None
-    decision_end: int | None
-    link: str
+    @model_validator(mode="after")
+    def _shown(self) -> Self:
+        self.display_title = display_text(self.title)
+        return self
 
 
-class MatterOut(BaseModel):
-    dnr: str
-    organisation: str | None
-    steps: list[StepOut]
-
-
+# A case number's matters, one per organisation: ``rag.matters.Matter`` and its ``Step``s as they are, the one
+# definition of their fields.
 class MattersOut(BaseModel):
     dnr: str
-    matters: list[MatterOut]
+    matters: list[Matter]
 
 
 class PrecedentOut(BaseModel):

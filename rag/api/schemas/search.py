@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from rag.api.schemas.ask import PassageOut
 from rag.api.schemas.common import Span
@@ -22,6 +22,7 @@ class SnippetOut(BaseModel):
     display: DisplayOut | None = None
 
 
+# A hit's passage (``passage_fields``) with its snippet and the document's OCR state.
 class SearchPassageOut(PassageOut):
     snippet: SnippetOut
     ocr: bool = Field(False, description="The document is OCR text with misread words.")
@@ -34,7 +35,10 @@ class SearchHitOut(SearchPassageOut):
     )
 
 
+# Why a query finds nothing, read from ``rag.results.EmptyReason``.
 class EmptyOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     code: str = Field(description="no_words | unknown_words | unknown_place | unknown_dnr")
     values: list[str] = Field(description="The words, places or Dnr that no document has.")
 
