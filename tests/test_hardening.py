@@ -6,12 +6,9 @@ from __future__ import annotations
 
 import re
 import socket
-import threading
-import time
 
 import pytest
-import uvicorn
-from conftest import TIBRO, api_app, index_bundled_corpus
+from conftest import TIBRO, api_app, free_port, index_bundled_corpus, serving
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -268,12 +265,6 @@ def test_bodies_that_cannot_be_parsed_are_a_422_naming_the_fix(client, admin):
     assert response.json()["detail"][0]["msg"].startswith("file: the body is not valid multipart/form-data.")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _raw(port: int, request: bytes) -> bytes:
     with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
         s.sendall(request)  # Connection: close, so the server closes once it has answered
@@ -284,15 +275,8 @@ def _raw(port: int, request: bytes) -> bytes:
 
 
 def test_over_a_socket_chunked_and_lying_bodies_are_413(root):
-    port = _free_port()
-    app = api_app(_settings(root))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 30
-        while not server.started and time.monotonic() < deadline:
-            time.sleep(0.05)
+    port = free_port()
+    with serving(api_app(_settings(root)), port=port, seconds=30):
         head = b"POST /api/ask HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nConnection: close\r\n"
         chunk = b"x" * 4096
         body = b"".join(b"%x\r\n%s\r\n" % (len(chunk), chunk) for _ in range(20)) + b"0\r\n\r\n"
@@ -303,9 +287,6 @@ def test_over_a_socket_chunked_and_lying_bodies_are_413(root):
         ok = b'{"question": "Vad beslutade Tibro?"}'
         reply = _raw(port, head + b"Content-Length: %d\r\n\r\n%s" % (len(ok), ok))
         assert reply.startswith(b"HTTP/1.1 200"), reply[:200]
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 # --- no path from a request reaches the file system outside index, corpus and uploads ---

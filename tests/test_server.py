@@ -4,14 +4,12 @@ real server started with uvicorn on a free port, talked to over HTTP."""
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import time
 
 import httpx
 import pytest
-import uvicorn
-from conftest import CORPUS, TIBRO, api_app, index_bundled_corpus
+from conftest import CORPUS, TIBRO, api_app, index_bundled_corpus, serving
 from fastapi.testclient import TestClient
 
 from rag.config import Settings
@@ -440,30 +438,12 @@ def test_the_openapi_schema_documents_every_endpoint_with_examples(client):
 # --- a real server over HTTP ---
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_the_real_server_answers_over_http(root):
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(api_app(_settings(root)), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 30
-        while not server.started and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert server.started
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
-            assert http.get("/api/health").json()["status"] == "ok"
-            body = http.post("/api/ask", json={"question": "Hur ofta ska uppdraget avrapporteras?"}).json()
-            assert body["citations"] and not body["abstained"]
-            assert http.get("/api/search", params={"q": "halvårsvis"}).json()["hits"]
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with serving(api_app(_settings(root)), seconds=30) as url, httpx.Client(base_url=url, timeout=30) as http:
+        assert http.get("/api/health").json()["status"] == "ok"
+        body = http.post("/api/ask", json={"question": "Hur ofta ska uppdraget avrapporteras?"}).json()
+        assert body["citations"] and not body["abstained"]
+        assert http.get("/api/search", params={"q": "halvårsvis"}).json()["hits"]
 
 
 # --- the web pages (the browser tests are in test_web.py) ---
