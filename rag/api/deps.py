@@ -4,6 +4,10 @@ caller (staff or citizen), the admin check, the query log, and the folders paths
 Settings reach everything one way, ``get_settings``: a route asks for ``SettingsDep``; the lifespan
 and the middlewares, which run outside a request, read the same through ``app_settings``. Tests and
 ``rag serve`` put their own settings in its place with ``app.dependency_overrides[get_settings]``.
+
+The dependencies that never block are ``async``: FastAPI runs a plain function in a worker thread,
+a hop per dependency per request; ``get_assistant`` stays one, since it may wait for a new index
+version to load.
 """
 
 from __future__ import annotations
@@ -39,7 +43,7 @@ def app_settings(app: FastAPI) -> Settings:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-def get_service(request: Request) -> Service:
+async def get_service(request: Request) -> Service:
     """The index service the lifespan opened."""
     return request.app.state.service
 
@@ -47,7 +51,7 @@ def get_service(request: Request) -> Service:
 ServiceDep = Annotated[Service, Depends(get_service)]
 
 
-def is_staff(request: Request, settings: SettingsDep) -> bool:
+async def is_staff(request: Request, settings: SettingsDep) -> bool:
     """True for a valid staff or admin bearer token, or a staff session from signing in with OpenID
     Connect; False for a request without either (a citizen); any other Authorization header is a 401,
     so a mistyped or expired token is told, not silently shown the public documents only."""
@@ -76,7 +80,7 @@ def get_assistant(service: ServiceDep, staff: Annotated[bool, Depends(is_staff)]
 AssistantDep = Annotated[Assistant, Depends(get_assistant)]
 
 
-def require_admin(request: Request, settings: SettingsDep) -> None:
+async def require_admin(request: Request, settings: SettingsDep) -> None:
     """Uploading and deleting: a 403 while no RAG_ADMIN_TOKEN is set, a 401 without that token."""
     token = settings.admin_token
     if token is None:
@@ -102,7 +106,7 @@ def open_query_log(settings: Settings) -> QueryLog | PgQueryLog | None:
     return QueryLog(settings.query_log, settings.query_log_max_bytes, settings.query_log_backups)
 
 
-def get_query_log(request: Request) -> QueryLog | PgQueryLog | None:
+async def get_query_log(request: Request) -> QueryLog | PgQueryLog | None:
     """The query log the lifespan opened, None when RAG_QUERY_LOG is empty."""
     return request.app.state.query_log
 
@@ -110,7 +114,7 @@ def get_query_log(request: Request) -> QueryLog | PgQueryLog | None:
 QueryLogDep = Annotated[QueryLog | PgQueryLog | None, Depends(get_query_log)]
 
 
-def get_roots(settings: SettingsDep) -> list[Path]:
+async def get_roots(settings: SettingsDep) -> list[Path]:
     """The folders documents are named relative to in responses (never by the server's path)."""
     return roots(settings)
 
