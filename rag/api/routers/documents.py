@@ -17,7 +17,8 @@ from rag.errors import InputError
 UPLOAD_PATH = "/api/documents"
 
 router = APIRouter()
-# Included after the other routers, so the OpenAPI schema lists these operations last, as it always has.
+# Staff with the admin token only; included after the other routers, so the OpenAPI schema lists its
+# operations last, as it always has.
 admin = APIRouter(dependencies=[Depends(require_admin)])
 
 

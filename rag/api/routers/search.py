@@ -48,6 +48,7 @@ def _passage(a: Assistant, hit: Hit, keys: set[str]) -> dict[str, Any]:
 
 
 def _why_empty(a: Assistant, q: str) -> EmptyReason | None:
+    """Why the query can find nothing real (``rag.results.empty_reason``), or None when it can."""
     searcher = a.searcher
     info = searcher.understand(q)
     keys = sorted(searcher.query_keys(q))
