@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +13,8 @@ SHARED = ROOT.parent / "shared"
 TIBRO = CORPUS / "000_cf550d43679497b7.txt"
 VASTERAS = CORPUS / "001_6e1d6ed25857f700.txt"
 GOTLAND = CORPUS / "003_122012043ca4c196.txt"
+CHROMIUM = Path("/usr/bin/chromium")
+SHOTS = ROOT / "artifacts" / "screenshots"  # the browser tests' screenshots (README's come from there)
 
 
 @pytest.fixture
@@ -25,6 +29,81 @@ def fake_embedder():
     from rag.embed import FakeEmbedder
 
     return FakeEmbedder()
+
+
+def api_app(settings: Any, embedder: Any = None, oidc: Any = None) -> Any:
+    """The API app with ``settings`` in place of the environment's: FastAPI's dependency override
+    of ``get_settings``, which the routes, the lifespan and the middlewares all read."""
+    from rag.api.app import create_app
+    from rag.api.deps import get_settings
+
+    app = create_app(embedder=embedder, oidc=oidc)
+    app.dependency_overrides[get_settings] = lambda: settings
+    return app
+
+
+def free_port() -> int:
+    """A TCP port that is free on loopback now."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def serving(app: Any, port: int | None = None, seconds: float = 60) -> Iterator[str]:
+    """``app`` served by uvicorn on loopback (``port``, else a free one) in a thread while the ``with``
+    lasts; gives its base URL. A real server over HTTP: for browsers, raw sockets and other processes."""
+    import threading
+    import time
+
+    import uvicorn
+
+    port = port or free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + seconds
+        while not server.started and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert server.started, f"the app did not start on port {port} within {seconds:.0f} s"
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium, headless, driven by Playwright (which never downloads a browser)."""
+    if not CHROMIUM.exists():
+        pytest.fail("Debian's Chromium is missing: run 'bash scripts/install.sh --dev' (it installs it).")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+def shot(page: Any, name: str) -> None:
+    """A screenshot of ``page`` as artifacts/screenshots/NAME.png."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=False)
 
 
 def index_bundled_corpus(root: Path, settings: Any) -> Path:

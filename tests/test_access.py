@@ -10,14 +10,13 @@ import json
 import shutil
 
 import pytest
-from conftest import CORPUS, GOTLAND, TIBRO
+from conftest import CORPUS, GOTLAND, TIBRO, api_app
 from fastapi.testclient import TestClient
 
-import server
+from rag.api import auth
 from rag.config import Settings
 from rag.embed import FakeEmbedder
 from rag.index import build_index
-from server import create_app
 
 STAFF = "staff-token-1"
 ADMIN = "admin-token-1"
@@ -127,7 +126,7 @@ def servers(tmp_path_factory):
     (root / "corpus" / "internal" / INTERNAL_ID).write_text(INTERNAL, encoding="utf-8")
     full = _settings(root, "index")
     build_index([root / "corpus"], full.index_dir, FakeEmbedder(), full)
-    with TestClient(create_app(full)) as with_internal, TestClient(create_app(public)) as without:
+    with TestClient(api_app(full)) as with_internal, TestClient(api_app(public)) as without:
         yield with_internal, without
 
 
@@ -262,7 +261,7 @@ def test_a_token_sent_to_a_server_without_staff_access_is_a_401(servers, tmp_pat
     shutil.copytree(CORPUS, root / "corpus")
     settings = Settings(index_dir=root / "index", embedder="fake", query_log=None)
     build_index([root / "corpus"], settings.index_dir, FakeEmbedder(), settings)
-    with TestClient(create_app(settings)) as client:
+    with TestClient(api_app(settings)) as client:
         response = client.get("/api/stats", headers={"Authorization": "Bearer anything"})
         assert response.status_code == 401
         assert response.json()["detail"].startswith("This server has no staff access (RAG_STAFF_TOKEN is not set).")
@@ -280,14 +279,14 @@ def test_tokens_are_compared_in_constant_time_and_all_of_them(monkeypatch):
         compared.append((a, b))
         return a == b
 
-    monkeypatch.setattr(server.hmac, "compare_digest", compare)
+    monkeypatch.setattr(auth.hmac, "compare_digest", compare)
     tokens = (SecretStr(STAFF), SecretStr(ADMIN))
-    assert server.bearer_matches(SimpleNamespace(headers={"authorization": f"Bearer {ADMIN}"}), *tokens)
+    assert auth.bearer_matches(SimpleNamespace(headers={"authorization": f"Bearer {ADMIN}"}), *tokens)
     assert compared == [(ADMIN.encode(), STAFF.encode()), (ADMIN.encode(), ADMIN.encode())]
     compared.clear()
-    assert server.bearer_matches(SimpleNamespace(headers={"authorization": f"Bearer {STAFF}"}), *tokens)
+    assert auth.bearer_matches(SimpleNamespace(headers={"authorization": f"Bearer {STAFF}"}), *tokens)
     assert len(compared) == 2, "the second token is compared even when the first matched"
-    assert not server.bearer_matches(SimpleNamespace(headers={"authorization": f"Basic {STAFF}"}), *tokens)
+    assert not auth.bearer_matches(SimpleNamespace(headers={"authorization": f"Basic {STAFF}"}), *tokens)
 
 
 def test_a_document_uploaded_as_internal_is_for_staff_only(tmp_path):
@@ -297,7 +296,7 @@ def test_a_document_uploaded_as_internal_is_for_staff_only(tmp_path):
     admin = {"Authorization": f"Bearer {ADMIN}"}
     staff = {"Authorization": f"Bearer {STAFF}"}
     text = "# Intern riktlinje\n\nTibro kommun prövar språkmodellen Glasbjörn internt.\n"
-    with TestClient(create_app(settings)) as client:
+    with TestClient(api_app(settings)) as client:
         response = client.post(
             "/api/documents", files={"file": ("glas.md", text.encode())}, data={"internal": "true"}, headers=admin
         )
@@ -325,7 +324,7 @@ def test_an_index_of_internal_documents_only_shows_a_citizen_nothing(tmp_path):
     (tmp_path / "corpus" / "internal" / INTERNAL_ID).write_text(INTERNAL, encoding="utf-8")
     settings = _settings(tmp_path, "index")
     build_index([tmp_path / "corpus"], settings.index_dir, FakeEmbedder(), settings)
-    with TestClient(create_app(settings)) as client:
+    with TestClient(api_app(settings)) as client:
         assert client.get("/api/stats").json()["documents"] == 0
         search = client.get("/api/search", params={"q": TOPIC}).json()
         assert search["total"] == 0 and search["hits"] == []

@@ -192,16 +192,16 @@ def test_ask_prints_a_cited_answer_and_batch_prints_json_lines(indexed, tmp_path
 
 
 def test_rag_ask_and_the_api_give_the_same_answer(indexed, monkeypatch):
+    from conftest import api_app
     from fastapi.testclient import TestClient
 
     from rag.config import Settings
-    from server import create_app
 
     _, index, _ = indexed
     question = "Vad beslutade Tibro om en AI-strategi?"
     result = runner.invoke(app, ["ask", question, "--index", str(index), "--json"])
     cli = json.loads(result.output)
-    with TestClient(create_app(Settings(index_dir=index, embedder="fake", query_log=None))) as client:
+    with TestClient(api_app(Settings(index_dir=index, embedder="fake", query_log=None))) as client:
         api = client.post("/api/ask", json={"question": question}).json()
     assert cli == api
 

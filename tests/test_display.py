@@ -4,14 +4,13 @@ over; and the API gives it beside the verbatim text, whose offsets and quotes ar
 from __future__ import annotations
 
 import pytest
-from conftest import index_bundled_corpus
+from conftest import api_app, index_bundled_corpus
 from fastapi.testclient import TestClient
 from hypothesis import given
 from hypothesis import strategies as st
 
 from rag.config import Settings
 from rag.display import display, display_text, markup_spans, ocr_damage, repaired_reading
-from server import create_app
 
 GUIDE = "# Riktlinje för **generativ AI**\n\nAnställda får använda verktygen för med-\narbetares\nanteckningar.\n"
 
@@ -73,7 +72,7 @@ def client(tmp_path_factory):
     from rag.index import build_index
 
     build_index([root / "corpus"], settings.index_dir, FakeEmbedder(), settings)
-    with TestClient(create_app(settings)) as c:
+    with TestClient(api_app(settings)) as c:
         yield c
 
 

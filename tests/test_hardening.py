@@ -6,19 +6,15 @@ from __future__ import annotations
 
 import re
 import socket
-import threading
-import time
 
 import pytest
-import uvicorn
-from conftest import TIBRO, index_bundled_corpus
+from conftest import TIBRO, api_app, free_port, index_bundled_corpus, serving
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rag.config import Settings
 from rag.ratelimit import TokenBuckets
-from server import create_app
 
 ADMIN = "admin-token-2"
 FAR = ("203.0.113.9", 40000)  # a client address from a documentation range: not loopback
@@ -36,7 +32,7 @@ def root(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def client(root):
-    with TestClient(create_app(_settings(root)), client=FAR) as c:
+    with TestClient(api_app(_settings(root)), client=FAR) as c:
         yield c
 
 
@@ -64,8 +60,8 @@ def test_token_buckets_forget_the_least_recent_clients_past_a_bound():
 def test_a_client_over_the_limit_gets_429_with_retry_after(root):
     conf = _settings(root, rate_limit_per_minute=6, rate_limit_burst=3)
     with (
-        TestClient(create_app(conf), client=FAR) as far,
-        TestClient(create_app(conf), client=("198.51.100.4", 1)) as other,
+        TestClient(api_app(conf), client=FAR) as far,
+        TestClient(api_app(conf), client=("198.51.100.4", 1)) as other,
     ):
         assert [far.get("/api/health").status_code for _ in range(3)] == [200, 200, 200]
         limited = far.get("/api/search", params={"q": "AI"})
@@ -88,7 +84,7 @@ def test_a_client_over_the_limit_gets_429_with_retry_after(root):
 @pytest.mark.parametrize("address", ["127.0.0.1", "127.8.9.1", "::1", "testclient"])
 def test_loopback_and_in_process_clients_are_not_limited_by_default(root, address):
     conf = _settings(root, rate_limit_per_minute=1, rate_limit_burst=1)
-    with TestClient(create_app(conf), client=(address, 1)) as c:
+    with TestClient(api_app(conf), client=(address, 1)) as c:
         assert {c.get("/api/health").status_code for _ in range(20)} == {200}
 
 
@@ -96,10 +92,10 @@ def test_exempt_networks_and_off_are_settings(root):
     exempt = _settings(root, rate_limit_per_minute=1, rate_limit_burst=1, rate_limit_exempt=["203.0.113.0/24"])
     off = _settings(root, rate_limit_per_minute=0, rate_limit_exempt=[])
     for conf in (exempt, off):
-        with TestClient(create_app(conf), client=FAR) as c:
+        with TestClient(api_app(conf), client=FAR) as c:
             assert {c.get("/api/health").status_code for _ in range(10)} == {200}
     limited = _settings(root, rate_limit_per_minute=1, rate_limit_burst=1, rate_limit_exempt=[])
-    with TestClient(create_app(limited), client=("127.0.0.1", 1)) as c:
+    with TestClient(api_app(limited), client=("127.0.0.1", 1)) as c:
         assert [c.get("/api/health").status_code for _ in range(2)] == [200, 429]
 
 
@@ -146,7 +142,7 @@ def test_every_response_carries_the_security_headers(client, method, url, status
 
 def test_413_and_429_answers_carry_them_too(root):
     conf = _settings(root, rate_limit_per_minute=1, rate_limit_burst=1)
-    with TestClient(create_app(conf), client=FAR) as c:
+    with TestClient(api_app(conf), client=FAR) as c:
         big = c.post("/api/ask", content=b"x" * 70_000, headers={"content-type": "application/json"})
         limited = c.get("/api/health")
     assert (big.status_code, limited.status_code) == (413, 429)
@@ -157,7 +153,7 @@ def test_413_and_429_answers_carry_them_too(root):
 
 def test_frame_ancestors_is_a_setting_and_cannot_inject_directives(root):
     conf = _settings(root, frame_ancestors="'self' https://intranat.tibro.se")
-    with TestClient(create_app(conf)) as c:
+    with TestClient(api_app(conf)) as c:
         csp = c.get("/").headers["content-security-policy"]
     assert _directives(csp)["frame-ancestors"] == "'self' https://intranat.tibro.se"
     with pytest.raises(ValueError, match="frame_ancestors: give a CSP source list"):
@@ -166,7 +162,7 @@ def test_frame_ancestors_is_a_setting_and_cannot_inject_directives(root):
 
 @pytest.mark.parametrize("page", ["index.html", "precedent.html", "document.html", "demo.html"])
 def test_pages_need_no_inline_script_or_style(page):
-    from server import WEB
+    from rag.api.routers.pages import WEB
 
     html = (WEB / page).read_text(encoding="utf-8")
     assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), "every script comes from a file"
@@ -210,7 +206,7 @@ def test_the_api_docs_load_swagger_ui_from_this_server_not_a_cdn(client):
 def test_the_widget_works_from_another_origin(root):
     origin = "https://intranat.tibro.se"
     conf = _settings(root, cors_origins=[origin], rate_limit_per_minute=1, rate_limit_burst=1)
-    with TestClient(create_app(conf), client=FAR) as c:
+    with TestClient(api_app(conf), client=FAR) as c:
         script = c.get("/widget.js", headers={"Origin": origin})
         assert script.status_code == 200 and script.headers["content-type"].startswith("text/javascript")
         assert (
@@ -269,12 +265,6 @@ def test_bodies_that_cannot_be_parsed_are_a_422_naming_the_fix(client, admin):
     assert response.json()["detail"][0]["msg"].startswith("file: the body is not valid multipart/form-data.")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _raw(port: int, request: bytes) -> bytes:
     with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
         s.sendall(request)  # Connection: close, so the server closes once it has answered
@@ -285,15 +275,8 @@ def _raw(port: int, request: bytes) -> bytes:
 
 
 def test_over_a_socket_chunked_and_lying_bodies_are_413(root):
-    port = _free_port()
-    app = create_app(_settings(root))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 30
-        while not server.started and time.monotonic() < deadline:
-            time.sleep(0.05)
+    port = free_port()
+    with serving(api_app(_settings(root)), port=port, seconds=30):
         head = b"POST /api/ask HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nConnection: close\r\n"
         chunk = b"x" * 4096
         body = b"".join(b"%x\r\n%s\r\n" % (len(chunk), chunk) for _ in range(20)) + b"0\r\n\r\n"
@@ -304,9 +287,6 @@ def test_over_a_socket_chunked_and_lying_bodies_are_413(root):
         ok = b'{"question": "Vad beslutade Tibro?"}'
         reply = _raw(port, head + b"Content-Length: %d\r\n\r\n%s" % (len(ok), ok))
         assert reply.startswith(b"HTTP/1.1 200"), reply[:200]
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 # --- no path from a request reaches the file system outside index, corpus and uploads ---
@@ -337,7 +317,7 @@ def test_over_a_socket_chunked_and_lying_bodies_are_413(root):
 def test_paths_in_urls_never_reach_files(client, url):
     response = client.get(url)
     assert response.status_code in (200, 404, 422), response.text
-    assert "root:x:0:0" not in response.text and "def create_app" not in response.text
+    assert "root:x:0:0" not in response.text and "create_app" not in response.text
     if response.status_code == 200:  # only the document page shell, the same for every id
         assert response.text == client.get("/documents/anything").text
 
@@ -347,7 +327,7 @@ def admin(tmp_path_factory):
     root = tmp_path_factory.mktemp("uploads")
     conf = _settings(root, admin_token=ADMIN)
     index_bundled_corpus(root, conf)
-    with TestClient(create_app(conf)) as c:
+    with TestClient(api_app(conf)) as c:
         yield c, root
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
+from conftest import free_port
 
 from rag.config import Settings
 from rag.llm import NO_ANSWER, Phrased, Source, citations, phrase, split_sentences, supported
@@ -107,12 +108,6 @@ def _warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
     return [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 # --- phrase against a fake endpoint ---
 
 
@@ -202,7 +197,7 @@ def test_json_without_content_is_none_with_one_warning(llm, caplog, body):
 
 
 def test_connection_refused_is_none_with_one_warning(caplog):
-    url = f"http://127.0.0.1:{_free_port()}/v1"
+    url = f"http://127.0.0.1:{free_port()}/v1"
     assert phrase(QUESTION, "sv", SOURCES, _settings(url)) is None
     [warning] = _warnings(caplog)
     assert warning.startswith(f"LLM endpoint {url}/chat/completions could not be reached: ")
@@ -324,17 +319,16 @@ def api(tmp_path, llm):
     """The API over the seeds, worded by the fake endpoint."""
     import shutil
 
-    from conftest import CORPUS
+    from conftest import CORPUS, api_app
     from fastapi.testclient import TestClient
 
     from rag.embed import FakeEmbedder
     from rag.index import build_index
-    from server import create_app
 
     shutil.copytree(CORPUS, tmp_path / "corpus")
     settings = Settings(index_dir=tmp_path / "index", embedder="fake", query_log=None, llm_url=llm.url, llm_timeout=2.0)
     build_index([tmp_path / "corpus"], settings.index_dir, FakeEmbedder(), settings)
-    with TestClient(create_app(settings)) as client:
+    with TestClient(api_app(settings)) as client:
         yield client
 
 

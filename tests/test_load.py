@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -17,7 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import CORPUS, ROOT, SHARED, start_server
+from conftest import CORPUS, ROOT, SHARED, free_port, start_server
 
 pytestmark = [pytest.mark.load, pytest.mark.real_model]
 
@@ -31,12 +30,6 @@ INTERNAL = (
     "Beslut\n\nKommunstyrelsen beslutar att handläggare får använda godkända AI-verktyg för utkast, "
     "men aldrig för sekretessuppgifter.\n"
 )
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _questions() -> list[str]:
@@ -73,7 +66,7 @@ def server(tmp_path_factory):
         capture_output=True,
         timeout=600,
     )
-    port = _free_port()
+    port = free_port()
     command = [str(RAG), "serve", "--index", str(index), "--port", str(port), "--no-refresh"]
     process = start_server(command, env, port)
     base = f"http://127.0.0.1:{port}"

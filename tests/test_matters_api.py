@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from conftest import api_app
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
@@ -13,7 +14,6 @@ from rag.cli import app as cli
 from rag.config import Settings
 from rag.embed import FakeEmbedder
 from rag.index import build_index
-from server import create_app
 
 TOKEN = "staff-token"
 
@@ -81,7 +81,7 @@ def _settings(root, **extra):
 
 @pytest.fixture(scope="module")
 def client(root):
-    with TestClient(create_app(_settings(root, staff_token=TOKEN))) as c:
+    with TestClient(api_app(_settings(root, staff_token=TOKEN))) as c:
         yield c
 
 

@@ -7,39 +7,28 @@ JWKS by authlib."""
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
-import threading
 import time
-from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
-from conftest import CORPUS, ROOT
+from conftest import CORPUS, ROOT, api_app, free_port, serving
 from fastapi.testclient import TestClient
 
+from rag.api.auth import OidcSettings, _local_path
 from rag.config import Settings
 from rag.embed import FakeEmbedder
 from rag.index import build_index
-from server import OidcSettings, _local_path, create_app
 
 pytestmark = pytest.mark.browser
 
 PROVIDER = ROOT / "tests" / "oidc"
-CHROMIUM = Path("/usr/bin/chromium")
 CLIENT_ID, CLIENT_SECRET = "rag-pages", "test-client-secret-7"
 INTERNAL = (
     "Örnviks kommun\nRutin\n\n# Intern rutin för språkmodellen Pilgrimsfalk\n\n"
     "Handläggarna på kommunstyrelsens förvaltning får använda språkmodellen Pilgrimsfalk för att "
     "sammanfatta remissvar. Rutinen gäller bara internt.\n"
 )
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _wait_for(url: str, seconds: float = 30) -> None:
@@ -67,7 +56,7 @@ def provider_and_site(tmp_path_factory):
         index_dir=root / "index", embedder="fake", query_log=None, upload_dir=root / "uploads", corpus=[corpus]
     )
     build_index([corpus], settings.index_dir, FakeEmbedder(), settings)
-    op_port, site_port = _free_port(), _free_port()
+    op_port, site_port = free_port(), free_port()
     site = f"http://127.0.0.1:{site_port}"
     issuer = f"http://127.0.0.1:{op_port}"
     node = subprocess.Popen(
@@ -88,32 +77,12 @@ def provider_and_site(tmp_path_factory):
         oidc = OidcSettings(
             issuer=issuer, client_id=CLIENT_ID, client_secret=CLIENT_SECRET, session_secret="session-secret-for-tests"
         )
-        server = uvicorn.Server(
-            uvicorn.Config(create_app(settings, oidc=oidc), host="127.0.0.1", port=site_port, log_level="warning")
-        )
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        _wait_for(f"{site}/api/health")
-        yield issuer, site, settings
-        server.should_exit = True
-        thread.join(timeout=10)
+        with serving(api_app(settings, oidc=oidc), port=site_port):
+            _wait_for(f"{site}/api/health")
+            yield issuer, site, settings
     finally:
         node.terminate()
         node.wait(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.fail("Debian's Chromium is missing: run 'bash scripts/install.sh --dev' (it installs it).")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox", "--disable-gpu"]
-        )
-        yield browser
-        browser.close()
 
 
 def _search(page, site: str, q: str) -> str:
@@ -174,7 +143,7 @@ def test_a_forged_session_or_a_bad_callback_gives_no_staff_access(provider_and_s
 
 def test_sign_in_is_off_without_an_issuer(provider_and_site):
     _, _, settings = provider_and_site
-    with TestClient(create_app(settings, oidc=OidcSettings())) as c:
+    with TestClient(api_app(settings, oidc=OidcSettings())) as c:
         assert c.get("/auth/session").json() == {"enabled": False, "signed_in": False, "name": None}
         assert c.get("/auth/login").status_code == 404
 

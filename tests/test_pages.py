@@ -7,26 +7,20 @@ from __future__ import annotations
 import csv
 import io
 import shutil
-import socket
-import threading
 import time
 from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
-import uvicorn
-from conftest import CORPUS, ROOT, TIBRO
+from conftest import CORPUS, TIBRO, api_app, serving, shot
 
 from rag.config import Settings
 from rag.embed import FakeEmbedder
 from rag.index import build_index
-from server import create_app
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
 CORPUS_TIBRO = TIBRO.name
-SHOTS = ROOT / "artifacts" / "screenshots"
 MARKDOWN_GUIDE = (
     "# Riktlinje för **generativ AI** i förvaltningen\n\n"
     "Örnvik kommun\n\n"
@@ -34,25 +28,6 @@ MARKDOWN_GUIDE = (
     "Riktlinjen beskriver hur med-\narbetare får använda generativ AI i det dagliga arbetet.\n"
     "Verktygen får bara användas\nför uppgifter utan personuppgifter.\n"
 )
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def serve(settings: Settings) -> tuple[uvicorn.Server, threading.Thread, str]:
-    """The app on a free loopback port in a thread; (server, thread, base URL)."""
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started
-    return server, thread, f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture(scope="module")
@@ -65,26 +40,8 @@ def site(tmp_path_factory):
         index_dir=root / "index", embedder="fake", query_log=None, upload_dir=root / "uploads", corpus=[corpus]
     )
     build_index([corpus], settings.index_dir, FakeEmbedder(), settings)
-    server, thread, url = serve(settings)
-    yield url
-    server.should_exit = True
-    thread.join(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.fail("Debian's Chromium is missing: run 'bash scripts/install.sh --dev' (it installs it).")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"],
-        )
-        yield browser
-        browser.close()
+    with serving(api_app(settings)) as url:
+        yield url
 
 
 @pytest.fixture
@@ -98,11 +55,6 @@ def page(browser):
     yield page
     context.close()
     assert errors == [] and refused == [], (errors, refused)
-
-
-def shot(page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=False)
 
 
 def test_the_api_docs_render_offline_from_this_server(site, page):

@@ -8,13 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import CORPUS, TIBRO
+from conftest import CORPUS, TIBRO, api_app
 from fastapi.testclient import TestClient
 
+from rag.bodies import relative_path
 from rag.config import Settings
 from rag.embed import FakeEmbedder
 from rag.index import build_index
-from server import create_app, relative_path
 
 NOTE = (
     "# Riktlinje för AI-verktyg i nämndens arbete\n\n"
@@ -34,7 +34,7 @@ def setup(tmp_path_factory):
         index_dir=root / "index", embedder="fake", query_log=None, upload_dir=root / "uploads", corpus=[corpus]
     )
     build_index([corpus], settings.index_dir, FakeEmbedder(), settings)
-    with TestClient(create_app(settings)) as client:
+    with TestClient(api_app(settings)) as client:
         yield client, root
 
 

@@ -4,13 +4,12 @@ selecting shows, and honest empty results; through the API on the bundled corpus
 from __future__ import annotations
 
 import pytest
-from conftest import index_bundled_corpus
+from conftest import api_app, index_bundled_corpus
 from fastapi.testclient import TestClient
 
 from rag.config import Settings
 from rag.results import EmptyReason, empty_reason, facet_counts, group_hits, selected, unknown_dnrs
 from rag.types import Chunk, Filters, Hit
-from server import create_app
 
 
 def _hit(cid: int, doc: str, paragraph: str | None, organisation: str, date: str = "2024-05-02") -> Hit:
@@ -72,7 +71,7 @@ def client(tmp_path_factory):
     root = tmp_path_factory.mktemp("results")
     settings = Settings(index_dir=root / "index", embedder="fake", query_log=None, upload_dir=root / "uploads")
     index_bundled_corpus(root, settings)
-    with TestClient(create_app(settings)) as c:
+    with TestClient(api_app(settings)) as c:
         yield c
 
 

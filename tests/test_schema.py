@@ -12,7 +12,7 @@ import shutil
 
 import pytest
 import schemathesis
-from conftest import CORPUS
+from conftest import CORPUS, api_app
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
@@ -27,7 +27,6 @@ from schemathesis.specs.openapi.checks import (
 from rag.config import Settings
 from rag.embed import FakeEmbedder
 from rag.index import build_index
-from server import create_app
 
 pytestmark = pytest.mark.schemathesis
 
@@ -60,7 +59,7 @@ def app(tmp_path_factory):
         max_upload_bytes=20_000,
     )
     build_index([root / "corpus"], conf.index_dir, FakeEmbedder(), conf)
-    application = create_app(conf)
+    application = api_app(conf)
     with TestClient(application):  # runs the lifespan: the index and model are loaded once
         yield application
 

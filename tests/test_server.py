@@ -4,20 +4,17 @@ real server started with uvicorn on a free port, talked to over HTTP."""
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import time
 
 import httpx
 import pytest
-import uvicorn
-from conftest import CORPUS, TIBRO, index_bundled_corpus
+from conftest import CORPUS, TIBRO, api_app, index_bundled_corpus, serving
 from fastapi.testclient import TestClient
 
 from rag.config import Settings
 from rag.embed import FakeEmbedder
 from rag.index import build_index
-from server import create_app
 
 TOKEN = "s3cret-token"
 
@@ -40,7 +37,7 @@ def root(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def client(root):
-    with TestClient(create_app(_settings(root))) as c:
+    with TestClient(api_app(_settings(root))) as c:
         yield c
 
 
@@ -49,7 +46,7 @@ def admin(tmp_path):
     """A client with uploads on, over its own copy of the corpus (it changes the index)."""
     settings = _settings(tmp_path, admin_token=TOKEN, max_upload_bytes=5000)
     index_bundled_corpus(tmp_path, settings)
-    with TestClient(create_app(settings)) as c:
+    with TestClient(api_app(settings)) as c:
         yield c, tmp_path
 
 
@@ -111,7 +108,7 @@ def test_ask_resolves_a_follow_up_against_the_history(client):
 
 def test_ask_filters_restrict_the_citations(root):
     # the fake embedder's similarities are not the model's: no abstention threshold, so the filter is what is tested
-    with TestClient(create_app(_settings(root, abstain_threshold=0.0))) as client:
+    with TestClient(api_app(_settings(root, abstain_threshold=0.0))) as client:
         body = client.post(
             "/api/ask", json={"question": "Vad beslutades om AI?", "filters": {"organisation": "Gotland"}}
         ).json()
@@ -346,21 +343,21 @@ def test_a_new_index_version_is_served_without_a_restart(admin):
 
 
 def test_a_slow_reload_never_stalls_the_service(tmp_path, monkeypatch):
-    import server
+    from rag.api import service
 
     settings = _settings(tmp_path)
     index_bundled_corpus(tmp_path, settings)
-    with TestClient(create_app(settings)) as client:
+    with TestClient(api_app(settings)) as client:
         before = client.get("/api/health").json()["index"]
-        original = server.Assistant.open.__func__
+        original = service.Assistant.open.__func__
         gate = threading.Event()
 
         def slow_open(cls, *args, **kwargs):
             gate.wait(30)
             return original(cls, *args, **kwargs)
 
-        monkeypatch.setattr(server.Assistant, "open", classmethod(slow_open))
-        monkeypatch.setattr(server.Service, "RELOAD_WAIT", 0.3)
+        monkeypatch.setattr(service.Assistant, "open", classmethod(slow_open))
+        monkeypatch.setattr(service.Service, "RELOAD_WAIT", 0.3)
         (tmp_path / "corpus" / "ny.md").write_text("# Ny\n\nRegion Gotland prövar AI i vården.\n", encoding="utf-8")
         build_index([tmp_path / "corpus"], settings.index_dir, FakeEmbedder(), settings)
         started = time.monotonic()
@@ -378,18 +375,18 @@ def test_a_slow_reload_never_stalls_the_service(tmp_path, monkeypatch):
 
 
 def test_a_version_that_fails_to_load_leaves_the_old_one_serving(tmp_path, monkeypatch, caplog):
-    import server
+    from rag.api import service
     from rag.errors import IndexMismatch
 
     settings = _settings(tmp_path)
     index_bundled_corpus(tmp_path, settings)
-    with TestClient(create_app(settings)) as client:
+    with TestClient(api_app(settings)) as client:
         before = client.get("/api/health").json()["index"]
 
         def broken(cls, *args, **kwargs):
             raise IndexMismatch("broken on purpose")
 
-        monkeypatch.setattr(server.Assistant, "open", classmethod(broken))
+        monkeypatch.setattr(service.Assistant, "open", classmethod(broken))
         (tmp_path / "corpus" / "ny.md").write_text("# Ny\n\nRegion Gotland prövar AI.\n", encoding="utf-8")
         build_index([tmp_path / "corpus"], settings.index_dir, FakeEmbedder(), settings)
         for _ in range(3):
@@ -404,7 +401,7 @@ def test_a_version_that_fails_to_load_leaves_the_old_one_serving(tmp_path, monke
 
 def test_cors_allows_only_the_configured_origins(tmp_path, root):
     settings = _settings(root, cors_origins=["https://intranat.tibro.se"])
-    with TestClient(create_app(settings)) as c:
+    with TestClient(api_app(settings)) as c:
         ok = c.get("/api/health", headers={"Origin": "https://intranat.tibro.se"})
         other = c.get("/api/health", headers={"Origin": "https://evil.example"})
     assert ok.headers["access-control-allow-origin"] == "https://intranat.tibro.se"
@@ -414,7 +411,7 @@ def test_cors_allows_only_the_configured_origins(tmp_path, root):
 def test_missing_index_fails_at_start_with_the_fix(tmp_path):
     from rag.errors import IndexMissing
 
-    app = create_app(Settings(index_dir=tmp_path / "none", embedder="fake", query_log=None))
+    app = api_app(Settings(index_dir=tmp_path / "none", embedder="fake", query_log=None))
     with pytest.raises(IndexMissing), TestClient(app):
         pass
 
@@ -441,32 +438,12 @@ def test_the_openapi_schema_documents_every_endpoint_with_examples(client):
 # --- a real server over HTTP ---
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_the_real_server_answers_over_http(root):
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(_settings(root)), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 30
-        while not server.started and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert server.started
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
-            assert http.get("/api/health").json()["status"] == "ok"
-            body = http.post("/api/ask", json={"question": "Hur ofta ska uppdraget avrapporteras?"}).json()
-            assert body["citations"] and not body["abstained"]
-            assert http.get("/api/search", params={"q": "halvårsvis"}).json()["hits"]
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with serving(api_app(_settings(root)), seconds=30) as url, httpx.Client(base_url=url, timeout=30) as http:
+        assert http.get("/api/health").json()["status"] == "ok"
+        body = http.post("/api/ask", json={"question": "Hur ofta ska uppdraget avrapporteras?"}).json()
+        assert body["citations"] and not body["abstained"]
+        assert http.get("/api/search", params={"q": "halvårsvis"}).json()["hits"]
 
 
 # --- the web pages (the browser tests are in test_web.py) ---

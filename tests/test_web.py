@@ -7,36 +7,23 @@ from __future__ import annotations
 import csv
 import io
 import shutil
-import socket
-import threading
-import time
 from pathlib import Path
 
 import pytest
-import uvicorn
-from conftest import CORPUS, ROOT, SHARED
+from conftest import CORPUS, SHARED, SHOTS, api_app, serving, shot
 
 from rag.config import Settings
 from rag.embed import load_embedder
 from rag.index import build_index
-from server import create_app
 
 pytestmark = [pytest.mark.real_model, pytest.mark.browser]
 
-CHROMIUM = Path("/usr/bin/chromium")
 CORPUS_TIBRO = "000_cf550d43679497b7.txt"
-SHOTS = ROOT / "artifacts" / "screenshots"
 XSS = (
     "# Riktlinje med kod i texten\n\n"
     'Tibro kommun testar <script>window.__xss = "script"</script> och '
     "<img src=x onerror=\"window.__xss = 'img'\"> i en riktlinje om AI-säkerhet.\n"
 )
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -47,43 +34,8 @@ def site(tmp_path_factory):
     settings = Settings(index_dir=root / "index", query_log=root / "queries.jsonl", upload_dir=root / "uploads")
     embedder = load_embedder(settings)
     build_index([CORPUS, SHARED / "corpus", root / "extra"], settings.index_dir, embedder, settings)
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings, embedder), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.fail("Debian's Chromium is missing: run 'bash scripts/install.sh --dev' (it installs it).")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        yield browser
-        browser.close()
+    with serving(api_app(settings, embedder)) as url:
+        yield url
 
 
 @pytest.fixture
@@ -95,11 +47,6 @@ def page(browser):
     yield page
     context.close()
     assert errors == [], errors
-
-
-def shot(page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=False)
 
 
 def widget(page):

@@ -12,8 +12,8 @@ import subprocess
 
 import httpx
 import pytest
-from conftest import CORPUS, fresh_database, start_server
-from test_load import RAG, STAFF, _free_port, _load, _questions
+from conftest import CORPUS, free_port, fresh_database, start_server
+from test_load import RAG, STAFF, _load, _questions
 
 pytestmark = [pytest.mark.load, pytest.mark.real_model]
 pytest.importorskip("psycopg", reason="the postgres extra is not installed (scripts/install.sh --dev installs it)")
@@ -34,7 +34,7 @@ def published(tmp_path_factory, pg_url):
 
 
 def _serve(root, env, workers: int, **extra: str):
-    port = _free_port()
+    port = free_port()
     command = [str(RAG), "serve", "--index", str(root / "index"), "--port", str(port), "--no-refresh"]
     return start_server([*command, "--workers", str(workers)], env | extra, port), f"http://127.0.0.1:{port}"
 

@@ -1,0 +1,1 @@
+"""The request and response models of the API (its OpenAPI schema), one module per surface."""
