@@ -241,9 +241,14 @@ def held_out_calibration(
     """The threshold from the tuning half only (``held_apart`` false) of each set's answerable
     questions ((id, confidence), keyed by set) and of the unanswerable ones, labelled and near
     misses together (``threshold_for_each``), and the abstention rates of the held-out half at it:
-    '<set> answerable abstained' per set and 'unanswerable abstained'."""
+    '<set> answerable abstained' per set and 'unanswerable abstained'; with too few questions to
+    halve, the threshold of all of them and no held-out rates."""
     tune = {name: [c for i, c in rows if not held_apart(i)] for name, rows in answerable.items()}
-    calibration = threshold_for_each(tune, [c for i, c in unanswerable if not held_apart(i)], max_answerable_abstained)
+    negatives = [c for i, c in unanswerable if not held_apart(i)]
+    if not any(tune.values()) or not negatives:  # too few questions to halve: fitted on all, nothing held out
+        everything = {name: [c for _, c in rows] for name, rows in answerable.items()}
+        return threshold_for_each(everything, [c for _, c in unanswerable], max_answerable_abstained), {}
+    calibration = threshold_for_each(tune, negatives, max_answerable_abstained)
     t = calibration.threshold
 
     def rate(values: Sequence[float]) -> float:

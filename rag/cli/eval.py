@@ -267,6 +267,8 @@ def calibrate(
         raise InputError("Calibration needs both answerable and unanswerable questions (doc: null) in the files.")
     calibration, held = held_out_calibration(answerable, unanswerable)
     _print_calibration(calibration, assistant.threshold, "before this run")
+    if not held:
+        out.print("Too few questions to hold half out: the threshold is fitted on all of them.", markup=False)
     for name, value in held.items():
         out.print(f"held out, at {calibration.threshold:.4f}: {name} {value:.1%}", markup=False, highlight=False)
     if write:
