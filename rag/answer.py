@@ -27,7 +27,7 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -36,6 +36,7 @@ from rag.config import Settings
 from rag.conversation import Turn, resolve
 from rag.errors import InputError
 from rag.glossary import translate_terms
+from rag.matters import Matter, Step, matters_of
 from rag.normalise import analyse, fold, repair
 from rag.query import (
     QUESTION_WORDS,
@@ -219,6 +220,11 @@ _ASKS_CHOICE = re.compile(
     r"\W*(?:och |men )?(?:vilken|vilket|vilka|which|what)\s+\w+.{0,80}?"
     r"\b(?:valde|valdes|beslutade|bestamde|chose|decided|selected)\b"
 )
+# "Hur slutade motionen?", "vad blev det till slut?": asked how a matter ended (folded).
+_ENDING = re.compile(
+    r"\bhur (?:slutade|gick det|blev det)\b|\btill slut\b|\bslutligen\b|\bi slutandan\b|\bsenare\b"
+    r"|\bhow did .{0,60}\bend\b|\bin the end\b|\bfinally\b|\beventually\b"
+)
 _LATER_STAGE = re.compile(
     r"\btill slut\b|\bslutligen\b|\bi slutandan\b|\bslutgiltig\w*|\befter (?:aterremiss\w*|utredning\w*|bordlagg\w*)"
     r"|\bsenare\b|\bin the end\b|\bfinally\b|\beventually\b|\bafter the (?:referral|investigation)\b"
@@ -333,6 +339,7 @@ class Assistant:
         self._items = {d.id: sorted(d.structure.get("items", ()), key=lambda it: it["start"]) for d in documents}
         self._item_starts = {doc: [it["start"] for it in items] for doc, items in self._items.items()}
         self._bodies: dict[str, str | None] = {}  # a document's body when its structure has none, read lazily
+        self._matters: dict[str, list[Matter]] = {}  # a document's matters across documents, read lazily
         self._place_stems = {k.split()[0].rstrip("s") for k in self._place_keys if k}
 
     @classmethod
@@ -615,9 +622,16 @@ class Assistant:
         passages = tuple(hits[:k])
         if not chosen or confidence < self.threshold:
             return self._abstain(question, searched, evidence, passages, info.language, confidence, bool(hits))
-        citations = self.verified(self._citations(chosen))
+        # a motion, a proposal or a tabled item whose matter went on in a later document: the
+        # answer leads with the matter's latest step and says that it is one
+        later = self.later_step(chosen[0], searched) if decision and not across and chosen else None
+        step_citation = self.step_citation(later) if later else None
+        citations = self.verified(([step_citation] if step_citation else []) + self._citations(chosen))
+        citations = tuple(replace(c, n=n) for n, c in enumerate(citations, start=1))
         text = compose(citations, info.language) if citations else None
-        note = self.proposal_note(chosen[0], info.language) if decision and text else None
+        note = self.proposal_note(chosen[0], info.language) if decision and text and not step_citation else None
+        if step_citation and later and text:
+            note = _step_note(later, info.language)
         if note:
             text = f"{note}\n{text}"
         generated = False
@@ -753,6 +767,47 @@ class Assistant:
         present = set(analyse(text))
         found = sum(w for k, w in wanted.items() if k in present or any(same_key(k, p) for p in present))
         return found / sum(wanted.values())
+
+    def later_step(self, best: Candidate, question: str) -> Step | None:
+        """The latest step of the matter the best sentence's item belongs to (the same Dnr, or the
+        protocol answering a motion), when it is a later item with a decision and the answer needs
+        it: the question asks how the matter ended, or the best sentence is no decision, a motion,
+        or an item tabled, sent back or only noted. Else None."""
+        doc = best.hit.chunk.doc
+        item = self.item_at(doc, best.start) or {}
+        unsettled = not best.decisive or best.hit.chunk.doc_type == "motion" or item.get("outcome") in NO_FINAL_OUTCOMES
+        if not (unsettled or _ENDING.search(fold(question))):
+            return None
+        if doc not in self._matters:
+            self._matters[doc] = matters_of(self.searcher.index.documents.values(), doc)
+        for matter in self._matters[doc]:
+            steps = list(matter.steps)
+            here = next((i for i, s in enumerate(steps) if s.doc == doc and s.paragraph == item.get("paragraph")), None)
+            last = steps[-1]
+            if here is not None and here < len(steps) - 1 and last.decision and last.decision_start is not None:
+                return last
+        return None
+
+    def step_citation(self, step: Step) -> Citation | None:
+        """A matter step's decisive sentence as a citation."""
+        stored = self.searcher.index.documents.get(step.doc)
+        if stored is None or step.decision_start is None or step.decision_end is None:
+            return None
+        return Citation(
+            n=1,
+            doc=step.doc,
+            path=stored.path,
+            title=step.title,
+            organisation=step.organisation,
+            body=step.body,
+            date=step.date,
+            paragraph=step.paragraph,
+            dnr=step.dnr,
+            section="Beslut",
+            start=step.decision_start,
+            end=step.decision_end,
+            quote=stored.text[step.decision_start : step.decision_end],
+        )
 
     def document_body(self, doc: str) -> str | None:
         """The body a document is from, as its structure says or as its head names first."""
@@ -933,6 +988,15 @@ def _near_duplicate(a: str, b: str) -> bool:
         return False
     shared = len(ka & kb)
     return shared / len(ka | kb) >= 0.8 or shared / min(len(ka), len(kb)) >= 0.9
+
+
+def _step_note(step: Step, language: str) -> str:
+    """'Ärendets senaste steg (Dnr KS 2024/551): kommunfullmäktige 2025-04-28, § 84.'"""
+    where = ", ".join(x for x in (step.body and step.body.lower(), step.date, step.paragraph) if x)
+    dnr = f" (Dnr {step.dnr})" if step.dnr else ""
+    if language == "en":
+        return f"The latest step of the matter{dnr}: {where}."
+    return f"Ärendets senaste steg{dnr}: {where}."
 
 
 def source_label(c: Citation, language: str) -> str:

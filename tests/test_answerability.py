@@ -387,3 +387,44 @@ def test_a_question_for_the_thing_chosen_is_told_from_one_for_what_happened(ques
     from rag.normalise import fold
 
     assert bool(_ASKS_CHOICE.match(fold(question))) is choice
+
+
+def _stored(doc_id: str, text: str, items: list[dict], doc_type: str = "protocol") -> SimpleNamespace:
+    return SimpleNamespace(
+        id=doc_id, path=f"/c/{doc_id}", text=text, doc_type=doc_type, title=None, organisation="Umeå kommun",
+        body="Kommunfullmäktige", date=items[0]["date"], structure={"items": items},
+    )  # fmt: skip
+
+
+def test_a_motion_is_answered_with_the_latest_step_of_its_matter_and_says_so():
+    from rag.answer import Candidate, _step_note
+
+    motion_text = "Motion om AI i skolan\nDnr KS 2024/551\nVi föreslår att fullmäktige beslutar att anta regler."
+    decision_text = (
+        "§ 84 Svar på motion om AI i skolan\nDnr KS-2024/00551\nKommunfullmäktige beslutar att motionen är besvarad."
+    )
+    start = decision_text.index("Kommunfullmäktige beslutar")
+    docs = {
+        "motion.txt": _stored(
+            "motion.txt", motion_text, [{"start": 0, "end": len(motion_text), "paragraph": None, "dnr": None,
+                                          "date": "2024-09-23"}], "motion"),
+        "kf.txt": _stored(
+            "kf.txt", decision_text, [{"start": 0, "end": len(decision_text), "paragraph": "§ 84",
+                                        "dnr": "KS-2024/00551", "date": "2025-04-28", "outcome": "besvarad",
+                                        "decision": [start, len(decision_text)]}]),
+    }  # fmt: skip
+    assistant = Assistant.__new__(Assistant)
+    assistant.searcher = SimpleNamespace(index=SimpleNamespace(documents=docs))
+    assistant._matters = {}
+    assistant.item_at = lambda doc, offset: docs[doc].structure["items"][0]  # type: ignore[method-assign]
+    hit = SimpleNamespace(chunk=SimpleNamespace(doc="motion.txt", doc_type="motion"))
+    best = Candidate(hit, 1, motion_text.index("Vi"), len(motion_text), motion_text[motion_text.index("Vi") :])
+    step = assistant.later_step(best, "Hur slutade motionen om AI i skolan?")
+    assert step is not None and (step.doc, step.paragraph, step.outcome) == ("kf.txt", "§ 84", "besvarad")
+    citation = assistant.step_citation(step)
+    assert citation is not None and citation.quote == "Kommunfullmäktige beslutar att motionen är besvarad."
+    assert _step_note(step, "sv") == "Ärendets senaste steg (Dnr KS-2024/00551): kommunfullmäktige, 2025-04-28, § 84."
+    # the decision itself, asked what was decided: no later step to add
+    kf_hit = SimpleNamespace(chunk=SimpleNamespace(doc="kf.txt", doc_type="protocol"))
+    decided = Candidate(kf_hit, 1, start, len(decision_text), decision_text[start:], decisive=True)
+    assert assistant.later_step(decided, "Vad beslutade fullmäktige om motionen?") is None
