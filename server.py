@@ -6,7 +6,7 @@ produces a 500: bad values are 422 naming the field, unknown documents 404, big 
 many requests from one client 429.
 
 Access: a request without an ``Authorization`` header is a citizen's and is served from the public
-view of the index (``rag.access``), so internal documents are absent from every answer, hit, count,
+view of the index (``ReadStore.public``), so internal documents are absent from every answer, hit, count,
 list and error message; a valid staff (or admin) bearer token sees everything; any other
 ``Authorization`` header is a 401, never quietly treated as a citizen's.
 """
@@ -51,13 +51,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from rag.answer import Assistant
 from rag.bodies import ask_body, relative_path, with_display, without_server_paths
 from rag.bodies import roots as corpus_roots
+from rag.build import build_index
 from rag.config import Settings, get_settings
 from rag.conversation import Turn
 from rag.display import display, display_text, markup_spans, ocr_damage, repaired_reading
 from rag.embed import Embedder
 from rag.errors import IndexMissing, InputError, RagError
 from rag.highlight import snippet
-from rag.index import build_index
 from rag.matters import dnr_key, matters
 from rag.normalise import analyse, tokenize
 from rag.parse import INTERNAL_DIR, SUPPORTED
@@ -459,22 +459,22 @@ class Service:
         self.settings = settings
         staff = Assistant.open(settings, embedder)
         self._assistants = (staff, staff.public())
-        self._version = staff.searcher.index.path
+        self._version = staff.searcher.index.version
         self.embedder = staff.searcher.embedder
         self._state = threading.Lock()
         self._loading: threading.Event | None = None
-        self._failed: Path | None = None
+        self._failed: str | None = None
         self.write_lock = threading.Lock()  # one upload or delete at a time
 
-    def _load(self, done: threading.Event, wanted: Path) -> None:
+    def _load(self, done: threading.Event, wanted: str) -> None:
         try:
             staff = Assistant.open(self.settings, self.embedder)
             pair = (staff, staff.public())
             with self._state:
-                self._assistants, self._version = pair, staff.searcher.index.path
-            logger.info("serving index %s", staff.searcher.index.path.name)
+                self._assistants, self._version = pair, staff.searcher.index.version
+            logger.info("serving index %s", staff.searcher.index.version)
         except Exception:
-            logger.exception("could not load index %s; still serving %s", wanted.name, self._version.name)
+            logger.exception("could not load index %s; still serving %s", wanted, self._version)
             self._failed = wanted
         finally:
             with self._state:
@@ -494,7 +494,7 @@ class Service:
                 started = done is None
                 if done is None:
                     done = self._loading = threading.Event()
-                    logger.info("index changed to %s; loading it", version.name)
+                    logger.info("index changed to %s; loading it", version)
                     thread = threading.Thread(target=self._load, args=(done, version), name="index-reload", daemon=True)
                     thread.start()
             if wait is None:
@@ -870,7 +870,7 @@ def _filters(
 
 
 def _document(assistant: Assistant, doc_id: str) -> Any:
-    document = assistant.searcher.index.documents.get(doc_id)
+    document = assistant.searcher.index.document(doc_id)
     if document is None:
         raise HTTPException(404, detail=f"No document '{doc_id}'. List documents with /api/search or /api/stats.")
     return document
@@ -1050,7 +1050,7 @@ def create_app(
         return damaged[document.sha256]
 
     def snippet_of(a: Assistant, hit: Hit, keys: set[str]) -> dict[str, Any]:
-        document = a.searcher.index.documents[hit.chunk.doc]
+        document = a.searcher.index.documents()[hit.chunk.doc]
         s = snippet(document.text, hit.chunk.start, hit.chunk.end, keys)
         shown = display(s.text, s.highlights, offset=s.start)
         ocr = is_ocr(document)
@@ -1076,8 +1076,8 @@ def create_app(
         keys = sorted(searcher.query_keys(q))
         words = {k: token.word for token in tokenize(q) for k in analyse(token.word)}
         index = searcher.index
-        missing = unknown_dnrs(info.dnrs, index.chunks, lambda: (d.text for d in index.documents.values()))
-        return empty_reason(keys, index.lexical.document_frequency, a.unknown_places(info), missing, words)
+        missing = unknown_dnrs(info.dnrs, index.values("dnr"), lambda: (d.text for d in index.documents().values()))
+        return empty_reason(keys, index.document_frequency, a.unknown_places(info), missing, words)
 
     @app.get("/api/search", response_model=SearchOut, tags=["search"], responses=error_responses(422))
     def search(
@@ -1121,7 +1121,7 @@ def create_app(
         filters = _filters(organisation, body, date_from, date_to, doc_type, outcome)
         searcher = a.searcher
         validate_filters(filters)
-        searcher.allowed(filters)  # an unknown value is a 422 listing the values that exist
+        searcher.check_filters(filters)  # an unknown value is a 422 listing the values that exist
         reason = why_empty(a, q)
         keys = searcher.query_keys(q)
         shown: list[dict[str, Any]]
@@ -1311,16 +1311,16 @@ def create_app(
         decisive sentence."""
         if dnr_key(dnr) is None:
             raise InputError(f"dnr: '{dnr}' is not a case number. Give one like 'KS 2024/551'.", field="dnr")
-        return {"dnr": dnr, "matters": [asdict(m) for m in matters(a.searcher.index.documents.values(), dnr)]}
+        return {"dnr": dnr, "matters": [asdict(m) for m in matters(a.searcher.index.documents().values(), dnr)]}
 
     @app.get("/api/health", response_model=HealthOut, tags=["service"], responses=error_responses())
     def health(a: AssistantDep) -> dict[str, Any]:
         index = a.searcher.index
         return {
             "status": "ok",
-            "documents": len(index.documents),
-            "chunks": len(index.chunks),
-            "index": index.path.name,
+            "documents": len(index.documents()),
+            "chunks": index.count,
+            "index": index.version,
         }
 
     @app.get("/api/stats", response_model=StatsOut, tags=["service"], responses=error_responses())
@@ -1330,22 +1330,22 @@ def create_app(
         organisations: dict[str, int] = {}
         doc_types: dict[str, int] = {}
         years: dict[str, int] = {}
-        for d in index.documents.values():
+        for d in index.documents().values():
             if d.organisation:
                 organisations[d.organisation] = organisations.get(d.organisation, 0) + 1
             doc_types[d.doc_type] = doc_types.get(d.doc_type, 0) + 1
             if d.date:
                 years[d.date[:4]] = years.get(d.date[:4], 0) + 1
         return {
-            "documents": len(index.documents),
-            "chunks": len(index.chunks),
+            "documents": len(index.documents()),
+            "chunks": index.count,
             "organisations": dict(sorted(organisations.items())),
             "doc_types": dict(sorted(doc_types.items())),
             "years": dict(sorted(years.items())),
             "max_question_chars": conf.max_question_chars,
             "model": dict(index.manifest.get("model", {})),
             "built_at": index.manifest.get("built_at"),
-            "index": index.path.name,
+            "index": index.version,
         }
 
     @app.post(
@@ -1375,7 +1375,7 @@ def create_app(
         folder.mkdir(parents=True, exist_ok=True)
         target = folder / name
         with service.write_lock:
-            indexed = service.assistant(staff=True).searcher.index.documents.get(name)
+            indexed = service.assistant(staff=True).searcher.index.document(name)
             if indexed is not None and Path(indexed.path).resolve() != target.resolve():
                 raise HTTPException(
                     409,

@@ -26,7 +26,7 @@ import logging
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -35,9 +35,8 @@ import numpy as np
 from rag.config import Settings
 from rag.conversation import Turn, resolve
 from rag.errors import InputError
-from rag.glossary import translate_terms
 from rag.normalise import analyse, fold, repair
-from rag.query import asks_for_decision, content_keys, named_places, names_decision, place_key
+from rag.query import asks_for_decision, content_keys, named_places, names_decision, place_key, query_keys
 from rag.search import Searcher, hit_dict
 from rag.sentences import decides, decisive_spans, join_lead_ins, proposes_to, quotable, sentence_kinds, sentence_spans
 from rag.types import Filters, Hit, QueryInfo
@@ -228,15 +227,6 @@ def _kind_match(asked: str | None, stated: frozenset[str]) -> float:
     return 0.5 if asked == "person" and "role" in stated else 0.0
 
 
-def _query_keys(info: QueryInfo, known: Callable[[str], bool]) -> list[str]:
-    """The question's search keys; for a question not in Swedish, its glossary translations and the
-    words the index knows (names, 'AI'), since its other words can never occur in Swedish text."""
-    keys = analyse(info.text)
-    if info.language != "sv":
-        keys = [k for k in keys if known(k)] + analyse(translate_terms(info.text))
-    return list(dict.fromkeys(keys))
-
-
 class Assistant:
     """Answers questions over a ``Searcher``: retrieval, sentence choice, citation, abstention."""
 
@@ -255,7 +245,7 @@ class Assistant:
         self.weights = weights or dict(SENTENCE_WEIGHTS)
         self.threshold = threshold
         self._place_keys = {place_key(o) for o in searcher.organisations}
-        documents = searcher.index.documents.values()
+        documents = searcher.index.documents().values()
         self._mentioned = {p for d in documents for p in d.structure.get("places", ())}
         self._mentioned_as_organisation = {p for d in documents for p in d.structure.get("organisations", ())}
         self._items = {d.id: sorted(d.structure.get("items", ()), key=lambda it: it["start"]) for d in documents}
@@ -303,14 +293,14 @@ class Assistant:
 
     def missing_terms(self, keys: Sequence[str]) -> tuple[str, ...]:
         """Question terms that occur in no indexed passage."""
-        lexical = self.searcher.index.lexical
+        lexical = self.searcher.index
         return tuple(k for k in keys if lexical.document_frequency(k) == 0)
 
     def coverage(self, keys: Sequence[str], hits: Sequence[Hit]) -> float:
         """Rarity-weighted share of the question's terms that occur in the given passages."""
         if not keys:
             return 1.0
-        lexical = self.searcher.index.lexical
+        lexical = self.searcher.index
         present: set[str] = set()
         for hit in hits:
             present.update(analyse(hit.chunk.header() + "\n" + hit.chunk.text))
@@ -324,10 +314,10 @@ class Assistant:
         if not keys:
             return 1.0
         item = self.item_at(c.hit.chunk.doc, c.start) or {}
-        text = self.searcher.index.documents[c.hit.chunk.doc].text
+        text = self.searcher.index.documents()[c.hit.chunk.doc].text
         present = set(analyse(text[item.get("start", c.hit.chunk.start) : item.get("end", c.hit.chunk.end)]))
         present |= set(analyse(c.hit.chunk.header()))
-        lexical = self.searcher.index.lexical
+        lexical = self.searcher.index
         weights = {k: lexical.idf(k) for k in keys}
         total = sum(weights.values())
         return sum(w for k, w in weights.items() if k in present) / total if total else 1.0
@@ -349,7 +339,7 @@ class Assistant:
         seen: set[tuple[str, int, int]] = set()
         out = []
         for rank, hit in enumerate(hits[:PASSAGES_FOR_SENTENCES], start=1):
-            doc = self.searcher.index.documents[hit.chunk.doc]
+            doc = self.searcher.index.documents()[hit.chunk.doc]
             decisive: list[tuple[int, int]] = []
             item = self.item_at(hit.chunk.doc, hit.chunk.start) if decision else None
             if item is not None:
@@ -392,7 +382,7 @@ class Assistant:
         who = info.answer_type == "person" or re.match(r"\W*(?:och |men )?(?:vem|vilka|vilken|who)\b", fold(info.text))
         role = asked_role(info.text) if who else None
         event = asked_event(info.text) if info.answer_type == "date" else None
-        lexical = self.searcher.index.lexical
+        lexical = self.searcher.index
         weights = {k: lexical.idf(k) for k in keys}
         total = sum(weights.values()) or 1.0
         top = max(c.hit.score for c in candidates) or 1.0
@@ -489,7 +479,7 @@ class Assistant:
             return self._abstain(question, searched, Evidence(0.0, 0.0, unmet=("words",)), (), "no-content")
         info = self.searcher.understand(searched)
         hits = self.searcher.search(searched, k=max(k, PASSAGES_FOR_SENTENCES), filters=filters)
-        keys = _query_keys(info, lambda key: self.searcher.index.lexical.document_frequency(key) > 0)
+        keys = query_keys(info, lambda key: self.searcher.index.document_frequency(key) > 0, expand=False)
         decision = asks_for_decision(searched)
         # a question about Västerås is answered from Västerås's documents when the search found any
         named = [h for h in hits[:PASSAGES_FOR_SENTENCES] if h.chunk.organisation in info.organisations]
@@ -580,7 +570,7 @@ class Assistant:
         unmet = []
         places = {k for p in info.places for k in analyse(p)}
         topical = [k for k in keys if k not in places]
-        lexical = self.searcher.index.lexical
+        lexical = self.searcher.index
         if info.language == "sv" and topical and all(lexical.document_frequency(k) == 0 for k in topical):
             unmet.append("words")
         if info.organisations and not named_found:
@@ -600,7 +590,7 @@ class Assistant:
             unmet.append("body")
         if not self.states_figures(best, _FIGURE.findall(question)):
             unmet.append("figure")
-        item_text = self.searcher.index.documents[best.hit.chunk.doc].text[
+        item_text = self.searcher.index.documents()[best.hit.chunk.doc].text[
             item.get("start", best.start) : item.get("end", best.end)
         ]
         if _VOTE.search(fold(question)) and not _VOTED.search(item_text):
@@ -623,7 +613,7 @@ class Assistant:
     def document_body(self, doc: str) -> str | None:
         """The body a document is from, as its structure says or as its head names first."""
         if doc not in self._bodies:
-            stored = self.searcher.index.documents[doc]
+            stored = self.searcher.index.documents()[doc]
             self._bodies[doc] = stored.body or _body_in(repair(stored.text[:2000]))
         return self._bodies[doc]
 
@@ -632,7 +622,7 @@ class Assistant:
         if not figures:
             return True
         item = self.item_at(c.hit.chunk.doc, c.start) or {}
-        text = self.searcher.index.documents[c.hit.chunk.doc].text
+        text = self.searcher.index.documents()[c.hit.chunk.doc].text
         said = set(_FIGURE.findall(text[item.get("start", c.start) : item.get("end", c.end)]))
         return all(f in said for f in figures)
 
@@ -705,7 +695,7 @@ class Assistant:
         dropped and logged (they would mean an offset bug, never something to show a user)."""
         kept = []
         for c in citations:
-            doc = self.searcher.index.documents.get(c.doc)
+            doc = self.searcher.index.document(c.doc)
             if doc is None or doc.text[c.start : c.end] != c.quote:
                 logger.error("dropped a citation that does not match its document: %s [%d:%d]", c.doc, c.start, c.end)
                 continue

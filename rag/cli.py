@@ -74,7 +74,7 @@ def index(
 
     Example: rag index corpus ../shared/corpus --index index   (add --ray auto to embed on a Ray cluster)
     """
-    from rag.index import build_index
+    from rag.build import build_index
 
     settings = _settings(index_dir)
     embedder = _embedder(settings)
@@ -133,8 +133,8 @@ def index(
     else:
         out.print("Personal data is not masked (RAG_MASK_PERSONAL_DATA=false).", markup=False, highlight=False)
     if settings.store:
-        from rag.pgstore import safe_url
         from rag.store import publish
+        from rag.store.postgres import safe_url
 
         version = publish(settings)
         out.print(f"Serving from {safe_url(settings.store)}: version {version}.", markup=False, highlight=False)
@@ -221,7 +221,7 @@ def _assistant(settings: Settings) -> Any:
 def _answer_metrics(items: list[Any], assistant: Any) -> Any:
     from rag.evaluate import evaluate_answers
 
-    documents = assistant.searcher.index.documents
+    documents = assistant.searcher.index.documents()
     return evaluate_answers(
         items,
         lambda q: assistant.ask(q),
@@ -309,19 +309,19 @@ def eval_(
     modes: tuple[str, ...] = ("hybrid", "lexical", "dense")
     search = lambda q, mode: searcher.search(q, k=10, mode=mode)  # noqa: E731
     if baseline:
-        built = plain.for_index(searcher.index.documents, settings.index_dir, searcher.embedder)
+        built = plain.for_index(searcher.index.documents(), settings.index_dir, searcher.embedder)
         search, modes = plain.beside(search, built, searcher.query_vector), modes + plain.MODES
     report: dict[str, Any] = evaluate(
         items,
         search,
-        lambda doc: searcher.index.documents[doc].text if doc in searcher.index.documents else None,
+        lambda doc: searcher.index.documents()[doc].text if doc in searcher.index.documents() else None,
         modes,
     )
     answers = _answer_metrics(items, assistant)
     from rag import structure_eval
 
     gold = structure or list(dict.fromkeys(p for q in questions for p in structure_eval.discover_gold(q)))
-    texts = {doc: stored.text for doc, stored in searcher.index.documents.items()}
+    texts = {doc: stored.text for doc, stored in searcher.index.documents().items()}
     shape, unindexed = structure_eval.evaluate_texts(gold, texts) if gold else (None, [])
     seconds = time.perf_counter() - started
     calibration = None
@@ -488,7 +488,7 @@ def serve(
 
     import uvicorn
 
-    from rag.index import build_index
+    from rag.build import build_index
     from rag.store import publish
 
     settings = _settings(index_dir)
@@ -570,7 +570,7 @@ def report(
     store = get_settings().store
     if store and log == get_settings().query_log:  # the servers log to the database they share
         from rag import pgshared
-        from rag.pgstore import safe_url
+        from rag.store.postgres import safe_url
 
         source, entries, skipped = safe_url(store), list(pgshared.read_entries(store)), 0
         summary = summarise(entries, top=top)
@@ -852,13 +852,13 @@ def matter(
 
     Example: rag matter "KS 2024/551" --index index
     """
-    from rag.index import load_index
     from rag.matters import dnr_key, matters
+    from rag.store.embedded import load_index
 
     if dnr_key(dnr) is None:
         raise InputError(f"dnr: '{dnr}' is not a case number. Give one like 'KS 2024/551' or 'SLK-2024-00392'.")
     index = load_index(_settings(index_dir).index_dir)
-    found = matters(index.documents.values(), dnr)
+    found = matters(index.documents().values(), dnr)
     if as_json:
         print(json.dumps([asdict(m) for m in found], ensure_ascii=False, indent=2))
         return

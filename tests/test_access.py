@@ -14,9 +14,9 @@ from conftest import CORPUS, GOTLAND, TIBRO
 from fastapi.testclient import TestClient
 
 import server
+from rag.build import build_index
 from rag.config import Settings
 from rag.embed import FakeEmbedder
-from rag.index import build_index
 from server import create_app
 
 STAFF = "staff-token-1"

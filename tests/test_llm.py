@@ -327,8 +327,8 @@ def api(tmp_path, llm):
     from conftest import CORPUS
     from fastapi.testclient import TestClient
 
+    from rag.build import build_index
     from rag.embed import FakeEmbedder
-    from rag.index import build_index
     from server import create_app
 
     shutil.copytree(CORPUS, tmp_path / "corpus")

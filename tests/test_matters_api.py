@@ -9,10 +9,10 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from rag.build import build_index
 from rag.cli import app as cli
 from rag.config import Settings
 from rag.embed import FakeEmbedder
-from rag.index import build_index
 from server import create_app
 
 TOKEN = "staff-token"

@@ -19,9 +19,9 @@ import uvicorn
 from conftest import CORPUS, ROOT
 from fastapi.testclient import TestClient
 
+from rag.build import build_index
 from rag.config import Settings
 from rag.embed import FakeEmbedder
-from rag.index import build_index
 from server import OidcSettings, _local_path, create_app
 
 pytestmark = pytest.mark.browser

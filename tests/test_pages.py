@@ -17,9 +17,9 @@ import pytest
 import uvicorn
 from conftest import CORPUS, ROOT, TIBRO
 
+from rag.build import build_index
 from rag.config import Settings
 from rag.embed import FakeEmbedder
-from rag.index import build_index
 from server import create_app
 
 pytestmark = pytest.mark.browser

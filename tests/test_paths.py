@@ -11,9 +11,9 @@ import pytest
 from conftest import CORPUS, TIBRO
 from fastapi.testclient import TestClient
 
+from rag.build import build_index
 from rag.config import Settings
 from rag.embed import FakeEmbedder
-from rag.index import build_index
 from server import create_app, relative_path
 
 NOTE = (

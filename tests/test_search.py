@@ -8,7 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rag.errors import InputError
-from rag.search import blend_groups, chunk_passes, diversify, groups, rrf, validate_filters
+from rag.search import blend_groups, diversify, groups, rrf, validate_filters
+from rag.store.filters import chunk_passes
 from rag.types import Chunk, Filters
 
 
@@ -85,10 +86,11 @@ def test_bad_filter_values_name_the_field():
 
 @pytest.fixture(scope="module")
 def searcher(tmp_path_factory):
+    from rag.build import build_index
     from rag.config import Settings
     from rag.embed import FakeEmbedder
-    from rag.index import build_index, load_index
     from rag.search import Searcher
+    from rag.store.embedded import load_index
 
     root = tmp_path_factory.mktemp("search")
     shutil.copytree(CORPUS, root / "corpus")
@@ -101,7 +103,7 @@ def searcher(tmp_path_factory):
 def test_search_finds_the_decision(searcher):
     hits = searcher.search("Vad beslutade Tibro om AI-strategi?", k=3)
     assert hits[0].chunk.doc == "000_cf550d43679497b7.txt"
-    assert all(h.chunk.text == searcher.index.documents[h.chunk.doc].text[h.chunk.start : h.chunk.end] for h in hits)
+    assert all(h.chunk.text == searcher.index.documents()[h.chunk.doc].text[h.chunk.start : h.chunk.end] for h in hits)
 
 
 def test_dnr_and_paragraph_lookup_rank_the_item_first(searcher):

@@ -14,9 +14,9 @@ import uvicorn
 from conftest import CORPUS, TIBRO, index_bundled_corpus
 from fastapi.testclient import TestClient
 
+from rag.build import build_index
 from rag.config import Settings
 from rag.embed import FakeEmbedder
-from rag.index import build_index
 from server import create_app
 
 TOKEN = "s3cret-token"

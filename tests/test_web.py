@@ -16,9 +16,9 @@ import pytest
 import uvicorn
 from conftest import CORPUS, ROOT, SHARED
 
+from rag.build import build_index
 from rag.config import Settings
 from rag.embed import load_embedder
-from rag.index import build_index
 from server import create_app
 
 pytestmark = [pytest.mark.real_model, pytest.mark.browser]
