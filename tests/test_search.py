@@ -9,8 +9,7 @@ from hypothesis import strategies as st
 
 from rag.errors import InputError
 from rag.search import blend_groups, diversify, groups, rrf, validate_filters
-from rag.store.filters import chunk_passes
-from rag.types import Chunk, Filters
+from rag.types import Filters
 
 
 def test_rrf_sums_weighted_reciprocal_ranks():
@@ -51,30 +50,6 @@ def test_diversify_picks_as_the_scan_over_all_candidates_would(rows, decay, k, f
     doc_of = [f"d{doc}" for doc, _ in rows]
     scored = {cid: round(score, 1) for cid, (_, score) in enumerate(rows)}  # rounding makes ties
     assert diversify(scored, doc_of, decay, k, free) == _diversify_by_scan(scored, doc_of, decay, k, free)
-
-
-CHUNK = Chunk(
-    "d.txt",
-    0,
-    4,
-    "text",
-    organisation="Västerås stad",
-    body="Kommunstyrelsen",
-    date="2024-03-06",
-    doc_type="protokoll",
-    outcome="ingen åtgärd",
-)
-
-
-def test_filters():
-    assert chunk_passes(CHUNK, Filters(organisation="vasteras"))
-    assert chunk_passes(CHUNK, Filters(body="KS"))
-    assert not chunk_passes(CHUNK, Filters(body="KF"))
-    assert chunk_passes(CHUNK, Filters(date_from="2024", date_to="2024-03"))
-    assert not chunk_passes(CHUNK, Filters(date_from="2024-04"))
-    assert not chunk_passes(Chunk("d", 0, 1, "t"), Filters(date_to="2030"))
-    assert chunk_passes(CHUNK, Filters(outcome="ingen åtgärd", doc_type="Protokoll"))
-    assert not chunk_passes(CHUNK, Filters(outcome="avslag"))
 
 
 def test_bad_filter_values_name_the_field():

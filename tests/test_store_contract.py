@@ -323,7 +323,9 @@ def test_a_database_of_another_schema_version_is_refused(pg_url) -> None:
     with psycopg.connect(url, autocommit=True) as con:
         con.execute("CREATE TABLE rag_meta (key text PRIMARY KEY, value jsonb NOT NULL)")
         con.execute("INSERT INTO rag_meta VALUES ('schema_version', '99')")
-    with pytest.raises(postgres.StoreError, match=f"has schema version 99, this program uses {postgres.SCHEMA_VERSION}"):
+    with pytest.raises(
+        postgres.StoreError, match=f"has schema version 99, this program uses {postgres.SCHEMA_VERSION}"
+    ):
         postgres.current_version(url)
 
 

@@ -89,10 +89,6 @@ class EmbeddedIndex:
     def values(self, field: str) -> list[str]:
         return self._columns.values(field)
 
-    def allowed(self, filters: Filters | None) -> np.ndarray | None:
-        """Ids of the chunks passing ``filters``, ascending; None when there are none."""
-        return self._columns.allowed(filters)
-
     def lexical(self, keys: Sequence[str], n: int, filters: Filters | None = None) -> list[tuple[int, float]]:
         return best(self.lexical_index.scores(keys), n, self._columns.allowed(filters))
 
