@@ -19,13 +19,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from rag.baseline import MODES, Baseline, VectorCache, text_hash
-from rag.chunk import chunk_configured
+from rag.chunk import chunk_configured, embed_text, lexical_text
 from rag.config import Settings
-from rag.dense import DenseIndex
 from rag.evaluate import Question, evaluate
-from rag.index import Index, embed_text, lexical_text
-from rag.lexical import LexicalIndex
 from rag.search import Searcher
+from rag.store.base import ReadStore
+from rag.store.embedded import EmbeddedIndex
+from rag.store.embedded.dense import DenseIndex
+from rag.store.embedded.lexical import LexicalIndex
+from rag.store.embedded.versions import vectors_by_hash
 from rag.structure import parse_structure
 from rag.types import Document, Hit
 
@@ -117,39 +119,39 @@ class QueryCache:
         return self._embedder.count_tokens(text)
 
 
-def index_vectors(index: Index) -> dict[str, np.ndarray]:
-    """An index's own passage vectors by embedding-text hash (empty if it keeps none)."""
-    import json
-
-    hashes_file, vectors_file = index.path / "embed_hashes.json", index.path / "vectors.npy"
-    if not hashes_file.exists() or not vectors_file.exists():
+def index_vectors(index: ReadStore) -> dict[str, np.ndarray]:
+    """An index's own passage vectors by embedding-text hash (empty if it keeps none: only a version
+    folder keeps them with their hashes)."""
+    if not isinstance(index, EmbeddedIndex) or not (index.path / "embed_hashes.json").exists():
         return {}
-    hashes = json.loads(hashes_file.read_text(encoding="utf-8"))
-    vectors = np.load(vectors_file, mmap_mode="r", allow_pickle=False)
-    return {h: np.asarray(vectors[i]) for i, h in enumerate(hashes)}
+    return vectors_by_hash(index.path)
 
 
-def variant_index(base: Index, settings: Settings, embedder: Embedder, cache: VectorCache) -> Index:
+def variant_index(base: ReadStore, settings: Settings, embedder: Embedder, cache: VectorCache) -> EmbeddedIndex:
     """The documents of ``base`` indexed again in memory as ``settings`` say (this program's structure
     and chunking), embedding only texts that no cache holds."""
     chunks = []
-    for doc_id in sorted(base.documents):
-        stored = base.documents[doc_id]
+    documents = base.documents()
+    for doc_id in sorted(documents):
+        stored = documents[doc_id]
         doc = Document(doc_id, stored.path, stored.text, stored.sha256, stored.format, stored.internal)
         chunks.extend(chunk_configured(doc, parse_structure(doc.text), settings, embedder.count_tokens))
     vectors = cache.passages([embed_text(c, settings) for c in chunks], batch_size=settings.embed_batch_size)
     dense = DenseIndex.build(vectors, "flat")
     lexical = LexicalIndex.build([lexical_text(c, settings) for c in chunks])
     path = Path(tempfile.gettempdir()) / f"rag-ablation-{text_hash(repr(settings))[:12]}"
-    return Index(path, base.manifest, chunks, dict(base.documents), dense, lexical)
+    return EmbeddedIndex(path, base.manifest, chunks, dict(documents), dense, lexical)
 
 
 Metrics = dict[str, dict[str, float]]  # set name -> {"recall@1", "recall@5", "mrr@10", "n"}
 
 
-def _measure(search: Callable[[str, str], list[Any]], sets: Mapping[str, Sequence[Question]], index: Index) -> Metrics:
+def _measure(
+    search: Callable[[str, str], list[Any]], sets: Mapping[str, Sequence[Question]], index: ReadStore
+) -> Metrics:
     def text(doc: str) -> str | None:
-        return index.documents[doc].text if doc in index.documents else None
+        document = index.document(doc)
+        return document.text if document is not None else None
 
     out: Metrics = {}
     for name, questions in sets.items():
@@ -159,7 +161,7 @@ def _measure(search: Callable[[str, str], list[Any]], sets: Mapping[str, Sequenc
 
 
 def ablate(
-    base: Index,
+    base: ReadStore,
     embedder: Embedder,
     settings: Settings,
     sets: Mapping[str, Sequence[Question]],
@@ -171,7 +173,7 @@ def ablate(
     plain baseline's three rows on the same documents."""
     queries = QueryCache(embedder)
     cache.add(index_vectors(base))
-    indexes: dict[tuple[Any, ...], Index] = {}
+    indexes: dict[tuple[Any, ...], ReadStore] = {}
     rows: list[tuple[str, Metrics]] = []
     for variant in variants:
         if progress:
@@ -186,7 +188,7 @@ def ablate(
             progress(f"  {summary(rows[-1][1])}")
     if progress:
         progress("baseline")
-    baseline = Baseline.build({d: doc.text for d, doc in base.documents.items()}, cache)
+    baseline = Baseline.build({d: doc.text for d, doc in base.documents().items()}, cache)
 
     def vector(q: str) -> np.ndarray:
         return np.asarray(queries.embed_queries([q])[0])

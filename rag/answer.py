@@ -26,7 +26,7 @@ import logging
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -35,7 +35,6 @@ import numpy as np
 from rag.config import Settings
 from rag.conversation import Turn, resolve
 from rag.errors import InputError
-from rag.glossary import translate_terms
 from rag.matters import Matter, Step, matters_of
 from rag.normalise import analyse, fold, repair
 from rag.query import (
@@ -47,6 +46,7 @@ from rag.query import (
     named_places,
     names_decision,
     place_key,
+    query_keys,
 )
 from rag.search import Searcher, hit_dict
 from rag.sentences import (
@@ -306,15 +306,6 @@ def _kind_match(asked: str | None, stated: frozenset[str]) -> float:
     return 0.5 if asked == "person" and "role" in stated else 0.0
 
 
-def _query_keys(info: QueryInfo, known: Callable[[str], bool]) -> list[str]:
-    """The question's search keys; for a question not in Swedish, its glossary translations and the
-    words the index knows (names, 'AI'), since its other words can never occur in Swedish text."""
-    keys = analyse(info.text)
-    if info.language != "sv":
-        keys = [k for k in keys if known(k)] + analyse(translate_terms(info.text))
-    return list(dict.fromkeys(keys))
-
-
 class Assistant:
     """Answers questions over a ``Searcher``: retrieval, sentence choice, citation, abstention."""
 
@@ -333,7 +324,7 @@ class Assistant:
         self.weights = weights or dict(SENTENCE_WEIGHTS)
         self.threshold = threshold
         self._place_keys = {place_key(o) for o in searcher.organisations}
-        documents = searcher.index.documents.values()
+        documents = searcher.index.documents().values()
         self._mentioned = {p for d in documents for p in d.structure.get("places", ())}
         self._mentioned_as_organisation = {p for d in documents for p in d.structure.get("organisations", ())}
         self._items = {d.id: sorted(d.structure.get("items", ()), key=lambda it: it["start"]) for d in documents}
@@ -382,14 +373,14 @@ class Assistant:
 
     def missing_terms(self, keys: Sequence[str]) -> tuple[str, ...]:
         """Question terms that occur in no indexed passage."""
-        lexical = self.searcher.index.lexical
+        lexical = self.searcher.index
         return tuple(k for k in keys if lexical.document_frequency(k) == 0)
 
     def coverage(self, keys: Sequence[str], hits: Sequence[Hit]) -> float:
         """Rarity-weighted share of the question's terms that occur in the given passages."""
         if not keys:
             return 1.0
-        lexical = self.searcher.index.lexical
+        lexical = self.searcher.index
         present: set[str] = set()
         for hit in hits:
             present.update(analyse(hit.chunk.header() + "\n" + hit.chunk.text))
@@ -403,10 +394,10 @@ class Assistant:
         if not keys:
             return 1.0
         item = self.item_at(c.hit.chunk.doc, c.start) or {}
-        text = self.searcher.index.documents[c.hit.chunk.doc].text
+        text = self.searcher.index.documents()[c.hit.chunk.doc].text
         present = set(analyse(text[item.get("start", c.hit.chunk.start) : item.get("end", c.hit.chunk.end)]))
         present |= set(analyse(c.hit.chunk.header()))
-        lexical = self.searcher.index.lexical
+        lexical = self.searcher.index
         weights = {k: lexical.idf(k) for k in keys}
         total = sum(weights.values())
         return sum(w for k, w in weights.items() if k in present) / total if total else 1.0
@@ -428,7 +419,7 @@ class Assistant:
         seen: set[tuple[str, int, int]] = set()
         out = []
         for rank, hit in enumerate(hits[:PASSAGES_FOR_SENTENCES], start=1):
-            doc = self.searcher.index.documents[hit.chunk.doc]
+            doc = self.searcher.index.documents()[hit.chunk.doc]
             decisive: list[tuple[int, int]] = []
             item = self.item_at(hit.chunk.doc, hit.chunk.start) if decision else None
             if item is not None:
@@ -478,7 +469,7 @@ class Assistant:
         role = asked_role(info.text) if who else None
         stance = asked_stance(info.text) if role == "yrkande" else None
         event = asked_event(info.text) if info.answer_type == "date" else None
-        lexical = self.searcher.index.lexical
+        lexical = self.searcher.index
         weights = {k: lexical.idf(k) for k in keys}
         total = sum(weights.values()) or 1.0
         top = max(c.hit.score for c in candidates) or 1.0
@@ -589,7 +580,7 @@ class Assistant:
             return self._abstain(question, searched, Evidence(0.0, 0.0, unmet=("words",)), (), "no-content")
         info = self.searcher.understand(searched)
         hits = self.searcher.search(searched, k=max(k, PASSAGES_FOR_SENTENCES), filters=filters)
-        keys = _query_keys(info, lambda key: self.searcher.index.lexical.document_frequency(key) > 0)
+        keys = query_keys(info, lambda key: self.searcher.index.document_frequency(key) > 0, expand=False)
         across = asks_across_organisations(searched) and not info.organisations
         decision = asks_for_decision(searched) or across
         # a question about Västerås is answered from Västerås's documents when the search found any
@@ -696,7 +687,7 @@ class Assistant:
         unmet = []
         places = {k for p in info.places for k in analyse(p)}
         topical = [k for k in keys if k not in places]
-        lexical = self.searcher.index.lexical
+        lexical = self.searcher.index
         if info.language == "sv" and topical and all(lexical.document_frequency(k) == 0 for k in topical):
             unmet.append("words")
         if info.organisations and not named_found:
@@ -719,7 +710,7 @@ class Assistant:
         counted = counted_terms(question)
         if counted and not counts(best.text, counted, self.distinctive(self.matter_keys(info, keys, counted))):
             unmet.append("quantity")  # "hur många timmar" answered by a sentence counting something else
-        item_text = self.searcher.index.documents[best.hit.chunk.doc].text[
+        item_text = self.searcher.index.documents()[best.hit.chunk.doc].text[
             item.get("start", best.start) : item.get("end", best.end)
         ]
         if (
@@ -755,13 +746,13 @@ class Assistant:
     def distinctive(self, keys: Sequence[str]) -> list[str]:
         """The keys that pick out a matter in this index: not in a fifth or more of its passages
         ("AI" in a corpus about AI says nothing)."""
-        lexical = self.searcher.index.lexical
+        lexical = self.searcher.index
         return [k for k in keys if lexical.idf(k) >= DISTINCTIVE_IDF]
 
     def matter_share(self, info: QueryInfo, keys: Sequence[str], text: str) -> float:
         """The idf-weighted share of the question's matter keys that ``text`` holds (a compound holds
         its parts); 1 when the question has none (nothing to check)."""
-        wanted = {k: self.searcher.index.lexical.idf(k) for k in self.matter_keys(info, keys)}
+        wanted = {k: self.searcher.index.idf(k) for k in self.matter_keys(info, keys)}
         if not wanted:
             return 1.0
         present = set(analyse(text))
@@ -779,7 +770,7 @@ class Assistant:
         if not (unsettled or _ENDING.search(fold(question))):
             return None
         if doc not in self._matters:
-            self._matters[doc] = matters_of(self.searcher.index.documents.values(), doc)
+            self._matters[doc] = matters_of(self.searcher.index.documents().values(), doc)
         for matter in self._matters[doc]:
             steps = list(matter.steps)
             here = next((i for i, s in enumerate(steps) if s.doc == doc and s.paragraph == item.get("paragraph")), None)
@@ -790,7 +781,7 @@ class Assistant:
 
     def step_citation(self, step: Step) -> Citation | None:
         """A matter step's decisive sentence as a citation."""
-        stored = self.searcher.index.documents.get(step.doc)
+        stored = self.searcher.index.document(step.doc)
         if stored is None or step.decision_start is None or step.decision_end is None:
             return None
         return Citation(
@@ -812,7 +803,7 @@ class Assistant:
     def document_body(self, doc: str) -> str | None:
         """The body a document is from, as its structure says or as its head names first."""
         if doc not in self._bodies:
-            stored = self.searcher.index.documents[doc]
+            stored = self.searcher.index.documents()[doc]
             self._bodies[doc] = stored.body or _body_in(repair(stored.text[:2000]))
         return self._bodies[doc]
 
@@ -821,7 +812,7 @@ class Assistant:
         if not figures:
             return True
         item = self.item_at(c.hit.chunk.doc, c.start) or {}
-        text = self.searcher.index.documents[c.hit.chunk.doc].text
+        text = self.searcher.index.documents()[c.hit.chunk.doc].text
         said = set(_FIGURE.findall(text[item.get("start", c.start) : item.get("end", c.end)]))
         return all(f in said for f in figures)
 
@@ -894,7 +885,7 @@ class Assistant:
         dropped and logged (they would mean an offset bug, never something to show a user)."""
         kept = []
         for c in citations:
-            doc = self.searcher.index.documents.get(c.doc)
+            doc = self.searcher.index.document(c.doc)
             if doc is None or doc.text[c.start : c.end] != c.quote:
                 logger.error("dropped a citation that does not match its document: %s [%d:%d]", c.doc, c.start, c.end)
                 continue

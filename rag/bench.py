@@ -98,8 +98,7 @@ def questions(paths: Sequence[Path]) -> list[str]:
 
 
 def _chunk_texts(paths: Sequence[Path], settings: Settings, embedder: Any) -> list[str]:
-    from rag.chunk import chunk_configured
-    from rag.index import embed_text
+    from rag.chunk import chunk_configured, embed_text
     from rag.parse import discover, read_document
     from rag.structure import parse_structure
 
@@ -161,16 +160,16 @@ def query_latency(searcher: Any, asked: Sequence[str], k: int = 10) -> dict[str,
 
 
 def dense_recall(
-    index: Any, query_vectors: np.ndarray, ks: Sequence[int] = (10, 100), vectors_file: Path | None = None
+    index: Any, query_vectors: np.ndarray, vectors_file: Path, ks: Sequence[int] = (10, 100)
 ) -> dict[str, Any]:
-    """The serving dense index against exact search on the same vectors: recall@k (10 as shown, 100
-    as many as hybrid search fuses) and latency at the first k. The vectors are the build's
-    (``vectors.npy`` of the version folder, or ``vectors_file`` for an index served elsewhere)."""
-    from rag.dense import DenseIndex
+    """The serving dense index (a ``ReadStore``) against exact search on the same vectors: recall@k
+    (10 as shown, 100 as many as hybrid search fuses) and latency at the first k. The vectors are
+    the build's (``vectors.npy`` of its version folder)."""
+    from rag.store.embedded.dense import DenseIndex
 
-    vectors = np.load(vectors_file or index.path / "vectors.npy", mmap_mode="r")
+    vectors = np.load(vectors_file, mmap_mode="r")
     exact = DenseIndex.build(np.asarray(vectors), "flat")
-    out: dict[str, Any] = {"kind": index.dense.kind}
+    out: dict[str, Any] = {"kind": index.dense_kind}
     for k in ks:
         hits, times_exact, times_served = 0, [], []
         for q in query_vectors:
@@ -178,9 +177,9 @@ def dense_recall(
             truth, _ = exact.search(q, k)
             times_exact.append((time.perf_counter() - started) * 1000)
             started = time.perf_counter()
-            got, _ = index.dense.search(q, k)
+            got = [i for i, _ in index.dense(q, k)]
             times_served.append((time.perf_counter() - started) * 1000)
-            hits += len(set(truth.tolist()) & set(got.tolist()))
+            hits += len(set(truth.tolist()) & set(got))
         out[f"recall@{k}"] = round(hits / (k * len(query_vectors)), 4)
         out.setdefault("exact_ms", percentiles(times_exact))
         out.setdefault("served_ms", percentiles(times_served))
@@ -200,9 +199,9 @@ def _rss_mb() -> float:
 
 def _backend(config: dict[str, Any]) -> dict[str, Any]:
     """One model backend in a fresh process: load, memory, ingest, query embedding and quality."""
+    from rag.build import build_index
     from rag.embed import SentenceTransformerEmbedder
     from rag.evaluate import evaluate, load_questions
-    from rag.index import build_index
     from rag.search import Searcher
 
     settings = Settings(index_dir=Path(config["work"]) / "index", backend=config["backend"])
@@ -224,7 +223,7 @@ def _backend(config: dict[str, Any]) -> dict[str, Any]:
         measured = evaluate(
             load_questions(Path(file)),
             lambda q, mode: searcher.search(q, k=10, mode=mode),
-            lambda doc: searcher.index.documents[doc].text if doc in searcher.index.documents else None,
+            lambda doc: searcher.index.documents()[doc].text if doc in searcher.index.documents() else None,
         )
         quality[Path(file).name] = {
             mode: {k: measured[mode]["all"][k] for k in ("recall@5", "mrr@10")} for mode in ("hybrid", "dense")
@@ -286,8 +285,9 @@ def _worker(argv: Sequence[str]) -> dict[str, Any]:
     if command == "backend":
         return _backend(config)
     if command == "build":
+        from rag.build import build_index
         from rag.embed import load_embedder
-        from rag.index import build_index, load_index
+        from rag.store.embedded import load_index
         from rag.synth import DerivedEmbedder, generate, sentence_bank
 
         real_settings = Settings(index_dir=Path(config["real_index"]), backend=config["backend"])
@@ -315,9 +315,9 @@ def _worker(argv: Sequence[str]) -> dict[str, Any]:
         return _ray_ingest(config)
     if command == "query":
         from rag.embed import load_embedder
-        from rag.index import current_path, read_manifest
         from rag.search import Searcher
         from rag.store import open_index, publish
+        from rag.store.embedded import current_path, read_manifest
 
         settings = Settings(index_dir=Path(config["index"]), backend=config["backend"], store=config.get("store"))
         real = load_embedder(settings)
@@ -514,9 +514,9 @@ def run(
 ) -> dict[str, Any]:
     """Every measurement: the model backends in ``compare`` side by side; then with the configured
     backend ingest, quality, in-process latency and HTTP on the real corpus; then scale."""
+    from rag.build import build_index
     from rag.embed import load_embedder
     from rag.evaluate import evaluate, load_questions
-    from rag.index import build_index
     from rag.search import Searcher
 
     work.mkdir(parents=True, exist_ok=True)
@@ -546,11 +546,11 @@ def run(
     quality = evaluate(
         dev,
         lambda q, mode: searcher.search(q, k=10, mode=mode),
-        lambda doc: searcher.index.documents[doc].text if doc in searcher.index.documents else None,
+        lambda doc: searcher.index.documents()[doc].text if doc in searcher.index.documents() else None,
     )
     report["real"] = {
-        "documents": len(searcher.index.documents),
-        "chunks": len(searcher.index.chunks),
+        "documents": len(searcher.index.documents()),
+        "chunks": searcher.index.count,
         "build_s": round(build_s, 1),
         "load_s": round(load_s, 2),
         "index_mb": _dir_mb(real.index_dir),

@@ -3,16 +3,21 @@
 Invariants (tested as properties): every chunk's ``text == document.text[start:end]``; chunks never
 cross an item or section boundary or include page furniture; every non-blank stretch of text
 outside furniture lies in some chunk; no chunk is longer than ``size`` characters.
+
+A chunk is indexed by two texts made from it: ``embed_text`` for the model, ``lexical_text`` for
+keyword search.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from functools import cache
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from rag.config import Settings
+from rag.normalise import repair
 from rag.types import Chunk, Document, Item, Structure
 
 # Paragraphs, lines, then sentence ends, then clause breaks, then words: every separator is a
@@ -127,6 +132,32 @@ def chunk_configured(
         merge_sections=settings.merge_sections,
         drop_furniture=settings.drop_furniture,
     )
+
+
+@cache
+def _defaults() -> Settings:
+    """The settings' defaults, environment not read: the text of callers that pass no settings."""
+    return Settings.model_construct()
+
+
+def embed_text(chunk: Chunk, settings: Settings | None = None) -> str:
+    """What the model embeds for a chunk: its context line and its OCR-repaired text (either can be
+    switched off: ``header_in_dense``, ``repair_dense``; a chunk under ``header_min_chars`` has no
+    context line: a page-end fragment of a few words would match on its item's title alone)."""
+    s = settings or _defaults()
+    text = repair(chunk.text) if s.repair_dense else chunk.text
+    if not s.header_in_dense or len(chunk.text) < s.header_min_chars:
+        return text
+    return f"{chunk.header()}\n\n{text}"
+
+
+def lexical_text(chunk: Chunk, settings: Settings | None = None) -> str:
+    """What keyword search matches for a chunk: its context line and its text (the line can be
+    switched off: ``header_in_lexical``; a chunk under ``header_min_chars`` has none)."""
+    s = settings or _defaults()
+    if not s.header_in_lexical or len(chunk.text) < s.header_min_chars:
+        return chunk.text
+    return f"{chunk.header()}\n{chunk.text}"
 
 
 def chunk_document(

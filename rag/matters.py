@@ -9,7 +9,7 @@ documents link the steps in two ways, and both are read here:
 - an item that answers a named motion ("Svar på motion om ...") and the motion document whose title
   it names, when neither carries a Dnr the other has.
 
-Everything here is a pure function of the stored documents (``rag.index.StoredDocument``) and
+Everything here is a pure function of the stored documents (``rag.types.StoredDocument``) and
 their structure summaries; nothing reads files.
 """
 
@@ -111,7 +111,7 @@ class Matter:
 
 
 class _Doc(Protocol):
-    """What is read of a stored document (``rag.index.StoredDocument``)."""
+    """What is read of a stored document (``rag.types.StoredDocument``)."""
 
     @property
     def id(self) -> str: ...

@@ -17,8 +17,8 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from rag.pgstore import _connect, safe_url
 from rag.querylog import _masked
+from rag.store.postgres.connect import connect, safe_url
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ class _Connections:
     def get(self) -> Any:
         con = getattr(self._local, "con", None)
         if con is None or con.closed or con.broken:
-            con = self._local.con = _connect(self.url)
+            con = self._local.con = connect(self.url)
             # a bucket or log row lost in a crash costs nothing; a flush to disk per request costs ms
             con.execute("SET synchronous_commit = off")
         return con
@@ -101,7 +101,7 @@ class PgQueryLog:
 
 def read_entries(url: str) -> Iterator[dict[str, Any]]:
     """Every logged request, oldest first."""
-    with _connect(url) as con:
+    with connect(url) as con:
         exists = con.execute("SELECT to_regclass('rag_query_log')").fetchone()
         if not exists or exists[0] is None:
             return iter(())

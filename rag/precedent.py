@@ -75,7 +75,7 @@ def decisions(searcher: Searcher, hits: Sequence[Hit], limit: int = 20) -> list[
     rows: list[Decision] = []
     seen: set[tuple[str, int]] = set()
     for hit in hits:
-        doc = searcher.index.documents[hit.chunk.doc]
+        doc = searcher.index.documents()[hit.chunk.doc]
         item = _item_of(doc.structure, hit.chunk.start)
         if item is None or not item.get("outcome") or (doc.id, item["start"]) in seen:
             continue
@@ -134,27 +134,13 @@ def similar(searcher: Searcher, doc_id: str, limit: int = 20) -> list[Decision]:
     """Decisions by other organisations on the matter of document ``doc_id``: its chunks' mean vector
     searched densely, the document's own organisation left out."""
     index = searcher.index
-    document = index.documents[doc_id]
-    ids = [i for i, c in enumerate(index.chunks) if c.doc == doc_id]
-    vectors = np.stack([index.dense.vector(i) for i in ids])
+    document = index.documents()[doc_id]
+    vectors = index.vectors(index.chunk_ids(doc_id))
     query = vectors.mean(axis=0)
     query /= np.linalg.norm(query) or 1.0
-    others = np.array(
-        [i for i, c in enumerate(index.chunks) if c.organisation != document.organisation], dtype=np.int64
-    )
-    if not len(others):
-        return []
-    found, scores = index.dense.search(query, min(len(others), 2 * searcher.settings.candidates), others)
-    hits = [
-        Hit(
-            chunk_id=int(i),
-            chunk=index.chunks[int(i)],
-            score=round(float(s), 6),
-            path=index.documents[index.chunks[int(i)].doc].path,
-        )
-        for i, s in zip(found, scores, strict=True)
-    ]
-    return decisions(searcher, hits, limit)
+    elsewhere = Filters(exclude_organisations=(document.organisation,))
+    found = index.dense(query, 2 * searcher.settings.candidates, elsewhere)
+    return decisions(searcher, [searcher.hit(i, round(s, 6)) for i, s in found], limit)
 
 
 def decision_dict(d: Decision) -> dict[str, Any]:

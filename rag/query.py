@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 
+from rag.glossary import translate_terms
 from rag.normalise import analyse, fold, tokenize
 from rag.types import QueryInfo
 from rag.vocab import AMBIGUOUS_PLACES, BODY_ABBREVIATIONS, MUNICIPALITIES, PLACE_ALIASES, REGIONS
@@ -273,3 +274,21 @@ def parse_query(text: str, organisations: Iterable[str] = (), bodies: Iterable[s
         places=named_places(text),
         answer_type=answer_type(text),
     )
+
+
+def query_keys(info: QueryInfo, known: Callable[[str], bool] | None = None, *, expand: bool = True) -> list[str]:
+    """The analysed keys a question is matched by, each once: its words, and for a question not in
+    Swedish the glossary's Swedish terms for it ("guidelines" -> riktlinjer).
+
+    Search and highlighting take the default: with ``expand``, the body names the question's
+    abbreviations stand for (KS -> kommunstyrelsen). Answers weigh the question's own terms by
+    rarity, so they pass ``expand=False`` and ``known`` (whether the index has a key): of a foreign
+    question's words only those the index knows are kept (names, 'AI'), since its other words can
+    never occur in Swedish text."""
+    keys = analyse(info.text)
+    if info.language != "sv" and known is not None:
+        keys = [k for k in keys if known(k)]
+    extra = list(info.expansions) if expand else []
+    if info.language != "sv":
+        extra.append(translate_terms(info.text))
+    return list(dict.fromkeys(keys + analyse(" ".join(extra))))

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from rag.query import _DNR, normalise_dnr
-from rag.search import chunk_passes
+from rag.store.filters import chunk_passes
 from rag.types import Chunk, Filters, Hit
 
 FACET_FILTER = {"organisation": "organisation", "body": "body", "doc_type": "doc_type", "outcome": "outcome"}
@@ -90,12 +90,12 @@ def dnr_key(dnr: str) -> str:
     return normalise_dnr(dnr).split()[-1]
 
 
-def unknown_dnrs(wanted: Sequence[str], chunks: Iterable[Chunk], texts: Callable[[], Iterable[str]]) -> list[str]:
-    """The Dnr of ``wanted`` that no item has and no document text mentions (texts are read only
-    when some Dnr is not an item's)."""
+def unknown_dnrs(wanted: Sequence[str], dnrs: Iterable[str], texts: Callable[[], Iterable[str]]) -> list[str]:
+    """The Dnr of ``wanted`` that no item has (``dnrs``: the items' Dnr, ``ReadStore.values("dnr")``)
+    and no document text mentions (texts are read only when some Dnr is not an item's)."""
     if not wanted:
         return []
-    known = {dnr_key(c.dnr) for c in chunks if c.dnr}
+    known = {dnr_key(dnr) for dnr in dnrs if dnr}
     missing = [d for d in wanted if dnr_key(d) not in known]
     if missing:
         mentioned = {dnr_key(m.group()) for text in texts() for m in _DNR.finditer(text.upper())}

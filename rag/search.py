@@ -1,5 +1,8 @@
 """Hybrid search: BM25 and dense results fused (normalised scores, or reciprocal ranks), with soft
-boosts for what the question names, hard filters, and per-document diversification."""
+boosts for what the question names, hard filters, and per-document diversification.
+
+It reads the index through ``rag.store.base.ReadStore`` only: the store answers the keyword and
+dense candidates with the filters applied, and the vocabularies a question is parsed against."""
 
 from __future__ import annotations
 
@@ -17,12 +20,11 @@ import numpy as np
 from rag.compounds import with_parts
 from rag.config import Settings
 from rag.errors import InputError
-from rag.glossary import translate_terms
-from rag.index import Index
-from rag.normalise import analyse, fold
-from rag.query import normalise_dnr, parse_query
-from rag.types import Chunk, Filters, Hit, QueryInfo
-from rag.vocab import BODY_ABBREVIATIONS, OUTCOMES
+from rag.query import normalise_dnr, parse_query, query_keys
+from rag.store.base import ReadStore
+from rag.store.filters import body_matches, matches, type_matches
+from rag.types import Filters, Hit, QueryInfo
+from rag.vocab import OUTCOMES
 
 if TYPE_CHECKING:
     from rag.embed import Embedder
@@ -53,15 +55,6 @@ class Boosts:
         )
 
 
-def _matches(value: str | None, wanted: str) -> bool:
-    return value is not None and fold(wanted) in fold(value)
-
-
-def _body_matches(value: str | None, wanted: str) -> bool:
-    wanted = BODY_ABBREVIATIONS.get(wanted.upper(), wanted)
-    return _matches(value, wanted)
-
-
 def validate_filters(filters: Filters) -> None:
     """Raise ``InputError`` naming the field for a filter value that can never be valid."""
     if filters.outcome is not None and filters.outcome not in OUTCOMES:
@@ -75,21 +68,6 @@ def validate_filters(filters: Filters) -> None:
 
 def _valid_date(value: str) -> bool:
     return re.fullmatch(r"\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?", value) is not None
-
-
-def chunk_passes(chunk: Chunk, filters: Filters) -> bool:
-    """Whether a chunk satisfies every filter; a date filter excludes chunks without a date."""
-    if filters.organisation and not _matches(chunk.organisation, filters.organisation):
-        return False
-    if filters.body and not _body_matches(chunk.body, filters.body):
-        return False
-    if filters.doc_type and fold(chunk.doc_type or "") != fold(filters.doc_type):
-        return False
-    if filters.outcome and chunk.outcome != filters.outcome:
-        return False
-    if filters.date_from and (not chunk.date or chunk.date[: len(filters.date_from)] < filters.date_from):
-        return False
-    return not (filters.date_to and (not chunk.date or chunk.date[: len(filters.date_to)] > filters.date_to))
 
 
 def rrf(rankings: Sequence[tuple[Sequence[int], float]], k: int) -> dict[int, float]:
@@ -198,20 +176,20 @@ def hit_dict(hit: Hit) -> dict[str, Any]:
 class Searcher:
     """Search over a loaded index with an embedder; load once, query many times."""
 
-    def __init__(self, index: Index, embedder: Embedder, settings: Settings, boosts: Boosts | None = None) -> None:
+    def __init__(self, index: ReadStore, embedder: Embedder, settings: Settings, boosts: Boosts | None = None) -> None:
         self.index = index
         self.embedder = embedder
         self.settings = settings
         self.boosts = boosts or Boosts.from_settings(settings)
-        chunks = index.chunks
+        chunks = index.chunks()
+        # what fusion groups by: a chunk's document, its item (adjacent chunks of one §) and document
         self._doc_of = [c.doc for c in chunks]
         self._item_of = groups([(c.doc, c.paragraph, c.title) for c in chunks])
         self._document_of = groups(self._doc_of)
-        self.organisations = sorted({c.organisation for c in chunks if c.organisation})
-        self.bodies = sorted({c.body for c in chunks if c.body})
-        self.doc_types = sorted({c.doc_type for c in chunks if c.doc_type})
-        dnrs = {c.dnr: normalise_dnr(c.dnr) for c in chunks if c.dnr}  # once per item, not per chunk
-        self._dnr = [dnrs[c.dnr] if c.dnr else None for c in chunks]
+        self.organisations = index.values("organisation")
+        self.bodies = index.values("body")
+        self.doc_types = index.values("doc_type")
+        self._dnr = {dnr: normalise_dnr(dnr) for dnr in index.values("dnr")}  # once per Dnr, not per chunk
         self._query_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_lock = threading.Lock()
 
@@ -234,8 +212,8 @@ class Searcher:
         """Load the index at ``settings.index_dir`` and the model (unless given), refusing a mismatch;
         ``include_internal=False`` searches its public documents only (``public``)."""
         from rag.embed import load_embedder
-        from rag.index import check_compatible
         from rag.store import open_index
+        from rag.store.manifest import check_compatible
 
         index = open_index(settings)
         embedder = embedder or load_embedder(settings)
@@ -249,11 +227,9 @@ class Searcher:
     def public(self) -> Searcher:
         """This search over the index's public documents only, or itself when none is internal: what a
         request without a staff token searches. Internal chunks are not filtered out of results but
-        absent from the start (``rag.access.public_view``), so they take no part in ranking, term
+        absent from the start (``ReadStore.public``), so they take no part in ranking, term
         statistics, facets, the organisations a question is parsed against or error messages."""
-        from rag.access import public_view
-
-        view = public_view(self.index)
+        view = self.index.public()
         return self if view is self.index else Searcher(view, self.embedder, self.settings, self.boosts)
 
     def understand(self, query: str) -> QueryInfo:
@@ -264,9 +240,9 @@ class Searcher:
         (listing the values that exist)."""
         validate_filters(filters)
         known = {
-            "organisation": (filters.organisation, self.organisations, _matches),
-            "body": (filters.body, self.bodies, _body_matches),
-            "type": (filters.doc_type, self.doc_types, lambda v, w: fold(v or "") == fold(w)),
+            "organisation": (filters.organisation, self.organisations, matches),
+            "body": (filters.body, self.bodies, body_matches),
+            "type": (filters.doc_type, self.doc_types, type_matches),
         }
         for name, (wanted, values, match) in known.items():
             if wanted is not None and not any(match(v, wanted) for v in values):
@@ -275,49 +251,19 @@ class Searcher:
                     field=name,
                 )
 
-    def allowed(self, filters: Filters | None) -> np.ndarray | None:
-        """Ids of chunks passing the filters, or None when there are no filters."""
-        if filters is None or filters.empty():
-            return None
-        self.check_filters(filters)
-        return np.array([i for i, c in enumerate(self.index.chunks) if chunk_passes(c, filters)], dtype=np.int64)
-
-    def lexical_ranking(self, info: QueryInfo, allowed: np.ndarray | None, n: int) -> list[tuple[int, float]]:
-        extra = list(info.expansions)
-        if info.language != "sv":
-            extra.append(translate_terms(info.text))
-        keys = analyse(info.text) + analyse(" ".join(extra))
-        if info.language == "sv":  # "sekretessuppgifter" also finds "sekretess" and "uppgift"
-            keys = with_parts(keys, lambda key: self.index.lexical.document_frequency(key) > 0)
-        scores = self.index.lexical.scores(keys)
-        if allowed is not None:
-            mask = np.zeros(len(scores), dtype=bool)
-            mask[allowed] = True
-            scores = np.where(mask, scores, 0.0)
-        matching = np.flatnonzero(scores > 0)
-        if len(matching) > n:  # the n best without sorting every match
-            matching = matching[np.argpartition(-scores[matching], n - 1)[:n]]
-        top = matching[np.lexsort((matching, -scores[matching]))]
-        return [(int(i), float(scores[i])) for i in top]
-
-    def dense_ranking(self, info: QueryInfo, allowed: np.ndarray | None, n: int) -> list[tuple[int, float]]:
-        vector = self.query_vector(info.text)
-        ids, scores = self.index.dense.search(vector, n, allowed)
-        return [(int(i), float(s)) for i, s in zip(ids, scores, strict=True)]
-
     def _boost(self, cid: int, info: QueryInfo) -> float:
-        chunk = self.index.chunks[cid]
+        chunk = self.index.chunk(cid)
         factor = 1.0
         b = self.boosts
         if info.organisations and chunk.organisation in info.organisations:
             factor *= b.organisation
-        if info.bodies and any(_body_matches(chunk.body, body) for body in info.bodies):
+        if info.bodies and any(body_matches(chunk.body, body) for body in info.bodies):
             factor *= b.body
         if info.sections and chunk.section in info.sections:
             factor *= b.section
         if info.years and chunk.date and chunk.date[:4] in info.years:
             factor *= b.year
-        dnr = self._dnr[cid]
+        dnr = self._dnr[chunk.dnr] if chunk.dnr else None
         if info.dnrs and dnr and any(dnr == d or dnr.endswith(" " + d) for d in info.dnrs):
             factor *= b.exact
         if info.paragraphs and chunk.paragraph and int(chunk.paragraph.split()[-1]) in info.paragraphs:
@@ -348,12 +294,16 @@ class Searcher:
         if mode not in MODES:
             raise InputError(f"mode: unknown mode '{mode}'. Use one of: {', '.join(MODES)}.", field="mode")
         info = self.understand(query)
-        allowed = self.allowed(filters)
-        if allowed is not None and not len(allowed):
-            return []
+        if filters is not None and not filters.empty():
+            self.check_filters(filters)
+        else:
+            filters = None
         n = max(self.settings.candidates, limit)
-        lexical = self.lexical_ranking(info, allowed, n) if mode in ("hybrid", "lexical") else []
-        dense = self.dense_ranking(info, allowed, n) if mode in ("hybrid", "dense") else []
+        keys = query_keys(info)
+        if info.language == "sv":  # "sekretessuppgifter" also finds "sekretess" and "uppgift"
+            keys = with_parts(keys, lambda key: self.index.document_frequency(key) > 0)
+        lexical = self.index.lexical(keys, n, filters) if mode in ("hybrid", "lexical") else []
+        dense = self.index.dense(self.query_vector(info.text), n, filters) if mode in ("hybrid", "dense") else []
         lexical_weight = self.settings.lexical_weight
         if info.language != "sv":
             lexical_weight *= self.settings.foreign_lexical_weight
@@ -372,25 +322,18 @@ class Searcher:
         )
         lex_rank = {cid: r for r, (cid, _) in enumerate(lexical, start=1)}
         dense_rank = {cid: r for r, (cid, _) in enumerate(dense, start=1)}
-        return [
-            Hit(
-                chunk_id=cid,
-                chunk=self.index.chunks[cid],
-                score=round(scored[cid], 6),
-                lexical_rank=lex_rank.get(cid),
-                dense_rank=dense_rank.get(cid),
-                path=self.index.documents[self.index.chunks[cid].doc].path,
-            )
-            for cid in top
-        ]
+        return [self.hit(cid, round(scored[cid], 6), lex_rank.get(cid), dense_rank.get(cid)) for cid in top]
+
+    def hit(self, cid: int, score: float, lexical_rank: int | None = None, dense_rank: int | None = None) -> Hit:
+        """Chunk ``cid`` as a hit, with its document's path."""
+        chunk = self.index.chunk(cid)
+        document = self.index.document(chunk.doc)
+        path = document.path if document is not None else ""
+        return Hit(cid, chunk, score, lexical_rank=lexical_rank, dense_rank=dense_rank, path=path)
 
     def query_keys(self, query: str) -> set[str]:
         """The keyword keys a query matches, for highlighting (with glossary terms for English)."""
-        info = self.understand(query)
-        extra = list(info.expansions)
-        if info.language != "sv":
-            extra.append(translate_terms(info.text))
-        return set(analyse(info.text)) | set(analyse(" ".join(extra)))
+        return set(query_keys(self.understand(query)))
 
 
 FACETS = ("organisation", "body", "year", "doc_type", "outcome")

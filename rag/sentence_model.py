@@ -35,20 +35,20 @@ class Row:
 
 def candidate_rows(assistant: Assistant, questions: Iterable[Question]) -> list[Row]:
     """The scored candidates of every answerable question, labelled by overlap with the gold quote."""
-    from rag.answer import PASSAGES_FOR_SENTENCES, _query_keys
-    from rag.query import asks_for_decision
+    from rag.answer import PASSAGES_FOR_SENTENCES
+    from rag.query import asks_for_decision, query_keys
 
     searcher = assistant.searcher
     rows = []
     for q in questions:
-        if not q.doc or not q.answer_quote or q.doc not in searcher.index.documents:
+        if not q.doc or not q.answer_quote or q.doc not in searcher.index.documents():
             continue
         info = searcher.understand(q.question)
         hits = searcher.search(q.question, k=PASSAGES_FOR_SENTENCES)
-        keys = _query_keys(info, lambda key: searcher.index.lexical.document_frequency(key) > 0)
+        keys = query_keys(info, lambda key: searcher.index.document_frequency(key) > 0, expand=False)
         decision = asks_for_decision(q.question)
         named = [h for h in hits if h.chunk.organisation in info.organisations]
-        spans = quote_spans(searcher.index.documents[q.doc].text, q.answer_quote)
+        spans = quote_spans(searcher.index.documents()[q.doc].text, q.answer_quote)
         for c in assistant.score(info, keys, assistant.candidates(named or hits, decision), decision):
             label = c.hit.chunk.doc == q.doc and any(c.start < e and s < c.end for s, e in spans)
             rows.append(Row(q.id, q.doc, dict(c.scores), label))

@@ -18,9 +18,9 @@ from pathlib import Path
 import numpy as np
 
 from rag.embed import Embedder
-from rag.index import Index
 from rag.normalise import repair
 from rag.sentences import quotable, sentence_spans
+from rag.store.base import ReadStore
 from rag.vocab import BODY_ABBREVIATIONS, MUNICIPALITIES
 
 _SPLIT = re.compile(r"(?<=[.!?:])\s+")
@@ -52,10 +52,10 @@ class SentenceBank:
         return self.vectors.get(_key(sentence))
 
 
-def sentence_bank(index: Index, embedder: Embedder) -> SentenceBank:
+def sentence_bank(index: ReadStore, embedder: Embedder) -> SentenceBank:
     """Every quotable sentence of the real documents, grouped by section, embedded once."""
     bank = SentenceBank()
-    for doc in index.documents.values():
+    for doc in index.documents().values():
         for item in doc.structure.get("items", []):
             if item.get("title"):
                 bank.titles.append(" ".join(item["title"].split()))

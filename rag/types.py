@@ -7,6 +7,7 @@ Every ``start``/``end`` pair in this module is a character offset into ``Documen
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, TypedDict
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,9 @@ class Filters:
     date_to: str | None = None
     doc_type: str | None = None
     outcome: str | None = None
+    # chunks of any organisation but these, compared exactly (None: chunks of no organisation), as
+    # precedent asks for "decisions elsewhere"; never set from a request
+    exclude_organisations: tuple[str | None, ...] | None = None
 
     def empty(self) -> bool:
         return all(v is None for v in vars(self).values())
@@ -142,3 +146,82 @@ class QueryInfo:
     answer_type: str | None = None  # "person" | "date" | "number" | "frequency" | "reason"
     places: tuple[str, ...] = ()  # Swedish municipalities and regions named, known to the index or not
     sections: tuple[str, ...] = ()  # sections that state what the question asks for (Beslut, Yrkanden ...)
+
+
+@dataclass(frozen=True)
+class StoredDocument:
+    """A document as the index keeps it: text, metadata and structure summary."""
+
+    id: str
+    path: str
+    sha256: str
+    format: str
+    internal: bool
+    text: str
+    doc_type: str
+    title: str | None
+    organisation: str | None
+    body: str | None
+    date: str | None
+    structure: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class BuildReport:
+    """What a build did: counts for the summary line, and one message per failed file."""
+
+    documents: int = 0
+    chunks: int = 0
+    embedded: int = 0
+    reused: int = 0
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    # documents whose file failed this time but that were indexed before: their indexed text stays
+    kept: list[str] = field(default_factory=list)
+    # personal data masked in the indexed text, per kind (personnummer includes samordningsnummer)
+    masked: bool = True
+    personal_data: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+    path: str = ""
+
+
+# The manifest is JSON on disk (``manifest.json``; in PostgreSQL a row of ``rag_meta``), so it is
+# typed as dictionaries: an index written by an older version may lack keys, and ``total=False``
+# says so. Keys are read with ``.get`` where they may be missing.
+
+
+class DocumentEntry(TypedDict, total=False):
+    """A document as the manifest lists it (what an incremental build compares against)."""
+
+    sha256: str
+    path: str
+    internal: bool
+    chunks: int
+    personal_data: dict[str, int]  # per kind, masked in this document's indexed text
+
+
+class PersonalData(TypedDict, total=False):
+    """Whether personal data is masked in the indexed text, and how much of each kind was."""
+
+    masked: bool
+    personnummer: int  # samordningsnummer included
+    email: int
+    phone: int
+
+
+class Manifest(TypedDict, total=False):
+    """What an index version holds and how it was made: checked before it is searched or added to."""
+
+    schema_version: int
+    analysis: int  # rag.store.manifest.ANALYSIS_VERSION of the program that built it
+    model: dict[str, Any]  # the embedder's identity: name, dim, and where known sha256, source, backend
+    dim: int
+    chunking: dict[str, int]  # chunk size, overlap, token limit and the text switches not at their default
+    built_at: str  # ISO time, UTC
+    documents: dict[str, DocumentEntry]
+    counts: dict[str, int]  # documents, chunks
+    personal_data: PersonalData
+    dense_index: str  # "flat" | "hnsw"
+    store: dict[str, Any]  # PostgreSQL only: backend, version, source folder, chunks_all, chunks_public

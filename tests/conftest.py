@@ -111,8 +111,8 @@ def index_bundled_corpus(root: Path, settings: Any) -> Path:
     embedder into ``settings.index_dir``: the module-wide index the API tests share."""
     import shutil
 
+    from rag.build import build_index
     from rag.embed import FakeEmbedder
-    from rag.index import build_index
 
     shutil.copytree(CORPUS, root / "corpus")
     build_index([root / "corpus"], settings.index_dir, FakeEmbedder(), settings)

@@ -5,10 +5,12 @@ from pathlib import Path
 
 from rag.ablation import VARIANTS, Variant, ablate, question_sets, table, variant_index
 from rag.baseline import VectorCache
+from rag.build import build_index
+from rag.chunk import embed_text, lexical_text
 from rag.config import Settings
 from rag.embed import FakeEmbedder
 from rag.evaluate import Question, load_questions
-from rag.index import build_index, embed_text, lexical_text, load_index
+from rag.store.embedded import load_index
 from rag.types import Chunk
 
 PROTOCOL = """Kommunstyrelsen
@@ -63,10 +65,10 @@ def test_a_variant_that_changes_text_embeds_only_texts_never_seen(tmp_path: Path
 
     cache.add(index_vectors(index))
     same = variant_index(index, settings, embedder, cache)
-    assert [c.text for c in same.chunks] == [c.text for c in index.chunks]
+    assert [c.text for c in same.chunks()] == [c.text for c in index.chunks()]
     assert not (tmp_path / "cache").exists()  # nothing embedded, nothing written
     fixed = variant_index(index, settings.model_copy(update={"structure_chunking": False}), embedder, cache)
-    assert all(c.paragraph is None for c in fixed.chunks)
+    assert all(c.paragraph is None for c in fixed.chunks())
     assert (tmp_path / "cache").exists()
 
 

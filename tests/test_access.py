@@ -14,9 +14,9 @@ from conftest import CORPUS, GOTLAND, TIBRO, api_app
 from fastapi.testclient import TestClient
 
 from rag.api import auth
+from rag.build import build_index
 from rag.config import Settings
 from rag.embed import FakeEmbedder
-from rag.index import build_index
 
 STAFF = "staff-token-1"
 ADMIN = "admin-token-1"

@@ -176,7 +176,7 @@ def test_a_citation_that_does_not_match_its_document_is_dropped_and_logged(caplo
     text = "Kommunfullmäktige beslutar att avslå förslaget."
     doc = SimpleNamespace(text=text)
     assistant = Assistant.__new__(Assistant)
-    assistant.searcher = SimpleNamespace(index=SimpleNamespace(documents={"d.txt": doc}))
+    assistant.searcher = SimpleNamespace(index=SimpleNamespace(document={"d.txt": doc}.get))
     good = _citation(n=1, start=0, end=len(text), quote=text)
     bad = _citation(n=2, start=3, end=10, quote="något annat")
     with caplog.at_level(logging.ERROR):

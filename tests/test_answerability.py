@@ -414,7 +414,7 @@ def test_a_motion_is_answered_with_the_latest_step_of_its_matter_and_says_so():
                                         "decision": [start, len(decision_text)]}]),
     }  # fmt: skip
     assistant = Assistant.__new__(Assistant)
-    assistant.searcher = SimpleNamespace(index=SimpleNamespace(documents=docs))
+    assistant.searcher = SimpleNamespace(index=SimpleNamespace(documents=lambda: docs, document=docs.get))
     assistant._matters = {}
     assistant.item_at = lambda doc, offset: docs[doc].structure["items"][0]  # type: ignore[method-assign]
     hit = SimpleNamespace(chunk=SimpleNamespace(doc="motion.txt", doc_type="motion"))

@@ -21,9 +21,10 @@ import pytest
 from conftest import GOTLAND, TIBRO, VASTERAS, pdf_bytes
 from corpus_states import make_pdf
 
+from rag.build import build_index
 from rag.config import Settings
 from rag.embed import FakeEmbedder
-from rag.index import build_index, load_index
+from rag.store.embedded import load_index
 
 LIMIT = 1_000_000  # RAG_MAX_FILE_BYTES in these tests
 ROOT = os.geteuid() == 0  # root reads files and folders without read permission
@@ -380,16 +381,16 @@ def test_bad_files_get_one_line_each_and_the_good_ones_are_all_indexed(bad_corpu
 
     index = load_index(limited.index_dir)
     try:
-        assert set(index.documents) == good
+        assert set(index.documents()) == good
         for name, (_, must_read) in good_files().items():
-            text = index.documents[Path(name).name].text
+            text = index.documents()[Path(name).name].text
             assert must_read in text, (name, text)
             assert not INVISIBLE.search(text), (name, text)
             assert "\r" not in text
-        html = index.documents["sida.html"].text
+        html = index.documents()["sida.html"].text
         assert "skript" not in html and "alert" not in html and "kommentar" not in html
-        for chunk in index.chunks:
-            assert chunk.text == index.documents[chunk.doc].text[chunk.start : chunk.end]
+        for chunk in index.chunks():
+            assert chunk.text == index.documents()[chunk.doc].text[chunk.start : chunk.end]
     finally:
         index.close()
 
@@ -403,7 +404,7 @@ def test_nothing_indexed_before_is_lost_when_its_file_turns_bad(tmp_path, limite
     (corpus / "protokoll.pdf").write_bytes(make_pdf([["KS § 12 Riktlinje for AI"] * 30]))
     build_index([corpus], limited.index_dir, FakeEmbedder(), limited)
     before = load_index(limited.index_dir)
-    texts = {doc: stored.text for doc, stored in before.documents.items()}
+    texts = {doc: stored.text for doc, stored in before.documents().items()}
     before.close()
 
     # the files break: binary junk, a zip bomb, a cut PDF; and bad new files arrive
@@ -419,7 +420,7 @@ def test_nothing_indexed_before_is_lost_when_its_file_turns_bad(tmp_path, limite
     assert report.removed == [] and report.documents == 5
     after = load_index(limited.index_dir)
     try:
-        assert {doc: stored.text for doc, stored in after.documents.items()} == texts
+        assert {doc: stored.text for doc, stored in after.documents().items()} == texts
     finally:
         after.close()
 

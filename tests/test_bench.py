@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 from rag.bench import machine, percentiles
-from rag.dense import DenseIndex, choose_kind
 from rag.embed import FakeEmbedder
 from rag.parse import read_document
+from rag.store.embedded.dense import DenseIndex, choose_kind
 from rag.structure import parse_structure
 from rag.synth import DerivedEmbedder, SentenceBank, generate
 from rag.vocab import OUTCOMES
@@ -97,7 +97,7 @@ from pathlib import Path
 def anon_mb():
     line = next(x for x in Path("/proc/self/status").read_text().splitlines() if x.startswith("RssAnon:"))
     return int(line.split()[1]) / 1024
-from rag.dense import DenseIndex
+from rag.store.embedded.dense import DenseIndex
 before = anon_mb()
 index = DenseIndex.load(Path(sys.argv[1]), mmap=sys.argv[2] == "mmap")
 print(anon_mb() - before)

@@ -26,7 +26,7 @@ import pytest
 from corpus_states import write_state
 
 from rag.errors import IndexMissing
-from rag.index import load_index
+from rag.store.embedded import load_index
 
 pytestmark = pytest.mark.slow
 
@@ -96,10 +96,10 @@ def fingerprint(index_dir: Path) -> tuple[object, np.ndarray] | None:
     except IndexMissing:
         return None
     try:
-        for chunk in index.chunks:
-            assert chunk.text == index.documents[chunk.doc].text[chunk.start : chunk.end]
-        documents = tuple(sorted((d.id, d.sha256) for d in index.documents.values()))
-        spans = tuple((c.doc, c.start, c.end) for c in index.chunks)
+        for chunk in index.chunks():
+            assert chunk.text == index.documents()[chunk.doc].text[chunk.start : chunk.end]
+        documents = tuple(sorted((d.id, d.sha256) for d in index.documents().values()))
+        spans = tuple((c.doc, c.start, c.end) for c in index.chunks())
         manifest = {doc: entry["sha256"] for doc, entry in index.manifest["documents"].items()}
         assert manifest == dict(documents)
         assert index.manifest["counts"]["chunks"] == len(spans)

@@ -68,8 +68,8 @@ def client(tmp_path_factory):
     settings = Settings(index_dir=root / "index", embedder="fake", query_log=None, upload_dir=root / "uploads")
     index_bundled_corpus(root, settings)
     (root / "corpus" / "riktlinje.md").write_text(GUIDE, encoding="utf-8")
+    from rag.build import build_index
     from rag.embed import FakeEmbedder
-    from rag.index import build_index
 
     build_index([root / "corpus"], settings.index_dir, FakeEmbedder(), settings)
     with TestClient(api_app(settings)) as c:

@@ -381,7 +381,7 @@ def test_float_backends_share_an_index_and_int8_has_its_own(backends, tmp_path: 
     import hashlib
 
     from rag.errors import IndexMismatch
-    from rag.index import SCHEMA_VERSION, check_compatible
+    from rag.store.manifest import SCHEMA_VERSION, check_compatible
 
     torch_model, onnx_model, int8 = backends["torch"], backends["onnx"], backends["onnx-int8"]
     assert onnx_model.identity == torch_model.identity | {"backend": "onnx"}

@@ -9,10 +9,12 @@ import numpy as np
 import pytest
 from conftest import CORPUS, GOTLAND, TIBRO
 
+from rag.build import build_index
 from rag.config import Settings
 from rag.embed import FakeEmbedder
 from rag.errors import IndexMismatch, IndexMissing
-from rag.index import ANALYSIS_VERSION, build_index, check_compatible, current_path, load_index, read_manifest
+from rag.store.embedded import current_path, load_index, read_manifest
+from rag.store.manifest import ANALYSIS_VERSION, check_compatible
 
 
 class CountingEmbedder(FakeEmbedder):
@@ -37,9 +39,10 @@ def test_build_and_load_round_trip(corpus, settings):
     report = build_index([corpus], settings.index_dir, embedder, settings)
     assert (report.documents, len(report.added), report.failed) == (3, 3, [])
     index = load_index(settings.index_dir)
-    assert len(index.chunks) == report.chunks == len(index.dense) == len(index.lexical) == embedder.embedded
-    for chunk in index.chunks:
-        assert chunk.text == index.documents[chunk.doc].text[chunk.start : chunk.end]
+    assert index.count == len(index.chunks()) == report.chunks == len(index.dense_index) == embedder.embedded
+    assert len(index.lexical_index) == index.count
+    for chunk in index.chunks():
+        assert chunk.text == index.documents()[chunk.doc].text[chunk.start : chunk.end]
     manifest = read_manifest(settings.index_dir)
     assert manifest["schema_version"] == 1
     assert manifest["model"] == {"name": "fake", "dim": 64}
@@ -48,17 +51,17 @@ def test_build_and_load_round_trip(corpus, settings):
         "chunk_overlap": settings.chunk_overlap,
         "max_chunk_tokens": 400,
     }
-    assert manifest["documents"][TIBRO.name]["sha256"] == index.documents[TIBRO.name].sha256
+    assert manifest["documents"][TIBRO.name]["sha256"] == index.documents()[TIBRO.name].sha256
     vectors = np.load(current_path(settings.index_dir) / "vectors.npy")
     assert vectors.dtype == np.float32
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
 
 
 def test_loading_warms_the_memory_mapped_files_in_the_background(corpus, settings, monkeypatch):
-    import rag.index
+    import rag.store.embedded.index
 
     read: list[list[Path]] = []
-    monkeypatch.setattr(rag.index, "_read_through", read.append)
+    monkeypatch.setattr(rag.store.embedded.index, "_read_through", read.append)
     build_index([corpus], settings.index_dir, FakeEmbedder(), settings)
     index = load_index(settings.index_dir)
     for thread in threading.enumerate():
@@ -73,7 +76,7 @@ def test_loading_warms_the_memory_mapped_files_in_the_background(corpus, setting
 
 
 def test_warming_skips_files_a_collection_removed(tmp_path):
-    from rag.index import _read_through
+    from rag.store.embedded.index import _read_through
 
     (tmp_path / "kept.npy").write_bytes(b"x" * 3_000_000)
     assert _read_through([tmp_path / "collected.faiss", tmp_path / "kept.npy"]) == 3_000_000
@@ -100,7 +103,7 @@ def test_changed_and_deleted_documents(corpus, settings):
     assert report.removed == [GOTLAND.name]
     assert 0 < embedder.embedded < 5
     index = load_index(settings.index_dir)
-    assert set(index.documents) == {TIBRO.name, "001_6e1d6ed25857f700.txt"}
+    assert set(index.documents()) == {TIBRO.name, "001_6e1d6ed25857f700.txt"}
 
 
 def test_adding_a_file_keeps_what_is_indexed_and_replace_drops_it(corpus, settings, tmp_path):
@@ -168,7 +171,7 @@ def test_a_failed_build_leaves_the_previous_index_serving(corpus, settings):
     with pytest.raises(RuntimeError):
         build_index([corpus], settings.index_dir, Exploding(), settings)
     assert current_path(settings.index_dir) == before
-    assert len(load_index(settings.index_dir).documents) == 3
+    assert len(load_index(settings.index_dir).documents()) == 3
     versions = [p.name for p in settings.index_dir.iterdir() if p.name.startswith("v-")]
     assert versions == [before.name]
     assert json.loads((before / "manifest.json").read_text())["counts"]["documents"] == 3
@@ -226,7 +229,7 @@ def test_personal_data_is_masked_in_the_indexed_text_keeping_every_offset(person
     report = build_index([personal], settings.index_dir, CountingEmbedder(), settings)
     assert report.personal_data == {"personnummer": 2, "email": 1, "phone": 1}
     index = load_index(settings.index_dir)
-    text = index.documents["ansokan.txt"].text
+    text = index.documents()["ansokan.txt"].text
     assert len(text) == len(PERSONAL)
     for secret in SECRETS:
         assert secret not in text
@@ -234,7 +237,7 @@ def test_personal_data_is_masked_in_the_indexed_text_keeping_every_offset(person
         assert text[start : start + len(secret)] == "█" * len(secret)
     for kept in ("KS § 87", "Dnr KS 2023/01222", "2024-09-30", "13.00-16.30", "880320-0018", "1 500 000 kr"):
         assert kept in text
-    assert all(c.text == text[c.start : c.end] and "0016" not in c.text for c in index.chunks)
+    assert all(c.text == text[c.start : c.end] and "0016" not in c.text for c in index.chunks())
     assert index.manifest["personal_data"] == {"masked": True, "personnummer": 2, "email": 1, "phone": 1}
     assert index.manifest["documents"]["ansokan.txt"]["personal_data"] == {"personnummer": 2, "email": 1, "phone": 1}
     index.close()
@@ -263,7 +266,7 @@ def test_masking_can_be_turned_off_and_changing_it_updates_the_index(personal, s
     assert report.masked is False and report.personal_data == {"personnummer": 0, "email": 0, "phone": 0}
     assert 0 < embedder.embedded < report.chunks + 1
     index = load_index(settings.index_dir)
-    assert index.documents["ansokan.txt"].text == PERSONAL
+    assert index.documents()["ansokan.txt"].text == PERSONAL
     assert index.manifest["personal_data"]["masked"] is False
     index.close()
     check_compatible(read_manifest(settings.index_dir), embedder, unmasked, settings.index_dir)
@@ -271,7 +274,7 @@ def test_masking_can_be_turned_off_and_changing_it_updates_the_index(personal, s
         check_compatible(read_manifest(settings.index_dir), embedder, settings, settings.index_dir)
 
     build_index([personal], settings.index_dir, CountingEmbedder(), settings)  # and back
-    assert "0016" not in load_index(settings.index_dir).documents["ansokan.txt"].text
+    assert "0016" not in load_index(settings.index_dir).documents()["ansokan.txt"].text
 
 
 def test_rag_index_reports_what_it_masked(personal, tmp_path, monkeypatch):
@@ -316,17 +319,17 @@ def test_a_version_a_loaded_index_uses_is_kept_until_it_is_closed(corpus, settin
     from rag.search import Searcher
 
     searcher = Searcher.open(settings, CountingEmbedder())  # like a running server
-    serving = searcher.index.path
+    serving = searcher.index.version
     for n in range(3):
         touch(corpus, n)
         build_index([corpus], settings.index_dir, CountingEmbedder(), settings)
-    assert current_path(settings.index_dir) != serving
-    assert serving.name in versions(settings.index_dir) and len(versions(settings.index_dir)) == 3
+    assert current_path(settings.index_dir).name != serving
+    assert serving in versions(settings.index_dir) and len(versions(settings.index_dir)) == 3
     assert searcher.search("Vad beslutade Tibro om AI-strategi?", k=1)[0].chunk.doc == TIBRO.name
     searcher.index.close()
     touch(corpus, 99)
     build_index([corpus], settings.index_dir, CountingEmbedder(), settings)
-    assert serving.name not in versions(settings.index_dir) and len(versions(settings.index_dir)) == 2
+    assert serving not in versions(settings.index_dir) and len(versions(settings.index_dir)) == 2
 
 
 def test_what_a_crashed_build_left_behind_loads_the_current_index_and_is_cleaned_up(corpus, settings):
@@ -369,25 +372,26 @@ def test_concurrent_builds_wait_for_each_other_and_lose_nothing(corpus, settings
     for thread in threads:
         thread.join()
     assert errors == []
-    assert {"ny0.md", "ny1.md"} <= set(load_index(settings.index_dir).documents)
+    assert {"ny0.md", "ny1.md"} <= set(load_index(settings.index_dir).documents())
 
 
 def test_an_index_folder_with_odd_characters_in_its_name(corpus, tmp_path):
     settings = Settings(index_dir=tmp_path / "index #1 ?x=%20 åäö", embedder="fake")
     build_index([corpus], settings.index_dir, CountingEmbedder(), settings)
-    assert len(load_index(settings.index_dir).documents) == 3
+    assert len(load_index(settings.index_dir).documents()) == 3
 
 
 def test_a_view_of_an_index_shares_its_lease(corpus, settings):
-    """A view made with dataclasses.replace (the public view) dying must not release, or close twice,
-    the descriptor that keeps the full index's version on disk."""
-    import dataclasses
+    """The public view dying must not release, or close twice, the descriptor that keeps the full
+    index's version on disk."""
     import gc
 
+    (corpus / "internal").mkdir()
+    (corpus / "internal" / "rutin.md").write_text("# Intern rutin\n\nText om AI i växeln.\n", encoding="utf-8")
     build_index([corpus], settings.index_dir, CountingEmbedder(), settings)
     index = load_index(settings.index_dir)
-    view = dataclasses.replace(index, chunks=index.chunks[:1])
-    assert view.lease is index.lease
+    view = index.public()
+    assert view is not index and view.version == index.version and view.count < index.count
     del view
     gc.collect()
     for n in range(3):

@@ -322,8 +322,8 @@ def api(tmp_path, llm):
     from conftest import CORPUS, api_app
     from fastapi.testclient import TestClient
 
+    from rag.build import build_index
     from rag.embed import FakeEmbedder
-    from rag.index import build_index
 
     shutil.copytree(CORPUS, tmp_path / "corpus")
     settings = Settings(index_dir=tmp_path / "index", embedder="fake", query_log=None, llm_url=llm.url, llm_timeout=2.0)

@@ -10,10 +10,10 @@ from conftest import api_app
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from rag.build import build_index
 from rag.cli import app as cli
 from rag.config import Settings
 from rag.embed import FakeEmbedder
-from rag.index import build_index
 
 TOKEN = "staff-token"
 

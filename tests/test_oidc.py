@@ -16,9 +16,9 @@ from conftest import CORPUS, ROOT, api_app, free_port, serving
 from fastapi.testclient import TestClient
 
 from rag.api.auth import OidcSettings, _local_path
+from rag.build import build_index
 from rag.config import Settings
 from rag.embed import FakeEmbedder
-from rag.index import build_index
 
 pytestmark = pytest.mark.browser
 

@@ -14,9 +14,9 @@ from urllib.parse import urlencode
 import pytest
 from conftest import CORPUS, TIBRO, api_app, serving, shot
 
+from rag.build import build_index
 from rag.config import Settings
 from rag.embed import FakeEmbedder
-from rag.index import build_index
 
 pytestmark = pytest.mark.browser
 

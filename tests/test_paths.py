@@ -12,9 +12,9 @@ from conftest import CORPUS, TIBRO, api_app
 from fastapi.testclient import TestClient
 
 from rag.bodies import relative_path
+from rag.build import build_index
 from rag.config import Settings
 from rag.embed import FakeEmbedder
-from rag.index import build_index
 
 NOTE = (
     "# Riktlinje för AI-verktyg i nämndens arbete\n\n"

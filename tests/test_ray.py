@@ -23,7 +23,7 @@ from conftest import CORPUS
 from typer.testing import CliRunner
 
 from rag.cli import app as cli
-from rag.index import current_path
+from rag.store.embedded import current_path
 
 # One node on loopback, and the cluster's token given to the head and to this process alike (Ray
 # otherwise reads it from ~/.ray/auth_token, which another cluster on the machine may have written).

@@ -10,13 +10,14 @@ import pytest
 from conftest import CORPUS, ROOT, SHARED
 
 from rag.answer import Assistant
+from rag.build import build_index
 from rag.calibrate import load as load_calibration
 from rag.config import Settings
 from rag.conversation import Turn
 from rag.embed import SentenceTransformerEmbedder, load_embedder
 from rag.evaluate import evaluate, evaluate_answers, load_questions
-from rag.index import build_index, load_index
 from rag.search import Searcher
+from rag.store.embedded import load_index
 
 pytestmark = pytest.mark.real_model
 
@@ -127,9 +128,9 @@ def test_quality_stays_above_the_floor(real, assistant):
     report = evaluate(
         questions,
         lambda q, mode: searcher.search(q, k=10, mode=mode),
-        lambda doc: searcher.index.documents[doc].text,
+        lambda doc: searcher.index.documents()[doc].text,
     )
-    answers = evaluate_answers(questions, assistant.ask, lambda doc: searcher.index.documents[doc].text).as_dict()
+    answers = evaluate_answers(questions, assistant.ask, lambda doc: searcher.index.documents()[doc].text).as_dict()
     floor = json.loads((ROOT / "eval" / "floor.json").read_text(encoding="utf-8"))
     measured = report["hybrid"]["all"] | {f"answer.{k}": v for k, v in answers.items()}
     print("\ndev set:", {m: {k: v for k, v in report[m]["all"].items() if k != "misses"} for m in report}, answers)

@@ -60,10 +60,10 @@ def test_why_a_query_finds_nothing():
 
 
 def test_a_dnr_is_known_from_an_item_or_from_the_text():
-    chunks = [Chunk("a.txt", 0, 5, "x", dnr="KS 2023/01222")]
+    items = ["KS 2023/01222"]
     texts = lambda: ["Ärendet hänger ihop med Dnr BUN 2022/0456."]  # noqa: E731
-    assert unknown_dnrs(["KS 2023/1222", "2022/456", "KS 2031/0009"], chunks, texts) == ["KS 2031/0009"]
-    assert unknown_dnrs([], chunks, texts) == []
+    assert unknown_dnrs(["KS 2023/1222", "2022/456", "KS 2031/0009"], items, texts) == ["KS 2031/0009"]
+    assert unknown_dnrs([], items, texts) == []
 
 
 @pytest.fixture(scope="module")

@@ -24,9 +24,9 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from rag.build import build_index
 from rag.config import Settings
 from rag.embed import FakeEmbedder
-from rag.index import build_index
 
 pytestmark = pytest.mark.schemathesis
 

@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rag.errors import InputError
-from rag.search import blend_groups, chunk_passes, diversify, groups, rrf, validate_filters
-from rag.types import Chunk, Filters
+from rag.search import blend_groups, diversify, groups, rrf, validate_filters
+from rag.types import Filters
 
 
 def test_rrf_sums_weighted_reciprocal_ranks():
@@ -52,30 +52,6 @@ def test_diversify_picks_as_the_scan_over_all_candidates_would(rows, decay, k, f
     assert diversify(scored, doc_of, decay, k, free) == _diversify_by_scan(scored, doc_of, decay, k, free)
 
 
-CHUNK = Chunk(
-    "d.txt",
-    0,
-    4,
-    "text",
-    organisation="Västerås stad",
-    body="Kommunstyrelsen",
-    date="2024-03-06",
-    doc_type="protokoll",
-    outcome="ingen åtgärd",
-)
-
-
-def test_filters():
-    assert chunk_passes(CHUNK, Filters(organisation="vasteras"))
-    assert chunk_passes(CHUNK, Filters(body="KS"))
-    assert not chunk_passes(CHUNK, Filters(body="KF"))
-    assert chunk_passes(CHUNK, Filters(date_from="2024", date_to="2024-03"))
-    assert not chunk_passes(CHUNK, Filters(date_from="2024-04"))
-    assert not chunk_passes(Chunk("d", 0, 1, "t"), Filters(date_to="2030"))
-    assert chunk_passes(CHUNK, Filters(outcome="ingen åtgärd", doc_type="Protokoll"))
-    assert not chunk_passes(CHUNK, Filters(outcome="avslag"))
-
-
 def test_bad_filter_values_name_the_field():
     with pytest.raises(InputError, match=r"^outcome: unknown value 'maybe'. Use one of: bifall, avslag"):
         validate_filters(Filters(outcome="maybe"))
@@ -85,10 +61,11 @@ def test_bad_filter_values_name_the_field():
 
 @pytest.fixture(scope="module")
 def searcher(tmp_path_factory):
+    from rag.build import build_index
     from rag.config import Settings
     from rag.embed import FakeEmbedder
-    from rag.index import build_index, load_index
     from rag.search import Searcher
+    from rag.store.embedded import load_index
 
     root = tmp_path_factory.mktemp("search")
     shutil.copytree(CORPUS, root / "corpus")
@@ -101,7 +78,7 @@ def searcher(tmp_path_factory):
 def test_search_finds_the_decision(searcher):
     hits = searcher.search("Vad beslutade Tibro om AI-strategi?", k=3)
     assert hits[0].chunk.doc == "000_cf550d43679497b7.txt"
-    assert all(h.chunk.text == searcher.index.documents[h.chunk.doc].text[h.chunk.start : h.chunk.end] for h in hits)
+    assert all(h.chunk.text == searcher.index.documents()[h.chunk.doc].text[h.chunk.start : h.chunk.end] for h in hits)
 
 
 def test_dnr_and_paragraph_lookup_rank_the_item_first(searcher):

@@ -12,9 +12,9 @@ import pytest
 from conftest import CORPUS, TIBRO, api_app, index_bundled_corpus, serving
 from fastapi.testclient import TestClient
 
+from rag.build import build_index
 from rag.config import Settings
 from rag.embed import FakeEmbedder
-from rag.index import build_index
 
 TOKEN = "s3cret-token"
 

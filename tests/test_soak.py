@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 from corpus_states import write_state
 
+from rag.build import build_index
 from rag.config import Settings
 from rag.embed import FakeEmbedder
-from rag.index import build_index
 from rag.search import Searcher
 
 pytestmark = pytest.mark.slow

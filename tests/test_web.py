@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from conftest import CORPUS, SHARED, SHOTS, api_app, serving, shot
 
+from rag.build import build_index
 from rag.config import Settings
 from rag.embed import load_embedder
-from rag.index import build_index
 
 pytestmark = [pytest.mark.real_model, pytest.mark.browser]
 

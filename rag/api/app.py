@@ -5,7 +5,7 @@ Every response is JSON; user input never produces a 500: bad values are 422 nami
 unknown documents 404, big bodies 413, too many requests from one client 429.
 
 Access: a request without an ``Authorization`` header is a citizen's and is served from the public
-view of the index (``rag.access``), so internal documents are absent from every answer, hit, count,
+view of the index (``ReadStore.public``), so internal documents are absent from every answer, hit, count,
 list and error message; a valid staff (or admin) bearer token sees everything; any other
 ``Authorization`` header is a 401, never quietly treated as a citizen's.
 """

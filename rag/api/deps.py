@@ -23,9 +23,9 @@ from rag.api.auth import bearer_matches, signed_in
 from rag.api.service import Service
 from rag.bodies import roots
 from rag.config import Settings
-from rag.index import StoredDocument
 from rag.pgshared import PgQueryLog
 from rag.querylog import QueryLog
+from rag.types import StoredDocument
 
 
 @lru_cache
@@ -125,7 +125,7 @@ RootsDep = Annotated[list[Path], Depends(get_roots)]
 def find_document(assistant: Assistant, doc_id: str) -> StoredDocument:
     """The indexed document ``doc_id`` this caller may see; a 404 otherwise, worded the same for an
     internal document as for an unknown one."""
-    document = assistant.searcher.index.documents.get(doc_id)
+    document = assistant.searcher.index.document(doc_id)
     if document is None:
         raise HTTPException(404, detail=f"No document '{doc_id}'. List documents with /api/search or /api/stats.")
     return document

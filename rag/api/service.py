@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from pathlib import Path
 
 from rag.answer import Assistant
 from rag.config import Settings
@@ -31,22 +30,22 @@ class Service:
         self.settings = settings
         staff = Assistant.open(settings, embedder)
         self._assistants = (staff, staff.public())
-        self._version = staff.searcher.index.path
+        self._version = staff.searcher.index.version
         self.embedder = staff.searcher.embedder
         self._state = threading.Lock()
         self._loading: threading.Event | None = None
-        self._failed: Path | None = None
+        self._failed: str | None = None
         self.write_lock = threading.Lock()  # one upload or delete at a time
 
-    def _load(self, done: threading.Event, wanted: Path) -> None:
+    def _load(self, done: threading.Event, wanted: str) -> None:
         try:
             staff = Assistant.open(self.settings, self.embedder)
             pair = (staff, staff.public())
             with self._state:
-                self._assistants, self._version = pair, staff.searcher.index.path
-            logger.info("serving index %s", staff.searcher.index.path.name)
+                self._assistants, self._version = pair, staff.searcher.index.version
+            logger.info("serving index %s", staff.searcher.index.version)
         except Exception:
-            logger.exception("could not load index %s; still serving %s", wanted.name, self._version.name)
+            logger.exception("could not load index %s; still serving %s", wanted, self._version)
             self._failed = wanted
         finally:
             with self._state:
@@ -66,7 +65,7 @@ class Service:
                 started = done is None
                 if done is None:
                     done = self._loading = threading.Event()
-                    logger.info("index changed to %s; loading it", version.name)
+                    logger.info("index changed to %s; loading it", version)
                     thread = threading.Thread(target=self._load, args=(done, version), name="index-reload", daemon=True)
                     thread.start()
             if wait is None:

@@ -14,9 +14,9 @@ from fastapi import HTTPException
 from rag.api.deps import find_document
 from rag.api.schemas.documents import DeleteOut, UploadOut
 from rag.api.service import Service
+from rag.build import build_index
 from rag.config import Settings
 from rag.errors import InputError, RagError
-from rag.index import build_index
 from rag.parse import INTERNAL_DIR, SUPPORTED
 from rag.store import publish
 
@@ -54,7 +54,7 @@ def add_upload(service: Service, settings: Settings, filename: str, file: Binary
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / name
     with service.write_lock:
-        indexed = service.assistant(staff=True).searcher.index.documents.get(name)
+        indexed = service.assistant(staff=True).searcher.index.document(name)
         if indexed is not None and Path(indexed.path).resolve() != target.resolve():
             raise HTTPException(
                 409,

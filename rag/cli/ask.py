@@ -137,13 +137,13 @@ def matter(
 
     Example: rag matter "KS 2024/551" --index index
     """
-    from rag.index import load_index
     from rag.matters import dnr_key, matters
+    from rag.store.embedded import load_index
 
     if dnr_key(dnr) is None:
         raise InputError(f"dnr: '{dnr}' is not a case number. Give one like 'KS 2024/551' or 'SLK-2024-00392'.")
     index = load_index(_settings(index_dir).index_dir)
-    found = matters(index.documents.values(), dnr)
+    found = matters(index.documents().values(), dnr)
     if as_json:
         print(json.dumps([asdict(m) for m in found], ensure_ascii=False, indent=2))
         return

@@ -19,7 +19,7 @@ from rag.errors import InputError, RagError
 def _answer_metrics(items: list[Any], assistant: Any) -> Any:
     from rag.evaluate import evaluate_answers
 
-    documents = assistant.searcher.index.documents
+    documents = assistant.searcher.index.documents()
     return evaluate_answers(
         items,
         lambda q: assistant.ask(q),
@@ -139,12 +139,12 @@ def eval_(
     modes: tuple[str, ...] = ("hybrid", "lexical", "dense")
     search = lambda q, mode: searcher.search(q, k=10, mode=mode)  # noqa: E731
     if baseline:
-        built = plain.for_index(searcher.index.documents, settings.index_dir, searcher.embedder)
+        built = plain.for_index(searcher.index.documents(), settings.index_dir, searcher.embedder)
         search, modes = plain.beside(search, built, searcher.query_vector), modes + plain.MODES
     report: dict[str, Any] = evaluate(
         items,
         search,
-        lambda doc: searcher.index.documents[doc].text if doc in searcher.index.documents else None,
+        lambda doc: searcher.index.documents()[doc].text if doc in searcher.index.documents() else None,
         modes,
     )
     answers = _answer_metrics(items, assistant)
@@ -152,7 +152,7 @@ def eval_(
     from rag import structure_eval
 
     gold = structure or list(dict.fromkeys(p for q in questions for p in structure_eval.discover_gold(q)))
-    texts = {doc: stored.text for doc, stored in searcher.index.documents.items()}
+    texts = {doc: stored.text for doc, stored in searcher.index.documents().items()}
     shape, unindexed = structure_eval.evaluate_texts(gold, texts) if gold else (None, [])
     seconds = time.perf_counter() - started
     calibration = None

@@ -27,7 +27,7 @@ def index(
 
     Example: rag index corpus ../shared/corpus --index index   (add --ray auto to embed on a Ray cluster)
     """
-    from rag.index import build_index
+    from rag.build import build_index
 
     settings = _settings(index_dir)
     embedder = _embedder(settings)
@@ -86,8 +86,8 @@ def index(
     else:
         out.print("Personal data is not masked (RAG_MASK_PERSONAL_DATA=false).", markup=False, highlight=False)
     if settings.store:
-        from rag.pgstore import safe_url
         from rag.store import publish
+        from rag.store.postgres import safe_url
 
         version = publish(settings)
         out.print(f"Serving from {safe_url(settings.store)}: version {version}.", markup=False, highlight=False)

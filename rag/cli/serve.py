@@ -31,7 +31,7 @@ def serve(
 
     import uvicorn
 
-    from rag.index import build_index
+    from rag.build import build_index
     from rag.store import publish
 
     settings = _settings(index_dir)
@@ -112,7 +112,7 @@ def report(
     store = get_settings().store
     if store and log == get_settings().query_log:  # the servers log to the database they share
         from rag import pgshared
-        from rag.pgstore import safe_url
+        from rag.store.postgres import safe_url
 
         source, entries, skipped = safe_url(store), list(pgshared.read_entries(store)), 0
         summary = summarise(entries, top=top)

@@ -86,4 +86,4 @@ def matters_(a: AssistantDep, dnr: Annotated[str, PathParam(max_length=100)]) ->
     decisive sentence."""
     if dnr_key(dnr) is None:
         raise InputError(f"dnr: '{dnr}' is not a case number. Give one like 'KS 2024/551'.", field="dnr")
-    return MattersOut(dnr=dnr, matters=matters(a.searcher.index.documents.values(), dnr))
+    return MattersOut(dnr=dnr, matters=matters(a.searcher.index.documents().values(), dnr))

@@ -26,7 +26,7 @@ router = APIRouter()
 
 def _passage(a: Assistant, hit: Hit, keys: set[str]) -> dict[str, Any]:
     """A hit's passage with its snippet: the matched words highlighted, as document offsets and as shown."""
-    document = a.searcher.index.documents[hit.chunk.doc]
+    document = a.searcher.index.documents()[hit.chunk.doc]
     s = snippet(document.text, hit.chunk.start, hit.chunk.end, keys)
     shown = display(s.text, s.highlights, offset=s.start)
     ocr = is_ocr(document)
@@ -54,8 +54,8 @@ def _why_empty(a: Assistant, q: str) -> EmptyReason | None:
     keys = sorted(searcher.query_keys(q))
     words = {k: token.word for token in tokenize(q) for k in analyse(token.word)}
     index = searcher.index
-    missing = unknown_dnrs(info.dnrs, index.chunks, lambda: (d.text for d in index.documents.values()))
-    return empty_reason(keys, index.lexical.document_frequency, a.unknown_places(info), missing, words)
+    missing = unknown_dnrs(info.dnrs, index.values("dnr"), lambda: (d.text for d in index.documents().values()))
+    return empty_reason(keys, index.document_frequency, a.unknown_places(info), missing, words)
 
 
 @router.get("/api/search", response_model=SearchOut, tags=["search"], responses=error_responses(422))
@@ -99,7 +99,7 @@ def search(
     filters = Filters(organisation, body, date_from, date_to, doc_type, outcome)
     searcher = a.searcher
     validate_filters(filters)
-    searcher.allowed(filters)  # an unknown value is a 422 listing the values that exist
+    searcher.check_filters(filters)  # an unknown value is a 422 listing the values that exist
     reason = _why_empty(a, q)
     keys = searcher.query_keys(q)
     shown: list[dict[str, Any]]

@@ -14,7 +14,7 @@ router = APIRouter()
 @router.get("/api/health", response_model=HealthOut, tags=["service"], responses=error_responses())
 def health(a: AssistantDep) -> HealthOut:
     index = a.searcher.index
-    return HealthOut(status="ok", documents=len(index.documents), chunks=len(index.chunks), index=index.path.name)
+    return HealthOut(status="ok", documents=len(index.documents()), chunks=index.count, index=index.version)
 
 
 @router.get("/api/stats", response_model=StatsOut, tags=["service"], responses=error_responses())
@@ -24,20 +24,20 @@ def stats(a: AssistantDep, settings: SettingsDep) -> StatsOut:
     organisations: dict[str, int] = {}
     doc_types: dict[str, int] = {}
     years: dict[str, int] = {}
-    for d in index.documents.values():
+    for d in index.documents().values():
         if d.organisation:
             organisations[d.organisation] = organisations.get(d.organisation, 0) + 1
         doc_types[d.doc_type] = doc_types.get(d.doc_type, 0) + 1
         if d.date:
             years[d.date[:4]] = years.get(d.date[:4], 0) + 1
     return StatsOut(
-        documents=len(index.documents),
-        chunks=len(index.chunks),
+        documents=len(index.documents()),
+        chunks=index.count,
         organisations=dict(sorted(organisations.items())),
         doc_types=dict(sorted(doc_types.items())),
         years=dict(sorted(years.items())),
         max_question_chars=settings.max_question_chars,
         model=dict(index.manifest.get("model", {})),
         built_at=index.manifest.get("built_at"),
-        index=index.path.name,
+        index=index.version,
     )

@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from rag.api.schemas.common import ClientPath, Span
 from rag.display import display_text, markup_spans, ocr_damage, repaired_reading
-from rag.index import StoredDocument
+from rag.types import StoredDocument
 
 
 class SectionOut(BaseModel):
@@ -50,7 +50,7 @@ class ItemOut(BaseModel):
         return self
 
 
-# A document, read from a ``rag.index.StoredDocument``: its text and metadata, its structure's items, and what the
+# A document, read from a ``rag.types.StoredDocument``: its text and metadata, its structure's items, and what the
 # pages need to show it.
 class DocumentOut(BaseModel):
     id: str

@@ -11,6 +11,12 @@ import numpy as np
 from rag.normalise import analyse
 
 
+def idf(count: int, df: int) -> float:
+    """BM25's (Lucene) inverse document frequency of a key in ``df`` of ``count`` chunks, as bm25s
+    computes it: ln(1 + (N - df + 0.5) / (df + 0.5))."""
+    return float(np.log(1.0 + (count - df + 0.5) / (df + 0.5)))
+
+
 class LexicalIndex:
     """BM25 over a list of texts; document id == position in that list == chunk id."""
 
@@ -46,8 +52,7 @@ class LexicalIndex:
 
     def idf(self, key: str) -> float:
         """BM25's (Lucene) inverse document frequency of ``key``; an unseen key gets the highest."""
-        df = self.document_frequency(key)
-        return float(np.log(1.0 + (self._count - df + 0.5) / (df + 0.5)))
+        return idf(self._count, self.document_frequency(key))
 
     def save(self, directory: Path) -> None:
         self._bm25.save(str(directory), allow_pickle=False)
