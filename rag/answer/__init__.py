@@ -27,7 +27,7 @@ answer's data (``Citation``, ``Evidence``, ``Answer``) live in ``rag.types``.
 from rag.answer.asked import asked_bodies, asked_event, asked_role, asked_stance
 from rag.answer.assistant import Assistant
 from rag.answer.candidates import PASSAGES_FOR_SENTENCES, SENTENCE_WEIGHTS, Candidate
-from rag.answer.compose import answer_dict, citation_dict, compose, source_label
+from rag.answer.compose import compose, source_label
 from rag.types import Answer, Citation, Evidence
 
 __all__ = [
@@ -38,12 +38,10 @@ __all__ = [
     "Candidate",
     "Citation",
     "Evidence",
-    "answer_dict",
     "asked_bodies",
     "asked_event",
     "asked_role",
     "asked_stance",
-    "citation_dict",
     "compose",
     "source_label",
 ]

@@ -5,11 +5,8 @@ given when the answer abstains.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict
-from typing import Any
 
-from rag.search import hit_dict
-from rag.types import Answer, Citation, Evidence
+from rag.types import Citation, Evidence
 from rag.vocab import BODY_ENGLISH
 
 
@@ -108,26 +105,3 @@ def _abstain_reason(language: str, evidence: Evidence, any_hits: bool) -> str:
         if en
         else "Dokumenten svarar inte tillräckligt tydligt på frågan; de närmaste styckena visas som relaterad läsning."
     )
-
-
-def citation_dict(c: Citation) -> dict[str, Any]:
-    return asdict(c)
-
-
-def answer_dict(a: Answer) -> dict[str, Any]:
-    """An answer as JSON: the contract of ``POST /api/ask`` and ``rag ask --json``."""
-    return {
-        "question": a.question,
-        "standalone_question": a.standalone,
-        "language": a.language,
-        "answer": a.answer,
-        "abstained": a.abstained,
-        "confidence": a.confidence,
-        "reason": a.reason,
-        "generated": a.generated,
-        "citations": [citation_dict(c) for c in a.citations],
-        "passages": [hit_dict(h) for h in a.passages],
-        # the API's evidence contract (server.EvidenceOut) lists these six signals; which constraint
-        # was unmet is told by ``reason``
-        "evidence": {k: v for k, v in asdict(a.evidence).items() if k not in ("unmet", "decision")},
-    }

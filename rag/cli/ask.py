@@ -10,10 +10,10 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from rag.api.paths import roots
 from rag.cli.common import IndexOpt, _assistant, _searcher, _settings, out
 from rag.errors import InputError
-from rag.search import hit_dict
-from rag.types import Filters
+from rag.types import Answer, Filters, Hit
 
 
 def _filters(
@@ -27,6 +27,22 @@ def _filters(
     return Filters(
         organisation=organisation, body=body, date_from=date_from, date_to=date_to, doc_type=doc_type, outcome=outcome
     )
+
+
+def _passages(hits: list[Hit], folders: list[Path]) -> list[dict[str, Any]]:
+    """Hits as the API writes a passage (``PassageOut``): paths relative to the corpus folders."""
+    from rag.api.schemas.ask import PassageOut
+
+    return [
+        PassageOut.model_validate(h, context={"roots": folders}).model_dump(mode="json", by_alias=True) for h in hits
+    ]
+
+
+def _answer(answer: Answer, folders: list[Path]) -> dict[str, Any]:
+    """An answer as ``POST /api/ask`` writes it (``AskOut``)."""
+    from rag.api.schemas.ask import AskOut
+
+    return AskOut.model_validate(answer, context={"roots": folders}).model_dump(mode="json", by_alias=True)
 
 
 def _read_queries(path: Path) -> list[dict[str, Any]]:
@@ -58,15 +74,16 @@ def search(
     settings = _settings(index_dir)
     filters = _filters(organisation, body, date_from, date_to, doc_type, outcome)
     searcher = _searcher(settings)
+    folders = roots(settings)  # documents named as the API names them, never by this machine's paths
     if queries is not None:
         for row in _read_queries(queries):
             hits = searcher.search(row["question"], k=k, filters=filters, mode=mode)
-            print(json.dumps({"id": row["id"], "hits": [hit_dict(h) for h in hits]}, ensure_ascii=False))
+            print(json.dumps({"id": row["id"], "hits": _passages(hits, folders)}, ensure_ascii=False))
         return
     assert query is not None
     hits = searcher.search(query, k=k, filters=filters, mode=mode)
     if as_json:
-        print(json.dumps({"query": query, "hits": [hit_dict(h) for h in hits]}, ensure_ascii=False, indent=2))
+        print(json.dumps({"query": query, "hits": _passages(hits, folders)}, ensure_ascii=False, indent=2))
         return
     if not hits:
         out.print("No hits.")
@@ -94,8 +111,6 @@ def ask(
 
     Example: rag ask "Vad beslutade Tibro om en AI-strategi?" --index index
     """
-    from rag.bodies import ask_body, roots
-
     if (question is None) == (queries is None):
         raise InputError("Give either a QUESTION or --queries FILE.jsonl, not both or neither.")
     settings = _settings(index_dir)
@@ -105,12 +120,12 @@ def ask(
     if queries is not None:
         for row in _read_queries(queries):
             answer = assistant.ask(row["question"], filters=filters, k=k)
-            print(json.dumps({"id": row["id"]} | ask_body(answer, folders), ensure_ascii=False))
+            print(json.dumps({"id": row["id"]} | _answer(answer, folders), ensure_ascii=False))
         return
     assert question is not None
     answer = assistant.ask(question, filters=filters, k=k)
     if as_json:
-        print(json.dumps(ask_body(answer, folders), ensure_ascii=False, indent=2))
+        print(json.dumps(_answer(answer, folders), ensure_ascii=False, indent=2))
         return
     if answer.abstained:
         out.print(answer.reason or "", markup=False, highlight=False)
