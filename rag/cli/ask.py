@@ -15,6 +15,14 @@ from rag.cli.common import IndexOpt, _assistant, _searcher, _settings, out
 from rag.errors import InputError
 from rag.types import Answer, Filters, Hit
 
+# The options rag search and rag ask share: batch mode and the filters the API has.
+QueriesOpt = Annotated[Path | None, typer.Option("--queries", help="JSON lines of {id, question}: batch mode.")]
+OrganisationOpt = Annotated[str | None, typer.Option("--organisation", help="Only this organisation, e.g. 'Tibro'.")]
+FromOpt = Annotated[str | None, typer.Option("--from", help="From date, YYYY[-MM[-DD]].")]
+ToOpt = Annotated[str | None, typer.Option("--to", help="To date, YYYY[-MM[-DD]].")]
+TypeOpt = Annotated[str | None, typer.Option("--type", help="Document type, e.g. protokoll.")]
+OutcomeOpt = Annotated[str | None, typer.Option("--outcome", help="Decision outcome, e.g. avslag.")]
+
 
 def _filters(
     organisation: str | None,
@@ -56,13 +64,13 @@ def search(
     index_dir: IndexOpt = None,
     k: Annotated[int, typer.Option("-k", help="Number of hits.")] = 5,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
-    queries: Annotated[Path | None, typer.Option("--queries", help="JSON lines of {id, question}: batch mode.")] = None,
-    organisation: Annotated[str | None, typer.Option(help="Only this organisation, e.g. 'Tibro'.")] = None,
+    queries: QueriesOpt = None,
+    organisation: OrganisationOpt = None,
     body: Annotated[str | None, typer.Option(help="Only this body, e.g. 'Kommunstyrelsen' or 'KS'.")] = None,
-    date_from: Annotated[str | None, typer.Option("--from", help="From date, YYYY[-MM[-DD]].")] = None,
-    date_to: Annotated[str | None, typer.Option("--to", help="To date, YYYY[-MM[-DD]].")] = None,
-    doc_type: Annotated[str | None, typer.Option("--type", help="Document type, e.g. protokoll.")] = None,
-    outcome: Annotated[str | None, typer.Option(help="Decision outcome, e.g. avslag.")] = None,
+    date_from: FromOpt = None,
+    date_to: ToOpt = None,
+    doc_type: TypeOpt = None,
+    outcome: OutcomeOpt = None,
     mode: Annotated[str, typer.Option(help="hybrid, lexical or dense.")] = "hybrid",
 ) -> None:
     """Search the index for passages.
@@ -99,13 +107,13 @@ def ask(
     index_dir: IndexOpt = None,
     k: Annotated[int, typer.Option("-k", help="Passages to return as reading.")] = 5,
     as_json: Annotated[bool, typer.Option("--json", help="Print the /api/ask JSON.")] = False,
-    queries: Annotated[Path | None, typer.Option("--queries", help="JSON lines of {id, question}: batch mode.")] = None,
-    organisation: Annotated[str | None, typer.Option(help="Only this organisation, e.g. 'Tibro'.")] = None,
+    queries: QueriesOpt = None,
+    organisation: OrganisationOpt = None,
     body: Annotated[str | None, typer.Option(help="Only this body, e.g. 'KS'.")] = None,
-    date_from: Annotated[str | None, typer.Option("--from", help="From date, YYYY[-MM[-DD]].")] = None,
-    date_to: Annotated[str | None, typer.Option("--to", help="To date, YYYY[-MM[-DD]].")] = None,
-    doc_type: Annotated[str | None, typer.Option("--type", help="Document type, e.g. protokoll.")] = None,
-    outcome: Annotated[str | None, typer.Option(help="Decision outcome, e.g. avslag.")] = None,
+    date_from: FromOpt = None,
+    date_to: ToOpt = None,
+    doc_type: TypeOpt = None,
+    outcome: OutcomeOpt = None,
 ) -> None:
     """Answer a question with quotes cited to document, §, date and span, or abstain.
 
