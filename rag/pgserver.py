@@ -15,13 +15,13 @@ import importlib.util
 import logging
 import os
 import pwd
-import socket
 import stat
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 from rag.errors import RagError
+from rag.net import free_port
 
 logger = logging.getLogger(__name__)
 
@@ -98,12 +98,6 @@ def _pg(tool: str, args: list[str], user: str | None, timeout: float = 60) -> st
     return done.stdout
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def url(port: int, database: str = DATABASE) -> str:
     return f"postgresql://postgres@127.0.0.1:{port}/{database}"
 
@@ -142,7 +136,7 @@ def start(data: Path, port: int | None = None) -> Status:
     if not (data / "PG_VERSION").exists():
         logger.info("initialising a PostgreSQL data folder in %s", data)
         _pg("initdb", ["-D", str(data), "-U", "postgres", "--auth=trust", "--encoding=UTF8", "--no-instructions"], user)
-    port = port or _free_port()
+    port = port or free_port()
     (data / _PORT_FILE).write_text(str(port))
     options = f"-h 127.0.0.1 -p {port} -k {data} -c max_connections=200 -c shared_buffers=256MB"
     _pg("pg_ctl", ["-D", str(data), "-w", "-t", "60", "-l", str(data / "server.log"), "-o", options, "start"], user)

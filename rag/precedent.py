@@ -141,18 +141,3 @@ def similar(searcher: Searcher, doc_id: str, limit: int = 20) -> list[Decision]:
     elsewhere = Filters(exclude_organisations=(document.organisation,))
     found = index.dense(query, 2 * searcher.settings.candidates, elsewhere)
     return decisions(searcher, [searcher.hit(i, round(s, 6)) for i, s in found], limit)
-
-
-def decision_dict(d: Decision) -> dict[str, Any]:
-    return {
-        "organisation": d.organisation,
-        "body": d.body,
-        "date": d.date,
-        "paragraph": d.paragraph,
-        "dnr": d.dnr,
-        "outcome": d.outcome,
-        "title": d.title,
-        "score": d.score,
-        "documents": list(d.documents),
-        "citation": d.citation.__dict__,
-    }

@@ -13,7 +13,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -146,31 +146,6 @@ def diversify(scored: dict[int, float], doc_of: Sequence[str], decay: float, k: 
         picked.append(cid)
         per_doc[doc_of[cid]] = count + 1
     return picked
-
-
-def hit_dict(hit: Hit) -> dict[str, Any]:
-    """A hit as JSON: the contract of ``rag search --json`` and of the API."""
-    c = hit.chunk
-    return {
-        "doc": c.doc,
-        "path": hit.path,
-        "start": c.start,
-        "end": c.end,
-        "text": c.text,
-        "score": hit.score,
-        "lexical_rank": hit.lexical_rank,
-        "dense_rank": hit.dense_rank,
-        "section": c.section,
-        "paragraph": c.paragraph,
-        "dnr": c.dnr,
-        "date": c.date,
-        "organisation": c.organisation,
-        "body": c.body,
-        "doc_type": c.doc_type,
-        "outcome": c.outcome,
-        "title": c.title,
-        "chunk_id": hit.chunk_id,
-    }
 
 
 class Searcher:

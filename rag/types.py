@@ -149,6 +149,57 @@ class QueryInfo:
 
 
 @dataclass(frozen=True)
+class Citation:
+    """One quoted span: ``quote == document text[start:end]``, checked before it is returned."""
+
+    n: int
+    doc: str
+    path: str
+    title: str | None
+    organisation: str | None
+    body: str | None
+    date: str | None
+    paragraph: str | None
+    dnr: str | None
+    section: str | None
+    start: int
+    end: int
+    quote: str
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """The measured signals behind an answer's confidence."""
+
+    similarity: float  # cosine between the question and the best sentence
+    coverage: float  # rarity-weighted share of the question's terms found in the best passages
+    answer_type: str | None = None  # what the question asks for: person, date, number, money ...
+    answer_type_found: bool = True  # whether any candidate sentence states such a thing
+    missing: tuple[str, ...] = ()  # question terms no indexed document contains at all
+    unknown_places: tuple[str, ...] = ()  # municipalities/regions named that no document mentions
+    # constraints of the question the best sentence does not meet: "words" (none of its words is in
+    # any document), "organisation", "body", "stage", "undecided" (the sentence is a proposal that
+    # was sent back or postponed)
+    unmet: tuple[str, ...] = ()
+    decision: bool = False  # the question asks what was decided
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    standalone: str  # the question actually searched (a follow-up resolved against the history)
+    language: str
+    answer: str | None
+    abstained: bool
+    confidence: float
+    reason: str | None
+    citations: tuple[Citation, ...]
+    passages: tuple[Hit, ...]
+    evidence: Evidence
+    generated: bool = False  # worded by the configured LLM endpoint rather than extractive
+
+
+@dataclass(frozen=True)
 class StoredDocument:
     """A document as the index keeps it: text, metadata and structure summary."""
 

@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 
+from rag.net import free_port
+
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "corpus"
 SHARED = ROOT.parent / "shared"
@@ -40,15 +42,6 @@ def api_app(settings: Any, embedder: Any = None, oidc: Any = None) -> Any:
     app = create_app(embedder=embedder, oidc=oidc)
     app.dependency_overrides[get_settings] = lambda: settings
     return app
-
-
-def free_port() -> int:
-    """A TCP port that is free on loopback now."""
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @contextmanager

@@ -228,7 +228,8 @@ def test_a_threshold_can_be_held_to_a_share_of_false_abstentions():
 
 
 def test_an_authority_asked_about_must_be_the_one_deciding():
-    from rag.answer import _ASKED_ACTOR, _acts
+    from rag.answer.asked import _ASKED_ACTOR
+    from rag.answer.constraints import _acts
 
     assert _ASKED_ACTOR.match("Har IMY gett kommunen tillstånd till kamerorna?").group("actor") == "IMY"
     assert not _acts("IMY", "1. Kommunstyrelsen beslutar att ansöka hos IMY om tillstånd till kamerorna.")
@@ -383,7 +384,7 @@ def test_the_threshold_is_fitted_on_one_half_and_reported_on_the_other():
     ],
 )
 def test_a_question_for_the_thing_chosen_is_told_from_one_for_what_happened(question, choice):
-    from rag.answer import _ASKS_CHOICE
+    from rag.answer.asked import _ASKS_CHOICE
     from rag.normalise import fold
 
     assert bool(_ASKS_CHOICE.match(fold(question))) is choice
@@ -397,7 +398,8 @@ def _stored(doc_id: str, text: str, items: list[dict], doc_type: str = "protocol
 
 
 def test_a_motion_is_answered_with_the_latest_step_of_its_matter_and_says_so():
-    from rag.answer import Candidate, _step_note
+    from rag.answer import Candidate
+    from rag.answer.steps import _step_note
 
     motion_text = "Motion om AI i skolan\nDnr KS 2024/551\nVi föreslår att fullmäktige beslutar att anta regler."
     decision_text = (

@@ -165,7 +165,7 @@ def test_a_backend_is_measured_with_its_own_index_and_quality(tmp_path):
     """The worker 'rag bench --backends' runs per backend, here in-process on the seeds."""
     from conftest import CORPUS, SHARED
 
-    from rag.bench import _backend
+    from rag.bench.workers import _backend
 
     questions = SHARED / "eval" / "dev_questions.jsonl"
     result = _backend(

@@ -11,7 +11,7 @@ import pytest
 from conftest import CORPUS, TIBRO, api_app
 from fastapi.testclient import TestClient
 
-from rag.bodies import relative_path
+from rag.api.paths import relative_path
 from rag.build import build_index
 from rag.config import Settings
 from rag.embed import FakeEmbedder

@@ -23,6 +23,7 @@ from conftest import CORPUS
 from typer.testing import CliRunner
 
 from rag.cli import app as cli
+from rag.net import free_port
 from rag.store.embedded import current_path
 
 # One node on loopback, and the cluster's token given to the head and to this process alike (Ray
@@ -40,18 +41,10 @@ pytestmark = pytest.mark.slow
 RAY = Path(sys.executable).with_name("ray")
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def cluster():
     temp = Path(tempfile.mkdtemp(prefix="rag-ray-"))
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, **LOOPBACK}
     head = [str(RAY), "start", "--head", "--node-ip-address", "127.0.0.1", "--port", str(port), "--num-cpus", "2"]
     head += ["--temp-dir", str(temp), "--include-dashboard", "false", "--disable-usage-stats"]
@@ -98,7 +91,7 @@ def test_a_build_on_two_ray_workers_gives_the_local_vectors(cluster, tmp_path, m
 def test_an_unreachable_cluster_is_one_clear_error(tmp_path, monkeypatch):
     monkeypatch.setenv("RAG_EMBEDDER", "fake")
     result = CliRunner().invoke(
-        cli, ["index", str(CORPUS), "--index", str(tmp_path / "i"), "--ray", f"127.0.0.1:{_free_port()}"]
+        cli, ["index", str(CORPUS), "--index", str(tmp_path / "i"), "--ray", f"127.0.0.1:{free_port()}"]
     )
     message = str(result.exception)
     assert type(result.exception).__name__ == "RayError"  # 'rag' prints it as one 'Error: ...' line, exit 1

@@ -7,13 +7,14 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import time
 import urllib.request
 
 import pytest
 from conftest import ROOT
+
+from rag.net import free_port
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
@@ -42,15 +43,9 @@ def test_the_install_script_pins_the_cpu_torch():
     assert '"torch==2.13.0",' in (ROOT / "pyproject.toml").read_text(encoding="utf-8")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.mark.real_model
 def test_the_readme_run_command_serves_the_bundled_corpus(tmp_path):
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "RAG_INDEX_DIR": str(tmp_path / "index"),

@@ -8,6 +8,8 @@
   (with matters), status (health, stats), pages (the web pages, the widget, /docs).
 - ``schemas/``: the request and response models (the OpenAPI schema), read from the pipeline's
   dataclasses, one module per surface.
+- ``paths.py`` document paths as clients see them (relative to the corpus folders), for the API
+  and ``rag ... --json``.
 - ``service.py`` the served index version and its reloading; ``uploads.py`` the files of uploads and
   deletes; ``auth.py`` tokens and OpenID Connect sign-in; ``middleware.py`` body and rate limits,
   CORS, security headers.

@@ -20,8 +20,8 @@ from fastapi import Depends, FastAPI, HTTPException, Request
 
 from rag.answer import Assistant
 from rag.api.auth import bearer_matches, signed_in
+from rag.api.paths import roots
 from rag.api.service import Service
-from rag.bodies import roots
 from rag.config import Settings
 from rag.pgshared import PgQueryLog
 from rag.querylog import QueryLog

@@ -10,10 +10,18 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from rag.api.paths import roots
 from rag.cli.common import IndexOpt, _assistant, _searcher, _settings, out
 from rag.errors import InputError
-from rag.search import hit_dict
-from rag.types import Filters
+from rag.types import Answer, Filters, Hit
+
+# The options rag search and rag ask share: batch mode and the filters the API has.
+QueriesOpt = Annotated[Path | None, typer.Option("--queries", help="JSON lines of {id, question}: batch mode.")]
+OrganisationOpt = Annotated[str | None, typer.Option("--organisation", help="Only this organisation, e.g. 'Tibro'.")]
+FromOpt = Annotated[str | None, typer.Option("--from", help="From date, YYYY[-MM[-DD]].")]
+ToOpt = Annotated[str | None, typer.Option("--to", help="To date, YYYY[-MM[-DD]].")]
+TypeOpt = Annotated[str | None, typer.Option("--type", help="Document type, e.g. protokoll.")]
+OutcomeOpt = Annotated[str | None, typer.Option("--outcome", help="Decision outcome, e.g. avslag.")]
 
 
 def _filters(
@@ -29,6 +37,22 @@ def _filters(
     )
 
 
+def _passages(hits: list[Hit], folders: list[Path]) -> list[dict[str, Any]]:
+    """Hits as the API writes a passage (``PassageOut``): paths relative to the corpus folders."""
+    from rag.api.schemas.ask import PassageOut
+
+    return [
+        PassageOut.model_validate(h, context={"roots": folders}).model_dump(mode="json", by_alias=True) for h in hits
+    ]
+
+
+def _answer(answer: Answer, folders: list[Path]) -> dict[str, Any]:
+    """An answer as ``POST /api/ask`` writes it (``AskOut``)."""
+    from rag.api.schemas.ask import AskOut
+
+    return AskOut.model_validate(answer, context={"roots": folders}).model_dump(mode="json", by_alias=True)
+
+
 def _read_queries(path: Path) -> list[dict[str, Any]]:
     from rag.evaluate import load_questions
 
@@ -40,13 +64,13 @@ def search(
     index_dir: IndexOpt = None,
     k: Annotated[int, typer.Option("-k", help="Number of hits.")] = 5,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
-    queries: Annotated[Path | None, typer.Option("--queries", help="JSON lines of {id, question}: batch mode.")] = None,
-    organisation: Annotated[str | None, typer.Option(help="Only this organisation, e.g. 'Tibro'.")] = None,
+    queries: QueriesOpt = None,
+    organisation: OrganisationOpt = None,
     body: Annotated[str | None, typer.Option(help="Only this body, e.g. 'Kommunstyrelsen' or 'KS'.")] = None,
-    date_from: Annotated[str | None, typer.Option("--from", help="From date, YYYY[-MM[-DD]].")] = None,
-    date_to: Annotated[str | None, typer.Option("--to", help="To date, YYYY[-MM[-DD]].")] = None,
-    doc_type: Annotated[str | None, typer.Option("--type", help="Document type, e.g. protokoll.")] = None,
-    outcome: Annotated[str | None, typer.Option(help="Decision outcome, e.g. avslag.")] = None,
+    date_from: FromOpt = None,
+    date_to: ToOpt = None,
+    doc_type: TypeOpt = None,
+    outcome: OutcomeOpt = None,
     mode: Annotated[str, typer.Option(help="hybrid, lexical or dense.")] = "hybrid",
 ) -> None:
     """Search the index for passages.
@@ -58,15 +82,16 @@ def search(
     settings = _settings(index_dir)
     filters = _filters(organisation, body, date_from, date_to, doc_type, outcome)
     searcher = _searcher(settings)
+    folders = roots(settings)  # documents named as the API names them, never by this machine's paths
     if queries is not None:
         for row in _read_queries(queries):
             hits = searcher.search(row["question"], k=k, filters=filters, mode=mode)
-            print(json.dumps({"id": row["id"], "hits": [hit_dict(h) for h in hits]}, ensure_ascii=False))
+            print(json.dumps({"id": row["id"], "hits": _passages(hits, folders)}, ensure_ascii=False))
         return
     assert query is not None
     hits = searcher.search(query, k=k, filters=filters, mode=mode)
     if as_json:
-        print(json.dumps({"query": query, "hits": [hit_dict(h) for h in hits]}, ensure_ascii=False, indent=2))
+        print(json.dumps({"query": query, "hits": _passages(hits, folders)}, ensure_ascii=False, indent=2))
         return
     if not hits:
         out.print("No hits.")
@@ -82,20 +107,18 @@ def ask(
     index_dir: IndexOpt = None,
     k: Annotated[int, typer.Option("-k", help="Passages to return as reading.")] = 5,
     as_json: Annotated[bool, typer.Option("--json", help="Print the /api/ask JSON.")] = False,
-    queries: Annotated[Path | None, typer.Option("--queries", help="JSON lines of {id, question}: batch mode.")] = None,
-    organisation: Annotated[str | None, typer.Option(help="Only this organisation, e.g. 'Tibro'.")] = None,
+    queries: QueriesOpt = None,
+    organisation: OrganisationOpt = None,
     body: Annotated[str | None, typer.Option(help="Only this body, e.g. 'KS'.")] = None,
-    date_from: Annotated[str | None, typer.Option("--from", help="From date, YYYY[-MM[-DD]].")] = None,
-    date_to: Annotated[str | None, typer.Option("--to", help="To date, YYYY[-MM[-DD]].")] = None,
-    doc_type: Annotated[str | None, typer.Option("--type", help="Document type, e.g. protokoll.")] = None,
-    outcome: Annotated[str | None, typer.Option(help="Decision outcome, e.g. avslag.")] = None,
+    date_from: FromOpt = None,
+    date_to: ToOpt = None,
+    doc_type: TypeOpt = None,
+    outcome: OutcomeOpt = None,
 ) -> None:
     """Answer a question with quotes cited to document, §, date and span, or abstain.
 
     Example: rag ask "Vad beslutade Tibro om en AI-strategi?" --index index
     """
-    from rag.bodies import ask_body, roots
-
     if (question is None) == (queries is None):
         raise InputError("Give either a QUESTION or --queries FILE.jsonl, not both or neither.")
     settings = _settings(index_dir)
@@ -105,12 +128,12 @@ def ask(
     if queries is not None:
         for row in _read_queries(queries):
             answer = assistant.ask(row["question"], filters=filters, k=k)
-            print(json.dumps({"id": row["id"]} | ask_body(answer, folders), ensure_ascii=False))
+            print(json.dumps({"id": row["id"]} | _answer(answer, folders), ensure_ascii=False))
         return
     assert question is not None
     answer = assistant.ask(question, filters=filters, k=k)
     if as_json:
-        print(json.dumps(ask_body(answer, folders), ensure_ascii=False, indent=2))
+        print(json.dumps(_answer(answer, folders), ensure_ascii=False, indent=2))
         return
     if answer.abstained:
         out.print(answer.reason or "", markup=False, highlight=False)

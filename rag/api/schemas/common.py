@@ -15,7 +15,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, Field, ValidationInfo, model_validator
 from pydantic.json_schema import JsonDict
 
-from rag.bodies import relative_path
+from rag.api.paths import relative_path
 from rag.config import Settings
 from rag.errors import InputError
 from rag.vocab import OUTCOMES

@@ -1,0 +1,145 @@
+"""What a question asks, read from its words: the role, stance or event a who- or when-question
+wants, the bodies it asks about as the actor, a figure it states, whether it asks how a matter ended.
+The patterns match folded text (``rag.normalise.fold``) unless they say otherwise.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from rag.normalise import fold
+from rag.vocab import BODY_ABBREVIATIONS
+
+# The role a who-question asks for, from its words (folded), as ``Person.role`` names it; a vote
+# has no person role: its sentence names the side ("Nej: ...", "röstar nej").
+_ASKED_ROLES: tuple[tuple[str, str], ...] = (
+    (r"\breserv|\bdissent", "reservation"),
+    (r"\brostade (?:emot|nej|mot)|\bvoted (?:against|no)", "nej"),
+    (
+        r"\bmotion(?:en|ar|arer|arerna)?\b.{0,40}\b(?:bakom|lamnade|skrev|vackte|stod)|\b(?:bakom|lamnade|skrev|vackte)\b.{0,40}\bmotion"
+        r"|\bmotionar|\bwho (?:wrote|filed|submitted|proposed) the motion",
+        "motionär",
+    ),
+    (
+        r"\b(?:informerade|redovisade|presenterade|foredrog|gav .{0,30}(?:rapport|information|lagesrapport))\b"
+        r"|\bwho (?:informed|presented|reported)",
+        "informant",
+    ),
+    (r"\bledde\b|\bordforande\b|\bchair(?:ed|man|person)?\b", "ordförande"),
+    (r"\bjuster", "justerare"),
+    (r"\bhandlaggare\b|\bcase officer\b", "handläggare"),
+    (r"\bsekreterare\b|\bsecretary\b", "sekreterare"),
+    (r"\byrka|\bdrev\b|\bville att\b|\bkravde\b|\bforeslog\b|\bproposed\b|\bmoved\b", "yrkande"),
+)
+# Offices a who-question can ask about, as the protocol's head or signature writes them.
+_OFFICES = {
+    "ordförande": r"\bordförande\b",
+    "justerare": r"juster",  # also "Protokolljusterare"
+    "handläggare": r"\bhandläggare\b",
+    "sekreterare": r"\bsekreterare\b",
+}
+# What a yrkande asks for, as a question wants it ("ville att den skulle skickas tillbaka") and as
+# the protocol writes it ("yrkar att ärendet återremitteras"), folded.
+_ASKED_STANCES: tuple[tuple[str, str], ...] = (
+    (r"\bskick\w* tillbaka|\baterremi|\bsend\w* back|\brefer\w* back", "återremiss"),
+    (r"\bavvis|\bavsla|\bavslag|\bavstyrk|\binte\b|\bemot\b|\breject|\bagainst\b", "avslag"),
+    (r"\bbifall|\btillstyrk|\bgodkan|\bapprov", "bifall"),
+)
+_STATED_STANCES: tuple[tuple[str, str], ...] = (
+    (r"\baterremi", "återremiss"),
+    (r"\bavslag|\bavsla|\bavstyrk|\binte\b|\bej\b", "avslag"),
+    (r"\bbifall|\btillstyrk", "bifall"),
+)
+
+
+def asked_stance(question: str) -> str | None:
+    """What a who-question about a yrkande asks the person to have wanted: återremiss, avslag or bifall."""
+    folded = fold(question)
+    return next((stance for pattern, stance in _ASKED_STANCES if re.search(pattern, folded)), None)
+
+
+def _stances(sentence: str) -> set[str]:
+    folded = fold(sentence)
+    return {stance for pattern, stance in _STATED_STANCES if re.search(pattern, folded)}
+
+
+# The event a when-question asks the date of, by its verb (folded), and how protocols and
+# guidelines word that event: "När antogs policyn?" is dated by "Antagen av kommunfullmäktige ...".
+_EVENTS: tuple[tuple[str, str], ...] = (
+    (r"\bantogs?\b|\bantagits?\b|\bantas\b|\badopted\b", r"\bantag|\bantog|\bantas\b|\bfastställ|\bbeslutad av"),
+    (r"\bkom\b.{0,40}\bin\b|\binkom|\blamnades in|\bsubmitted\b", r"\binkom|\bkom in\b|\blämnades in"),
+    (
+        r"\bborja gall|\bgall(?:a|er) fran|\bi kraft\b|\btake effect|\bapply from",
+        r"\bi kraft\b|\bgälla från|\bgäller från|\bfrån och med",
+    ),
+    (r"\banmal|\brapporterade|\brapporterades|\breported\b", r"\banmäl|\brapporter"),
+    (
+        r"\bstartar\b|\bborjar\b|\bstarta\b|\binfors\b|\bstart\b|\bbegin",
+        r"\bfrån och med|\bstart|\bbörja|\binför|\binförs",
+    ),
+    (r"\bsammantradde|\bmotet\b|\bsammantradet\b|\bmeeting\b", r"\bsammanträdesdatum|\bsammanträde"),
+)
+
+
+def asked_event(question: str) -> str | None:
+    """For a when-question, a pattern of the words that date the asked event in a document."""
+    folded = fold(question)
+    return next((words for pattern, words in _EVENTS if re.search(pattern, folded)), None)
+
+
+def asked_role(question: str) -> str | None:
+    """'motionär', 'yrkande', 'reservation' or 'nej' (voted against) when a who-question asks for one."""
+    folded = fold(question)
+    return next((role for pattern, role in _ASKED_ROLES if re.search(pattern, folded)), None)
+
+
+# Outcomes after which a matter has no later stage in the documents (asked "till slut", "efter
+# återremissen"), and after which a proposal was not decided.
+PENDING_OUTCOMES = frozenset({"återremiss", "bordlagd"})
+NO_FINAL_OUTCOMES = PENDING_OUTCOMES | {"noterad"}
+# "Vilket system valde ...", "Vilken leverantör beslutade ...": a decision question asking for the
+# thing chosen, which an item tabled, sent back or only noted does not name (folded).
+_ASKS_CHOICE = re.compile(
+    r"\W*(?:och |men )?(?:vilken|vilket|vilka|which|what)\s+\w+.{0,80}?"
+    r"\b(?:valde|valdes|beslutade|bestamde|chose|decided|selected)\b"
+)
+# "Hur slutade motionen?", "vad blev det till slut?": asked how a matter ended (folded).
+_ENDING = re.compile(
+    r"\bhur (?:slutade|gick det|blev det)\b|\btill slut\b|\bslutligen\b|\bi slutandan\b|\bsenare\b"
+    r"|\bhow did .{0,60}\bend\b|\bin the end\b|\bfinally\b|\beventually\b"
+)
+_LATER_STAGE = re.compile(
+    r"\btill slut\b|\bslutligen\b|\bi slutandan\b|\bslutgiltig\w*|\befter (?:aterremiss\w*|utredning\w*|bordlagg\w*)"
+    r"|\bsenare\b|\bin the end\b|\bfinally\b|\beventually\b|\bafter the (?:referral|investigation)\b"
+)
+
+
+_VOTE = re.compile(r"\brostade|\bomrostning|\bvoter?d?\b")
+# A yes/no question whose actor is an authority named by its acronym: "Har IMY gett Kiruna tillstånd?"
+_ASKED_ACTOR = re.compile(
+    r"\W*(?i:har|gav|fick|beviljade|godkände|avslog|did|has)\s+(?P<actor>[A-ZÅÄÖ]{2,6})\b(?!\s*(?:i|in)\b)"
+)
+# A figure the question states ("Copilot för 600 medarbetare"), not a year or a § number.
+_FIGURE = re.compile(r"(?<![\d§/-])(?<!§ )\b(?!(?:19|20)\d\d\b)\d+(?:[,.]\d+)?\b(?![/-]\d)")
+
+
+def asked_bodies(question: str, bodies: Sequence[str]) -> tuple[str, ...]:
+    """The bodies a question asks about as the actor: not one in the genitive ("kommunstyrelsens
+    förslag") or one only mentioned after "till", "åt", "som", "av" ("precis som kommunstyrelsen
+    ville"); a bare "fullmäktige" is the council of a municipality or region."""
+    folded = fold(question)
+    words = set(re.findall(r"\b[A-ZÅÄÖ]{2,5}\b", question))
+    asked = [name for abbr, name in BODY_ABBREVIATIONS.items() if abbr in words and name in bodies]
+    for body in bodies:
+        stem = fold(body).split()[-1].rstrip("n").rstrip("e")[:12]
+        uses = list(re.finditer(rf"(\S+\s+)?\b(\w*{re.escape(stem)}\w*)", folded))
+        if any(
+            not m.group(2).endswith(("ens", "ets", "iges", "ges"))
+            and (m.group(1) or "").strip() not in ("till", "at", "som", "av", "fran", "for", "att")
+            for m in uses
+        ):
+            asked.append(body)
+    if re.search(r"(?<![\w-])fullmaktige\b", folded):
+        asked += ["Kommunfullmäktige", "Regionfullmäktige"]
+    return tuple(dict.fromkeys(asked))
