@@ -37,11 +37,11 @@ KILLS_SWAPPED = 2  # after 'current' moved, while old versions are collected
 KILLS_ANYWHERE = 2  # from the start of the process, startup included
 # The line 'rag -v index' logs on entering each phase, in order.
 PHASES = {
-    "reading": re.compile(r"rag\.index: reading documents"),
-    "chunking": re.compile(r"rag\.index: structuring and chunking"),
-    "embedding": re.compile(r"rag\.index: embedding \d+ of"),
-    "writing": re.compile(r"rag\.index: writing index version"),
-    "swapped": re.compile(r"rag\.index: index version \S+ is current"),
+    "reading": re.compile(r"rag\.build: reading documents"),
+    "chunking": re.compile(r"rag\.build: structuring and chunking"),
+    "embedding": re.compile(r"rag\.build: embedding \d+ of"),
+    "writing": re.compile(r"rag\.store\.embedded\.versions: writing index version"),
+    "swapped": re.compile(r"rag\.store\.embedded\.versions: index version \S+ is current"),
 }
 
 

@@ -135,8 +135,8 @@ def test_quality_stays_above_the_floor(real, assistant):
     measured = report["hybrid"]["all"] | {f"answer.{k}": v for k, v in answers.items()}
     print("\ndev set:", {m: {k: v for k, v in report[m]["all"].items() if k != "misses"} for m in report}, answers)
     for name, minimum in floor.items():
-        if name.startswith("margin."):
-            continue  # the margin over the plain baseline needs the baseline built: 'rag eval' in CI checks it
+        if name.startswith(("margin.", "answer.near_miss")):
+            continue  # the baseline and the near misses are built by 'rag eval', which CI runs on this floor
         assert measured[name] >= minimum, f"{name} {measured[name]} fell below the floor {minimum}"
     assert answers["unanswerable_abstain_rate"] == 1.0 and answers["answerable_abstained"] <= 1
     assert answers["citations_verified_rate"] == 1.0
