@@ -44,9 +44,7 @@ MAX_K = 50  # most passages an answer returns as reading
 # Sentences offered to an LLM endpoint to word the answer from: the best, and those close to it.
 LLM_SOURCES = 6
 LLM_MARGIN = 3.0
-# Confidence looks at the question terms found in this many best passages, and at whether one of
-# this many best sentences states the kind of thing asked for.
-COVERAGE_PASSAGES = 3
+# Confidence looks at whether one of this many best sentences states the kind of thing asked for.
 KIND_CANDIDATES = 5
 # Kinds of answer whose absence from the best sentences means the documents do not say: asked for
 # an amount, a date or a name, passages without one do not answer. ("Why" has no reliable marker.)
