@@ -128,14 +128,14 @@ class Assistant(SentenceChoice, Constraints, LaterStep):
         if not content_keys(searched):
             return self._abstain(question, searched, Evidence(0.0, 0.0, unmet=("words",)), (), "no-content")
         info = self.searcher.understand(searched)
-        hits = self.searcher.search(searched, k=max(k, PASSAGES_FOR_SENTENCES), filters=filters)
-        keys = query_keys(info, lambda key: self.searcher.index.document_frequency(key) > 0, expand=False)
+        # precedent: what each organisation did, from more passages than one matter needs
         across = asks_across_organisations(searched) and not info.organisations
+        wanted = PRECEDENT_PASSAGES if across else PASSAGES_FOR_SENTENCES
+        hits = self.searcher.search(searched, k=max(k, wanted), filters=filters)
+        keys = query_keys(info, lambda key: self.searcher.index.document_frequency(key) > 0, expand=False)
         decision = asks_for_decision(searched) or across
         # a question about Västerås is answered from Västerås's documents when the search found any
         named = [h for h in hits[:PASSAGES_FOR_SENTENCES] if h.chunk.organisation in info.organisations]
-        if across:  # precedent: what each organisation did, from more passages than one matter needs
-            hits = self.searcher.search(searched, k=max(k, PRECEDENT_PASSAGES), filters=filters)
         pool = hits[:PRECEDENT_PASSAGES] if across else named or hits
         ranked = self.score(info, keys, self.candidates(pool, decision), decision)
         # a question naming a figure ("förslaget 13181", "600 medarbetare") is answered where it stands
@@ -166,7 +166,14 @@ class Assistant(SentenceChoice, Constraints, LaterStep):
         # answer leads with the matter's latest step and says that it is one
         later = self.later_step(chosen[0], searched) if decision and not across and chosen else None
         step_citation = self.step_citation(later) if later else None
-        citations = self.verified(([step_citation] if step_citation else []) + self._citations(chosen))
+        quoted = self._citations(chosen)
+        if step_citation:  # the step first, and not again among the quotes
+            quoted = [step_citation] + [
+                c
+                for c in quoted
+                if (c.doc, c.start, c.end) != (step_citation.doc, step_citation.start, step_citation.end)
+            ]
+        citations = self.verified(quoted)
         citations = tuple(replace(c, n=n) for n, c in enumerate(citations, start=1))
         text = compose(citations, info.language) if citations else None
         note = self.proposal_note(chosen[0], info.language) if decision and text and not step_citation else None
