@@ -5,20 +5,20 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from types import MappingProxyType
 
 import numpy as np
 
 from rag.errors import IndexMismatch, IndexMissing
 from rag.store.base import ReadStore
+from rag.store.catalogue import Catalogue
 from rag.store.embedded.dense import DenseIndex
 from rag.store.embedded.lexical import LexicalIndex
 from rag.store.embedded.sqlite import read_sqlite
 from rag.store.embedded.versions import Lease, current_path, lease, manifest_of
 from rag.store.embedded.view import public_view
-from rag.store.filters import Columns, best
+from rag.store.filters import best
 from rag.store.manifest import check_current
 from rag.types import Chunk, Filters, Manifest, StoredDocument
 
@@ -28,7 +28,7 @@ logger = logging.getLogger(__name__)
 _LOAD_TRIES = 5
 
 
-class EmbeddedIndex:
+class EmbeddedIndex(Catalogue):
     """Chunks, documents, the two retrievers and the manifest of one version.
 
     It holds a ``Lease`` on its version folder so that no build collects it while it is in use;
@@ -46,48 +46,19 @@ class EmbeddedIndex:
         lexical: LexicalIndex,
         lease: Lease | None = None,
     ) -> None:
+        super().__init__(manifest, chunks, documents)
         self.path = path
-        self._manifest = manifest
-        self._chunks = chunks
-        self._documents = documents
         self.dense_index = dense
         self.lexical_index = lexical
         self.lease = lease
-        self._columns = Columns(chunks)
 
     @property
     def version(self) -> str:
         return self.path.name
 
     @property
-    def manifest(self) -> Manifest:
-        return self._manifest
-
-    @property
-    def count(self) -> int:
-        return len(self._chunks)
-
-    @property
     def dense_kind(self) -> str:
         return self.dense_index.kind
-
-    def chunk(self, i: int) -> Chunk:
-        return self._chunks[i]
-
-    def chunks(self) -> Sequence[Chunk]:
-        return self._chunks
-
-    def chunk_ids(self, doc_id: str) -> list[int]:
-        return [int(i) for i in self._columns.ids("doc", doc_id)]
-
-    def document(self, doc_id: str) -> StoredDocument | None:
-        return self._documents.get(doc_id)
-
-    def documents(self) -> Mapping[str, StoredDocument]:
-        return MappingProxyType(self._documents)
-
-    def values(self, field: str) -> list[str]:
-        return self._columns.values(field)
 
     def lexical(self, keys: Sequence[str], n: int, filters: Filters | None = None) -> list[tuple[int, float]]:
         return best(self.lexical_index.scores(keys), n, self._columns.allowed(filters))

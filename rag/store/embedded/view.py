@@ -15,16 +15,16 @@ search is a BM25 index built anew over the public chunks (about a millisecond a 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
-from types import MappingProxyType
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from rag.chunk import lexical_text
+from rag.store.catalogue import Catalogue
 from rag.store.embedded.lexical import LexicalIndex, idf
-from rag.store.filters import Columns, best
-from rag.types import Chunk, Filters, Manifest, StoredDocument
+from rag.store.filters import best
+from rag.types import Filters
 
 if TYPE_CHECKING:
     from rag.store.base import ReadStore
@@ -44,23 +44,23 @@ def public_view(index: EmbeddedIndex) -> ReadStore:
     return PublicView(index)
 
 
-class PublicView:
+class PublicView(Catalogue):
     """An ``EmbeddedIndex`` less its internal documents (a ``ReadStore``). It holds the full index,
     so the full index's version stays leased while the view is in use."""
 
     def __init__(self, full: EmbeddedIndex) -> None:
         self._full = full
-        self._documents = {k: d for k, d in full.documents().items() if not d.internal}
-        keep = [i for i, c in enumerate(full.chunks()) if not c.internal and c.doc in self._documents]
+        documents = {k: d for k, d in full.documents().items() if not d.internal}
+        keep = [i for i, c in enumerate(full.chunks()) if not c.internal and c.doc in documents]
         self._ids = np.array(keep, dtype=np.int64)  # ascending: view id -> full id
-        self._chunks = [full.chunk(i) for i in keep]
+        chunks = [full.chunk(i) for i in keep]
+        listed = full.manifest.get("documents", {})
+        manifest = full.manifest.copy()
+        manifest["documents"] = {doc_id: entry for doc_id, entry in listed.items() if doc_id in documents}
+        manifest["counts"] = {"documents": len(documents), "chunks": len(chunks)}
+        super().__init__(manifest, chunks, documents)
         # bm25s cannot index an empty list: a view of no chunks has no keyword index
         self._lexical = LexicalIndex.build([lexical_text(c) for c in self._chunks]) if self._chunks else None
-        self._columns = Columns(self._chunks)
-        listed = full.manifest.get("documents", {})
-        self._manifest = full.manifest.copy()
-        self._manifest["documents"] = {doc_id: entry for doc_id, entry in listed.items() if doc_id in self._documents}
-        self._manifest["counts"] = {"documents": len(self._documents), "chunks": len(self._chunks)}
         logger.info(
             "public view of %s: %d of %d documents, %d of %d chunks",
             full.version,
@@ -75,34 +75,8 @@ class PublicView:
         return self._full.version
 
     @property
-    def manifest(self) -> Manifest:
-        return self._manifest
-
-    @property
-    def count(self) -> int:
-        return len(self._chunks)
-
-    @property
     def dense_kind(self) -> str:
         return self._full.dense_kind
-
-    def chunk(self, i: int) -> Chunk:
-        return self._chunks[i]
-
-    def chunks(self) -> Sequence[Chunk]:
-        return self._chunks
-
-    def chunk_ids(self, doc_id: str) -> list[int]:
-        return [int(i) for i in self._columns.ids("doc", doc_id)]
-
-    def document(self, doc_id: str) -> StoredDocument | None:
-        return self._documents.get(doc_id)
-
-    def documents(self) -> Mapping[str, StoredDocument]:
-        return MappingProxyType(self._documents)
-
-    def values(self, field: str) -> list[str]:
-        return self._columns.values(field)
 
     def lexical(self, keys: Sequence[str], n: int, filters: Filters | None = None) -> list[tuple[int, float]]:
         if self._lexical is None:

@@ -11,17 +11,17 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Mapping, Sequence
-from types import MappingProxyType
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from rag.errors import IndexMissing
 from rag.store.base import ReadStore
+from rag.store.catalogue import Catalogue
 from rag.store.embedded.dense import HNSW_EF_SEARCH
 from rag.store.embedded.lexical import idf
-from rag.store.filters import Columns, best
+from rag.store.filters import best
 from rag.store.postgres.connect import CHUNK_FIELDS, DOC_FIELDS, check_schema, connect, meta, safe_url, version_name
 from rag.store.postgres.publish import vector_text
 from rag.types import Chunk, Filters, Manifest, StoredDocument
@@ -54,7 +54,7 @@ class _Database:
         return list(self._con().execute(sql, params).fetchall())
 
 
-class PgIndex:
+class PgIndex(Catalogue):
     """One published version of the index (``public``: its citizens' view, chunk ids renumbered
     over the public chunks as the embedded view numbers them)."""
 
@@ -68,14 +68,11 @@ class PgIndex:
         public_ids: np.ndarray,
         public: bool = False,
     ) -> None:
+        super().__init__(manifest, chunks, documents)
         self.db = db
-        self._manifest = manifest
-        self._chunks = chunks
-        self._documents = documents
         self._dim = dim
         self._public_ids = public_ids  # ascending chunk ids of public chunks: view position -> chunk id
         self._public = public
-        self._columns = Columns(chunks)
         self._df: dict[str, int] = {}  # a version never changes: frequencies are cached
         self._df_column = "df_public" if public else "df_all"
 
@@ -84,34 +81,8 @@ class PgIndex:
         return version_name(self.db.version)
 
     @property
-    def manifest(self) -> Manifest:
-        return self._manifest
-
-    @property
-    def count(self) -> int:
-        return len(self._chunks)
-
-    @property
     def dense_kind(self) -> str:
         return "pgvector"
-
-    def chunk(self, i: int) -> Chunk:
-        return self._chunks[i]
-
-    def chunks(self) -> Sequence[Chunk]:
-        return self._chunks
-
-    def chunk_ids(self, doc_id: str) -> list[int]:
-        return [int(i) for i in self._columns.ids("doc", doc_id)]
-
-    def document(self, doc_id: str) -> StoredDocument | None:
-        return self._documents.get(doc_id)
-
-    def documents(self) -> Mapping[str, StoredDocument]:
-        return MappingProxyType(self._documents)
-
-    def values(self, field: str) -> list[str]:
-        return self._columns.values(field)
 
     # --- keyword search ---
 
