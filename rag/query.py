@@ -76,7 +76,7 @@ def names_decision(text: str) -> bool:
     return bool(_DECISION_QUESTION.search(fold(text)))
 
 
-# "hur många förnyade ansökningar", "antalet licenser", "how many pupils": the words counted
+# "hur många <adjektiv> <substantiv>", "antalet <substantiv>", "how many <nouns>": the words counted
 _COUNTED = re.compile(
     r"\b(?:hur manga|antal(?:et)?|how many|the number of)\s+(?:(?:av|of|de|the)\s+)*(\w+)(?:\s+(\w+))?"
 )

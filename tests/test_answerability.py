@@ -337,7 +337,7 @@ def test_an_office_is_matched_by_its_word_beside_a_name_and_a_stance_by_the_yrka
     assert assistant.role_match("ordförande", candidate("Anna Lind Berg (S), ordförande")) == 1.0
     assert assistant.role_match("ordförande", candidate("Ordföranden ställer proposition på förslaget.")) == 0.0
     assert assistant.role_match("justerare", candidate("Protokolljusterare Peter Wesley (KD)")) == 1.0
-    back = candidate("Maria Sand (S) yrkar att ärendet återremitteras till regionstyrelsen.")
+    back = candidate("Maria Sand (S) yrkar att frågan återremitteras för ny beredning.")
     yes = candidate("Per Ek (M) yrkar bifall till regionstyrelsens förslag.")
     assert assistant.role_match("yrkande", back, "återremiss") == 1.0
     assert assistant.role_match("yrkande", yes, "återremiss") == 0.0

@@ -40,7 +40,7 @@ _OFFICES = {
     "sekreterare": r"\bsekreterare\b",
 }
 # What a yrkande asks for, as a question wants it ("ville att den skulle skickas tillbaka") and as
-# the protocol writes it ("yrkar att ärendet återremitteras"), folded.
+# the protocol writes it ("yrkar att <ärendet> återremitteras", "yrkar avslag"), folded.
 _ASKED_STANCES: tuple[tuple[str, str], ...] = (
     (r"\bskick\w* tillbaka|\baterremi|\bsend\w* back|\brefer\w* back", "återremiss"),
     (r"\bavvis|\bavsla|\bavslag|\bavstyrk|\binte\b|\bemot\b|\breject|\bagainst\b", "avslag"),

@@ -231,8 +231,8 @@ class Assistant(SentenceChoice, Constraints, LaterStep):
         )
 
     def proposal_note(self, best: Candidate, language: str) -> str | None:
-        """'Kommunstyrelsens förslag till kommunfullmäktige, inte fullmäktiges beslut.' when the
-        decisive sentence only proposes to a higher body."""
+        """'Detta är ett förslag från <organ> till <högre organ>, inte <högre organ>s beslut.' when
+        the decisive sentence only proposes to a higher body."""
         if not best.decisive:
             return None
         item = self.item_at(best.hit.chunk.doc, best.start) or {}

@@ -2,7 +2,7 @@
 
 ``parse_structure(text)`` reads a protocol or guideline and returns a ``Structure`` whose spans are
 offsets into ``text``. Matching is done on folded, OCR-repaired copies of short pieces of text, so
-"Arendebeskrivning", "Forslag till kommunfullmiktige" and "VASTERAS STAD" are understood; all
+a heading with lost diacritics or an OCR-misread letter, or a name in capitals, is understood; all
 spans and names point back at the text as written.
 
 Layouts differ between municipalities, so nothing depends on one of them:

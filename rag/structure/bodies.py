@@ -34,7 +34,7 @@ def _body_name(field: str) -> str | None:
     """The body a header field names, as written (capitals title-cased, OCR repaired), or None."""
     value = field.strip(" \t:*#")
     value = _BODY_LABEL.sub("", value)
-    # "Kommunstyrelsen 2024-03-06", "Kommunstyrelsen 2025-05-13, § 142": the name before a date
+    # "<Body> <date>", "<Body> <date>, § <n>": the name before a date
     value = re.sub(r"[ \t,]+(?:(?:19|20)\d\d-\d\d-\d\d|\d{1,2} [a-zåäö]+ (?:19|20)\d\d|§).*$", "", value)
     if not value or len(value) > 60:
         return None

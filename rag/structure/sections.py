@@ -13,8 +13,8 @@ from rag.vocab import DECISION_SECTIONS, SECTION_HEADINGS
 # "Beslutet gäller från ...").
 _EXACT_ONLY = frozenset({"motion", "handling", "beslutet", "beredning", "skickas till"})
 _HEADINGS_LONGEST_FIRST = sorted(SECTION_HEADINGS.items(), key=lambda kv: -len(kv[0]))
-# "Kommunstyrelsens beslut", "<X>- och <Y>nämndens beslut", "Arbetsutskottets förslag",
-# "Kommunstyrelsens förslag till kommunfullmäktige" (folded).
+# "<Styrelsen>s beslut", "<X>- och <Y>nämndens beslut", "<Utskottet>s förslag",
+# "<Styrelsen>s förslag till <fullmäktige>" (folded).
 _OWN_DECISION = re.compile(r"^(?:[a-z]+- och |[a-z]+a )?[a-z]+(?:s|ens|ets) beslut$")
 _OWN_PROPOSAL = re.compile(
     r"^(?:[a-z]+- och |[a-z]+a )?[a-z]+(?:s|ens|ets) forslag"

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field, model_validator
 from rag.api.schemas.common import ClientPath, Span
 from rag.display import display_text, markup_spans, ocr_damage, repaired_reading
 from rag.types import StoredDocument
+from rag.vocab import OUTCOMES
 
 
 class SectionOut(BaseModel):
@@ -33,8 +34,7 @@ class ItemOut(BaseModel):
     body: str | None
     date: str | None
     outcome: str | None = Field(
-        description="bifall, avslag, besvarad, återremiss, ingen åtgärd, uppdrag, noterad, "
-        "bordlagd, val, or other (no decision text)"
+        description=", ".join(o for o in OUTCOMES if o != "other") + ", or other (no decision text)"
     )
     outcomes: list[str] = Field(default_factory=list, description="The outcomes of further att-satser.")
     proposal_to: str | None = Field(None, description="The higher body this item only proposes to, if it does.")
