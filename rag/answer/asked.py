@@ -104,15 +104,13 @@ _ASKS_CHOICE = re.compile(
     r"\W*(?:och |men )?(?:vilken|vilket|vilka|which|what)\s+\w+.{0,80}?"
     r"\b(?:valde|valdes|beslutade|bestamde|chose|decided|selected)\b"
 )
-# "Hur slutade motionen?", "vad blev det till slut?": asked how a matter ended (folded).
-_ENDING = re.compile(
-    r"\bhur (?:slutade|gick det|blev det)\b|\btill slut\b|\bslutligen\b|\bi slutandan\b|\bsenare\b"
-    r"|\bhow did .{0,60}\bend\b|\bin the end\b|\bfinally\b|\beventually\b"
-)
+# A later stage of a matter asked for ("till slut", "efter återremissen"), and how a matter ended,
+# which asks for its last stage too ("Hur slutade motionen?") (folded).
 _LATER_STAGE = re.compile(
     r"\btill slut\b|\bslutligen\b|\bi slutandan\b|\bslutgiltig\w*|\befter (?:aterremiss\w*|utredning\w*|bordlagg\w*)"
     r"|\bsenare\b|\bin the end\b|\bfinally\b|\beventually\b|\bafter the (?:referral|investigation)\b"
 )
+_ENDING = re.compile(rf"\bhur (?:slutade|gick det|blev det)\b|\bhow did .{{0,60}}\bend\b|{_LATER_STAGE.pattern}")
 
 
 _VOTE = re.compile(r"\brostade|\bomrostning|\bvoter?d?\b")
