@@ -166,8 +166,8 @@ class Constraints(Items):
     def distinctive(self, keys: Sequence[str]) -> list[str]:
         """The keys that pick out a matter in this index: not in a fifth or more of its passages
         ("AI" in a corpus about AI says nothing)."""
-        lexical = self.searcher.index
-        return [k for k in keys if lexical.idf(k) >= DISTINCTIVE_IDF]
+        index = self.searcher.index
+        return [k for k in keys if index.idf(k) >= DISTINCTIVE_IDF]
 
     def matter_share(self, info: QueryInfo, keys: Sequence[str], text: str) -> float:
         """The idf-weighted share of the question's matter keys that ``text`` holds (a compound holds
