@@ -65,18 +65,18 @@ class Constraints(Items):
 
     def missing_terms(self, keys: Sequence[str]) -> tuple[str, ...]:
         """Question terms that occur in no indexed passage."""
-        lexical = self.searcher.index
-        return tuple(k for k in keys if lexical.document_frequency(k) == 0)
+        index = self.searcher.index
+        return tuple(k for k in keys if index.document_frequency(k) == 0)
 
     def coverage(self, keys: Sequence[str], hits: Sequence[Hit]) -> float:
         """Rarity-weighted share of the question's terms that occur in the given passages."""
         if not keys:
             return 1.0
-        lexical = self.searcher.index
+        index = self.searcher.index
         present: set[str] = set()
         for hit in hits:
             present.update(analyse(hit.chunk.header() + "\n" + hit.chunk.text))
-        weights = {k: lexical.idf(k) for k in keys}
+        weights = {k: index.idf(k) for k in keys}
         total = sum(weights.values())
         return sum(w for k, w in weights.items() if k in present) / total if total else 1.0
 
@@ -89,8 +89,8 @@ class Constraints(Items):
         text = self.searcher.index.documents()[c.hit.chunk.doc].text
         present = set(analyse(text[item.get("start", c.hit.chunk.start) : item.get("end", c.hit.chunk.end)]))
         present |= set(analyse(c.hit.chunk.header()))
-        lexical = self.searcher.index
-        weights = {k: lexical.idf(k) for k in keys}
+        index = self.searcher.index
+        weights = {k: index.idf(k) for k in keys}
         total = sum(weights.values())
         return sum(w for k, w in weights.items() if k in present) / total if total else 1.0
 
@@ -107,8 +107,8 @@ class Constraints(Items):
         unmet = []
         places = {k for p in info.places for k in analyse(p)}
         topical = [k for k in keys if k not in places]
-        lexical = self.searcher.index
-        if info.language == "sv" and topical and all(lexical.document_frequency(k) == 0 for k in topical):
+        index = self.searcher.index
+        if info.language == "sv" and topical and all(index.document_frequency(k) == 0 for k in topical):
             unmet.append("words")
         if info.organisations and not named_found:
             unmet.append("organisation")
