@@ -25,11 +25,10 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rag.api.auth import OidcSettings, add_staff_signin
-from rag.api.deps import app_settings, get_settings, open_query_log
+from rag.api.deps import app_settings, open_query_log
 from rag.api.middleware import BodyLimit, Cors, RateLimit, SecurityHeaders
 from rag.api.routers import ask, documents, pages, precedent, search, status
 from rag.api.service import Service
-from rag.config import Settings
 from rag.embed import Embedder
 from rag.errors import IndexMissing, InputError, RagError
 from rag.store import current_version
@@ -37,14 +36,14 @@ from rag.store import current_version
 logger = logging.getLogger(__name__)
 
 
-def create_app(
-    settings: Settings | None = None, embedder: Embedder | None = None, oidc: OidcSettings | None = None
-) -> FastAPI:
-    """The app. Its settings come from ``get_settings`` (the environment); ``settings``, when given,
-    take its place (``rag serve`` passes the ones its options made), as tests do with
-    ``app.dependency_overrides[get_settings]``. An ``embedder`` already loaded (by ``rag serve``) is
-    used instead of loading the model again; ``oidc`` configures staff sign-in (default: from
-    ``RAG_OIDC_*``)."""
+def create_app(embedder: Embedder | None = None, oidc: OidcSettings | None = None) -> FastAPI:
+    """The app. Its settings come from ``get_settings`` (the ``RAG_*`` environment; ``rag serve`` puts
+    its options there). An ``embedder`` already loaded (by ``rag serve``) is used instead of loading
+    the model again; ``oidc`` configures staff sign-in (default: from ``RAG_OIDC_*``).
+
+    Tests give their own settings with ``app.dependency_overrides[get_settings]``. A served app never
+    does: while any override is set, FastAPI analyses every dependency's signature again on every
+    request, which cost a third of the server's throughput."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -70,9 +69,6 @@ def create_app(
         docs_url=None,  # served by the pages router with a Content-Security-Policy that allows its one inline script
         redoc_url=None,
     )
-    if settings is not None:
-        app.dependency_overrides[get_settings] = lambda: settings
-
     # outermost last: security headers on everything, CORS headers on every API answer (429 and 413
     # included), rate limit before a body is read, body limit around the app
     conf = partial(app_settings, app)

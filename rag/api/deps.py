@@ -2,8 +2,9 @@
 caller (staff or citizen), the admin check, the query log, and the folders paths are named from.
 
 Settings reach everything one way, ``get_settings``: a route asks for ``SettingsDep``; the lifespan
-and the middlewares, which run outside a request, read the same through ``app_settings``. Tests and
-``rag serve`` put their own settings in its place with ``app.dependency_overrides[get_settings]``.
+and the middlewares, which run outside a request, read the same through ``app_settings``. ``rag
+serve`` puts its options in the environment first; tests put their own settings in its place with
+``app.dependency_overrides[get_settings]`` (never a served app: see ``create_app``).
 
 The dependencies that never block are ``async``: FastAPI runs a plain function in a worker thread,
 a hop per dependency per request; ``get_assistant`` stays one, since it may wait for a new index

@@ -34,6 +34,8 @@ def serve(
     from rag.build import build_index
     from rag.store import publish
 
+    if index_dir is not None:  # the app reads its settings from the environment (rag.api.deps.get_settings)
+        os.environ["RAG_INDEX_DIR"] = str(index_dir)
     settings = _settings(index_dir)
     if workers > 1 and not settings.store:
         raise InputError(
@@ -52,14 +54,11 @@ def serve(
             highlight=False,
         )
     if workers > 1:  # each worker imports server and builds its app from the environment
-        os.environ["RAG_INDEX_DIR"] = str(settings.index_dir)
         uvicorn.run("server:app", host=host or settings.host, port=port or settings.port, workers=workers)
         return
-    import server
+    from rag.api.app import create_app
 
-    uvicorn.run(
-        server.create_app(settings, embedder), host=host or settings.host, port=port or settings.port, log_level="info"
-    )
+    uvicorn.run(create_app(embedder), host=host or settings.host, port=port or settings.port, log_level="info")
 
 
 def _report_table(title: str, heading: str, rows: list[dict[str, Any]], key: str) -> Table:
