@@ -180,6 +180,13 @@ def analyse(text: str) -> list[str]:
     return keys
 
 
+@lru_cache(maxsize=8192)
+def key_set(text: str) -> frozenset[str]:
+    """The set of ``analyse(text)``, the last few thousand texts kept: answering a question reads the
+    same sentences, items and context lines that the questions before it read."""
+    return frozenset(analyse(text))
+
+
 _LONE_ONE = re.compile(r"(?<=[a-zåäöé,]) 1 (?=[a-zåäöé])")
 
 

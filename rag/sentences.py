@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
 from sentencex import segment
@@ -27,7 +28,13 @@ def sentence_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
     Sentences come from sentencex's Swedish rules; a blank line always ends one, and a heading line
     ("Beslut", "Yrkanden", "§ 100 ...") is split off the sentence it runs into.
     """
-    region = text[start:end]
+    return [(start + s, start + e) for s, e in _region_spans(text[start:end])]
+
+
+@lru_cache(maxsize=4096)
+def _region_spans(region: str) -> tuple[tuple[int, int], ...]:
+    """``sentence_spans`` of a whole string, the last few thousand kept (answers read the same
+    passages again)."""
     spans: list[tuple[int, int]] = []
     at = 0
     for piece in segment("sv", region):
@@ -40,7 +47,7 @@ def sentence_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
         at = found + len(stripped)
         for block in re.finditer(r"\S(?:.*?\S)?(?=\s*\n\s*\n|\s*$)", region[found:at], re.DOTALL):
             spans.extend(_split_heading(region, found + block.start(), found + block.end()))
-    return [(start + s, start + e) for s, e in spans]
+    return tuple(spans)
 
 
 def join_lead_ins(text: str, spans: Sequence[tuple[int, int]], limit: int = LEAD_IN_LIMIT) -> list[tuple[int, int]]:
@@ -123,6 +130,24 @@ def same_key(a: str, b: str) -> bool:
     if min(len(a), len(b)) < 4:
         return a == b
     return a in b or b in a
+
+
+def key_in(key: str, keys: frozenset[str]) -> bool:
+    """Whether ``keys`` hold ``key`` or a key that names the same thing (``same_key``), without
+    comparing it with every key: its own parts are looked up, and it is found inside longer keys."""
+    if key in keys:
+        return True
+    if len(key) < 4:
+        return False
+    n = len(key)
+    if any(key[i:j] in keys for i in range(n - 3) for j in range(i + 4, n + 1)):
+        return True
+    return key in _long_keys(keys)
+
+
+@lru_cache(maxsize=1024)
+def _long_keys(keys: frozenset[str]) -> str:
+    return "\n".join(k for k in keys if len(k) >= 4)
 
 
 # A count: a figure that is not a year, a date's part or a § number, or a number word standing alone.
@@ -209,6 +234,7 @@ _OCR_ONE = re.compile(
 )
 
 
+@lru_cache(maxsize=8192)
 def sentence_kinds(sentence: str) -> frozenset[str]:
     """What a sentence states: a person by name, a role or body, a date, a number, an amount, a
     frequency, a reason."""
@@ -217,6 +243,7 @@ def sentence_kinds(sentence: str) -> frozenset[str]:
     return frozenset(kind for kind, pattern in _SENTENCE_TYPES.items() if pattern.search(sentence))
 
 
+@lru_cache(maxsize=8192)
 def quotable(sentence: str) -> bool:
     """Whether a sentence can stand as a quote: not a heading, a bare reference or page debris."""
     stripped = sentence.strip()

@@ -15,7 +15,7 @@ import numpy as np
 
 from rag.answer.asked import _OFFICES, _stances, asked_event, asked_role, asked_stance
 from rag.answer.items import Items
-from rag.normalise import analyse, fold, repair
+from rag.normalise import fold, key_set, repair
 from rag.sentences import decisive_spans, join_lead_ins, quotable, sentence_kinds, sentence_spans
 from rag.types import Hit, QueryInfo
 
@@ -154,7 +154,7 @@ class SentenceChoice(Items):
         for c in candidates:
             # the passage's context line counts as said by the sentence: "Tibro" is in the header,
             # not in every sentence of a Tibro protocol
-            present = set(analyse(c.text)) | set(analyse(c.hit.chunk.header()))
+            present = key_set(c.text) | key_set(c.hit.chunk.header())
             overlap = sum(w for k, w in weights.items() if k in present) / total
             section = c.section or c.hit.chunk.section
             parts = {
@@ -236,7 +236,7 @@ def _overlaps(a: Candidate, b: Candidate) -> bool:
 def _near_duplicate(a: str, b: str) -> bool:
     """Nearly the same words, or one's words nearly all inside the other (a sentence quoted twice,
     once alone and once within its list)."""
-    ka, kb = set(analyse(a)), set(analyse(b))
+    ka, kb = key_set(a), key_set(b)
     if not (ka and kb):
         return False
     shared = len(ka & kb)

@@ -20,9 +20,9 @@ from rag.answer.asked import (
 )
 from rag.answer.candidates import Candidate
 from rag.answer.items import Items
-from rag.normalise import analyse, fold, repair
+from rag.normalise import analyse, fold, key_set, repair
 from rag.query import QUESTION_WORDS, counted_terms, named_places, names_decision
-from rag.sentences import counts, decides, same_key
+from rag.sentences import counts, decides, key_in
 from rag.types import Hit, QueryInfo
 from rag.vocab import BODY_ABBREVIATIONS
 
@@ -75,7 +75,7 @@ class Constraints(Items):
         index = self.searcher.index
         present: set[str] = set()
         for hit in hits:
-            present.update(analyse(hit.chunk.header() + "\n" + hit.chunk.text))
+            present |= key_set(hit.chunk.header() + "\n" + hit.chunk.text)
         weights = {k: index.idf(k) for k in keys}
         total = sum(weights.values())
         return sum(w for k, w in weights.items() if k in present) / total if total else 1.0
@@ -87,8 +87,8 @@ class Constraints(Items):
             return 1.0
         item = self.item_at(c.hit.chunk.doc, c.start) or {}
         text = self.searcher.index.documents()[c.hit.chunk.doc].text
-        present = set(analyse(text[item.get("start", c.hit.chunk.start) : item.get("end", c.hit.chunk.end)]))
-        present |= set(analyse(c.hit.chunk.header()))
+        present = key_set(text[item.get("start", c.hit.chunk.start) : item.get("end", c.hit.chunk.end)])
+        present |= key_set(c.hit.chunk.header())
         index = self.searcher.index
         weights = {k: index.idf(k) for k in keys}
         total = sum(weights.values())
@@ -175,8 +175,8 @@ class Constraints(Items):
         wanted = {k: self.searcher.index.idf(k) for k in self.matter_keys(info, keys)}
         if not wanted:
             return 1.0
-        present = set(analyse(text))
-        found = sum(w for k, w in wanted.items() if k in present or any(same_key(k, p) for p in present))
+        present = key_set(text)
+        found = sum(w for k, w in wanted.items() if key_in(k, present))
         return found / sum(wanted.values())
 
     def document_body(self, doc: str) -> str | None:
