@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from rag.config import Settings
 from rag.store.base import ReadStore, WriteStore
-from rag.store.embedded import EmbeddedStore, current_path, load_index
+from rag.store.embedded import EmbeddedStore, current_name, load_index
 
 __all__ = ["ReadStore", "WriteStore", "current_version", "open_index", "open_store", "publish"]
 
@@ -42,8 +42,7 @@ def current_version(settings: Settings) -> str | None:
 
         version = postgres.current_version(settings.store)
         return None if version is None else postgres.version_name(version)
-    path = current_path(settings.index_dir)
-    return None if path is None else path.name
+    return current_name(settings.index_dir)
 
 
 def publish(settings: Settings) -> int | None:

@@ -11,6 +11,6 @@ server to run.
 
 from rag.store.embedded.index import EmbeddedIndex, load_index
 from rag.store.embedded.store import EmbeddedStore
-from rag.store.embedded.versions import current_path, read_manifest
+from rag.store.embedded.versions import current_name, current_path, read_manifest
 
-__all__ = ["EmbeddedIndex", "EmbeddedStore", "current_path", "load_index", "read_manifest"]
+__all__ = ["EmbeddedIndex", "EmbeddedStore", "current_name", "current_path", "load_index", "read_manifest"]

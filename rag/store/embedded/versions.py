@@ -57,6 +57,20 @@ def current_path(index_dir: Path) -> Path | None:
     return link.resolve()
 
 
+def current_name(index_dir: Path) -> str | None:
+    """The name of the version folder ``index_dir/current`` points at, or None: what a server checks
+    on every request, so the link is read, not resolved (``current`` names a folder beside it)."""
+    link = index_dir / CURRENT
+    try:
+        target = index_dir / os.readlink(link)  # an absolute target stays itself
+    except FileNotFoundError:
+        return None
+    except OSError:  # not a link
+        path = current_path(index_dir)
+        return None if path is None else path.name
+    return target.name if target.is_dir() else None
+
+
 def read_manifest(index_dir: Path) -> Manifest | None:
     version = current_path(index_dir)
     if version is None or not (version / "manifest.json").exists():
