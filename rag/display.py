@@ -12,6 +12,7 @@ import bisect
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 _HEADING = re.compile(r"^[ \t]{0,3}(#{1,6})[ \t]+", re.MULTILINE)
 _HEADING_CLOSE = re.compile(r"[ \t]+#+[ \t]*$", re.MULTILINE)
@@ -129,16 +130,22 @@ def _reflow(chars: list[tuple[str, int]]) -> list[tuple[str, int]]:
 def display(text: str, highlights: Sequence[tuple[int, int]] = (), offset: int = 0) -> Display:
     """``text`` (which starts at source offset ``offset``) cleaned for showing, with the source
     ``highlights`` mapped into it; a highlight whose characters are all removed is dropped."""
-    chars = _reflow(_kept(text, markup_spans(text)))
-    shown = "".join(c for c, _ in chars)
-    sources = [at + offset for _, at in chars]
+    shown, sources = _cleaned(text)
     mapped = []
     for start, end in highlights:
-        lo = bisect.bisect_left(sources, start)
-        hi = bisect.bisect_left(sources, end)
+        lo = bisect.bisect_left(sources, start - offset)
+        hi = bisect.bisect_left(sources, end - offset)
         if lo < hi:
             mapped.append((lo, hi))
     return Display(shown, tuple(mapped))
+
+
+@lru_cache(maxsize=4096)
+def _cleaned(text: str) -> tuple[str, tuple[int, ...]]:
+    """``text`` cleaned for showing and each shown character's offset in it; the last few thousand
+    kept, since every page of hits and every answer shows the same passages and titles again."""
+    chars = _reflow(_kept(text, markup_spans(text)))
+    return "".join(c for c, _ in chars), tuple(at for _, at in chars)
 
 
 def display_text(text: str | None) -> str | None:
