@@ -6,18 +6,19 @@ and the middlewares, which run outside a request, read the same through ``app_se
 serve`` puts its options in the environment first; tests put their own settings in its place with
 ``app.dependency_overrides[get_settings]`` (never a served app: see ``create_app``).
 
-The dependencies that never block are ``async``: FastAPI runs a plain function in a worker thread,
-a hop per dependency per request; ``get_assistant`` stays one, since it may wait for a new index
-version to load.
+The dependencies are ``async``: FastAPI runs a plain function in a worker thread, a hop per
+dependency per request; ``get_assistant`` goes to a thread only when it may have to wait for a new
+index version.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, HTTPException, Request
+from starlette.concurrency import run_in_threadpool
 
 from rag.answer import Assistant
 from rag.api.auth import bearer_matches, signed_in
@@ -30,15 +31,21 @@ from rag.types import StoredDocument
 
 
 @lru_cache
-def get_settings() -> Settings:
+def environment_settings() -> Settings:
     """The settings from the ``RAG_*`` environment, read once per process."""
     return Settings()
 
 
+async def get_settings() -> Settings:
+    """The settings routes get: the environment's (async, so no worker-thread hop per request)."""
+    return environment_settings()
+
+
 def app_settings(app: FastAPI) -> Settings:
-    """The settings ``app``'s routes get (``get_settings``, or what ``app.dependency_overrides`` puts
-    in its place), for the lifespan and the middlewares."""
-    return app.dependency_overrides.get(get_settings, get_settings)()
+    """The settings ``app``'s routes get (the environment's, or what ``app.dependency_overrides`` puts
+    in place of ``get_settings``), for the lifespan and the middlewares."""
+    override = app.dependency_overrides.get(get_settings)
+    return override() if override is not None else environment_settings()
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
@@ -73,9 +80,13 @@ async def is_staff(request: Request, settings: SettingsDep) -> bool:
     raise HTTPException(401, detail=detail, headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
 
 
-def get_assistant(service: ServiceDep, staff: Annotated[bool, Depends(is_staff)]) -> Assistant:
-    """The assistant over what this caller may see: everything for staff, the public view otherwise."""
-    return service.assistant(staff=staff)
+async def get_assistant(service: ServiceDep, staff: Annotated[bool, Depends(is_staff)]) -> Assistant:
+    """The assistant over what this caller may see: everything for staff, the public view otherwise.
+    Only when the served version may be stale (a new one published, or the version asked of
+    PostgreSQL) does it wait in a worker thread; otherwise it answers at once."""
+    if service.served_is_current():
+        return service.served(staff=staff)
+    return await run_in_threadpool(partial(service.assistant, staff=staff))
 
 
 AssistantDep = Annotated[Assistant, Depends(get_assistant)]

@@ -75,8 +75,20 @@ class Service:
                 done.wait(wait)
             return
 
+    def served_is_current(self) -> bool:
+        """Whether the version served is the current one, known without waiting: the embedded index
+        reads its ``current`` link (no thread needed); PostgreSQL would have to be asked."""
+        if self.settings.store or self._loading is not None:
+            return False
+        version = current_version(self.settings)
+        return version is None or version == self._version or version == self._failed
+
+    def served(self, *, staff: bool) -> Assistant:
+        """The assistant served now, for staff or for everyone else."""
+        assistants = self._assistants  # one read: the pair is replaced whole
+        return assistants[0] if staff else assistants[1]
+
     def assistant(self, *, staff: bool) -> Assistant:
         """The assistant for staff (internal documents included) or for everyone else."""
         self.refresh(self.RELOAD_WAIT)
-        assistants = self._assistants  # one read: the pair is replaced whole
-        return assistants[0] if staff else assistants[1]
+        return self.served(staff=staff)
