@@ -147,6 +147,7 @@ def key_in(key: str, keys: frozenset[str]) -> bool:
 
 @lru_cache(maxsize=1024)
 def _long_keys(keys: frozenset[str]) -> str:
+    """The keys that can hold another (four letters or more), one per line, to search in at once."""
     return "\n".join(k for k in keys if len(k) >= 4)
 
 

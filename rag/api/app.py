@@ -43,7 +43,7 @@ def create_app(embedder: Embedder | None = None, oidc: OidcSettings | None = Non
 
     Tests give their own settings with ``app.dependency_overrides[get_settings]``. A served app never
     does: while any override is set, FastAPI analyses every dependency's signature again on every
-    request, which cost a third of the server's throughput."""
+    request: a quarter of the server's throughput to one client (47 instead of 65 searches a second)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
