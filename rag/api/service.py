@@ -58,7 +58,7 @@ class Service:
         version is the one served (or has failed), whoever started it."""
         while True:
             version = current_version(self.settings)
-            if version is None or version == self._version or version == self._failed:
+            if self._is_served(version):
                 return
             with self._state:
                 done = self._loading
@@ -78,9 +78,10 @@ class Service:
     def served_is_current(self) -> bool:
         """Whether the version served is the current one, known without waiting: the embedded index
         reads its ``current`` link (no thread needed); PostgreSQL would have to be asked."""
-        if self.settings.store or self._loading is not None:
-            return False
-        version = current_version(self.settings)
+        return not self.settings.store and self._loading is None and self._is_served(current_version(self.settings))
+
+    def _is_served(self, version: str | None) -> bool:
+        """Whether ``version`` needs no loading: none yet, the one served, or one that failed to load."""
         return version is None or version == self._version or version == self._failed
 
     def served(self, *, staff: bool) -> Assistant:
