@@ -112,10 +112,21 @@ def quote_spans(text: str, quote: str) -> list[tuple[int, int]]:
     return spans
 
 
-def first_relevant_rank(hits: Sequence[Hit], doc: str, spans: Sequence[tuple[int, int]]) -> int | None:
+def gold_spans(q: Question, document_text: Callable[[str], str | None]) -> dict[str, list[tuple[int, int]]]:
+    """Where a question's right answers stand, by document: its answer quote, and for a precedent
+    question, which asks what several organisations did, each of its ``support`` quotes too."""
+    spans: dict[str, list[tuple[int, int]]] = {}
+    for doc, quote in dict.fromkeys(((q.doc, q.answer_quote), *q.support)):
+        if doc and quote:
+            spans.setdefault(doc, []).extend(quote_spans(document_text(doc) or "", quote))
+    return spans
+
+
+def first_relevant_rank(hits: Sequence[Hit], spans: dict[str, list[tuple[int, int]]]) -> int | None:
+    """The rank of the first hit that overlaps a right answer (``gold_spans``)."""
     for rank, hit in enumerate(hits, start=1):
         c = hit.chunk
-        if c.doc == doc and any(c.start < e and s < c.end for s, e in spans):
+        if any(c.start < e and s < c.end for s, e in spans.get(c.doc, ())):
             return rank
     return None
 
@@ -134,11 +145,11 @@ def evaluate(
         text = document_text(q.doc)
         if text is None:
             raise InputError(f"question {q.id}: document '{q.doc}' is not in the index. Index it first.")
-        spans = quote_spans(text, q.answer_quote)
-        if not spans:
+        if not quote_spans(text, q.answer_quote):
             raise InputError(f"question {q.id}: its answer_quote is not in '{q.doc}'. Fix the quote.")
+        spans = gold_spans(q, document_text)
         for mode in modes:
-            rank = first_relevant_rank(search(q.question, mode), q.doc, spans)
+            rank = first_relevant_rank(search(q.question, mode), spans)
             results[mode]["all"].add(q.id, rank)
             results[mode][q.kind].add(q.id, rank)
             results[mode][f"lang:{q.lang}"].add(q.id, rank)
@@ -217,10 +228,7 @@ def evaluate_answers(
             m.answerable_abstained.append(q.id)
             continue
         # a precedent question is answered by any of its organisations' decisions (``support``)
-        golds = {(q.doc, q.answer_quote), *q.support}
-        spans: dict[str, list[tuple[int, int]]] = {}
-        for doc, quote in golds:
-            spans.setdefault(doc, []).extend(quote_spans(document_text(doc) or "", quote))
+        spans = gold_spans(q, document_text)
         inside = [any(c.start < e and s < c.end for s, e in spans.get(c.doc, ())) for c in answer.citations]
         m.gold_in_answer += any(inside)
         m.gold_first += bool(inside and inside[0])

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from rag.evaluate import Question, quote_spans
+from rag.evaluate import Question, gold_spans
 
 if TYPE_CHECKING:
     from rag.answer import Assistant
@@ -34,7 +34,8 @@ class Row:
 
 
 def candidate_rows(assistant: Assistant, questions: Iterable[Question]) -> list[Row]:
-    """The scored candidates of every answerable question, labelled by overlap with the gold quote."""
+    """The scored candidates of every answerable question, labelled by overlap with a gold quote
+    (for a precedent question, any of its ``support`` quotes too)."""
     from rag.answer import PASSAGES_FOR_SENTENCES
     from rag.query import asks_for_decision, query_keys
 
@@ -48,9 +49,10 @@ def candidate_rows(assistant: Assistant, questions: Iterable[Question]) -> list[
         keys = query_keys(info, lambda key: searcher.index.document_frequency(key) > 0, expand=False)
         decision = asks_for_decision(q.question)
         named = [h for h in hits if h.chunk.organisation in info.organisations]
-        spans = quote_spans(searcher.index.documents()[q.doc].text, q.answer_quote)
+        documents = searcher.index.documents()
+        spans = gold_spans(q, lambda doc: documents[doc].text if doc in documents else None)
         for c in assistant.score(info, keys, assistant.candidates(named or hits, decision), decision):
-            label = c.hit.chunk.doc == q.doc and any(c.start < e and s < c.end for s, e in spans)
+            label = any(c.start < e and s < c.end for s, e in spans.get(c.hit.chunk.doc, ()))
             rows.append(Row(q.id, q.doc, dict(c.scores), label))
     return rows
 
