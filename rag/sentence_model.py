@@ -40,6 +40,11 @@ def candidate_rows(assistant: Assistant, questions: Iterable[Question]) -> list[
     from rag.query import asks_for_decision, query_keys
 
     searcher = assistant.searcher
+    documents = searcher.index.documents()
+
+    def text_of(doc: str) -> str | None:
+        return documents[doc].text if doc in documents else None
+
     rows = []
     for q in questions:
         if not q.doc or not q.answer_quote or q.doc not in searcher.index.documents():
@@ -49,8 +54,7 @@ def candidate_rows(assistant: Assistant, questions: Iterable[Question]) -> list[
         keys = query_keys(info, lambda key: searcher.index.document_frequency(key) > 0, expand=False)
         decision = asks_for_decision(q.question)
         named = [h for h in hits if h.chunk.organisation in info.organisations]
-        documents = searcher.index.documents()
-        spans = gold_spans(q, lambda doc: documents[doc].text if doc in documents else None)
+        spans = gold_spans(q, text_of)
         for c in assistant.score(info, keys, assistant.candidates(named or hits, decision), decision):
             label = any(c.start < e and s < c.end for s, e in spans.get(c.hit.chunk.doc, ()))
             rows.append(Row(q.id, q.doc, dict(c.scores), label))

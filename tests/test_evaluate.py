@@ -74,8 +74,6 @@ def _hit(doc: str, start: int, end: int) -> SimpleNamespace:
         ([_hit("b.txt", 53, 59), _hit("a.txt", 49, 56)], 0.0),  # b's "Annat." is no answer
     ],
 )
-def test_retrieval_counts_a_passage_of_any_organisation_that_answers_a_precedent_question(
-    tmp_path, hits, recall_at_1
-):
+def test_retrieval_counts_a_passage_of_any_organisation_that_answers_a_precedent_question(tmp_path, hits, recall_at_1):
     metrics = evaluate([_precedent(tmp_path)], lambda _text, _mode: hits, TEXTS.get, modes=("hybrid",))
     assert metrics["hybrid"]["all"]["recall@1"] == recall_at_1
