@@ -430,3 +430,31 @@ def test_a_motion_is_answered_with_the_latest_step_of_its_matter_and_says_so():
     kf_hit = SimpleNamespace(chunk=SimpleNamespace(doc="kf.txt", doc_type="protocol"))
     decided = Candidate(kf_hit, 1, start, len(decision_text), decision_text[start:], decisive=True)
     assert assistant.later_step(decided, "Vad beslutade fullmäktige om motionen?") is None
+
+
+@pytest.mark.real_model
+def test_sentences_that_score_the_same_are_ordered_by_closeness_to_the_question():
+    """The signals are mostly the passage's, so its sentences often tie: the real model orders the
+    tied ones; a lower score stays below whatever its meaning."""
+    from collections import OrderedDict
+    from dataclasses import replace
+    from threading import Lock
+
+    from rag.answer import Candidate
+    from rag.embed import SentenceTransformerEmbedder, default_model_dir
+
+    model = SentenceTransformerEmbedder(default_model_dir(), backend="onnx")
+    assistant = Assistant.__new__(Assistant)
+    assistant._sentence_cache, assistant._cache_lock = OrderedDict(), Lock()
+    assistant.searcher = SimpleNamespace(embedder=model, query_vector=lambda q: model.embed_queries([q])[0])
+
+    def candidate(text: str, score: float) -> Candidate:
+        return Candidate(SimpleNamespace(chunk=SimpleNamespace(doc="d")), 1, 0, len(text), text, score)
+
+    background = candidate("Nämnden har under året arbetat vidare med sin digitala strategi.", 5.0)
+    answer = candidate("Inspelningen raderas automatiskt efter 48 timmar.", 5.0)
+    lower = candidate("Inspelningar sparas i högst 48 timmar och raderas sedan.", 4.0)
+    ranked = assistant.break_ties("Hur länge sparas inspelningen?", [background, answer, lower])
+    assert [c.text for c in ranked] == [answer.text, background.text, lower.text]
+    alone = [answer, replace(background, score=4.5)]
+    assert assistant.break_ties("Hur länge sparas inspelningen?", alone) == alone

@@ -146,7 +146,7 @@ class Assistant(SentenceChoice, Constraints, LaterStep):
         if counted:
             topical = self.distinctive(self.matter_keys(info, keys, counted))
             ranked = [c for c in ranked if counts(c.text, counted, topical)] or ranked
-        chosen = self.choose_across(ranked) if across else self.choose(ranked)
+        chosen = self.choose_across(ranked) if across else self.choose(self.break_ties(info.text, ranked))
         evidence = Evidence(
             similarity=self.similarity(info.text, chosen[0].text) if chosen else 0.0,
             coverage=round(self.item_coverage(keys, chosen[0]), 4) if chosen else 0.0,
