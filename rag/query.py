@@ -38,8 +38,9 @@ _INTENTS: tuple[tuple[str, tuple[str, ...]], ...] = (
 _ANSWER_TYPES: tuple[tuple[str, str], ...] = (
     (r"\bhur ofta\b|\bhow often\b", "frequency"),
     (
-        r"^\W*(?:och |men )?nar\b|\bvilket datum\b|\bvilken dag\b|\bvilket ar\b|\bhur snart\b|\bnar i tiden\b"
-        r"|^\W*(?:and |but )?when\b|\bwhat date\b|\bwhich year\b|\bhow soon\b",
+        r"^\W*(?:och |men )?nar\b|\b(?:fran|sedan|till) nar\b|\bvilket datum\b|\bvilken dag\b|\bvilket ar\b"
+        r"|\bhur snart\b|\bnar i tiden\b|\bvilka ganger\b"
+        r"|^\W*(?:and |but )?when\b|\b(?:since|from|until) when\b|\bwhat date\b|\bwhich year\b|\bhow soon\b",
         "date",
     ),
     (

@@ -143,6 +143,10 @@ def test_sentence_kinds(sentence, kinds):
         ("Vad kostar Tibros AI-satsning i kronor?", "money"),
         ("Hur ofta ska uppdraget avrapporteras?", "frequency"),
         ("När sammanträdde fullmäktige?", "date"),
+        ("Från när gäller riktlinjen?", "date"),
+        ("Sedan när har nämnden ansvaret för systemet?", "date"),
+        ("Vilka gånger har ärendet bordlagts?", "date"),
+        ("Since when has the board been responsible?", "date"),
         ("Vem yrkade bifall?", "person"),
         ("Hur många myndigheter?", "number"),
         ("Vilka principer är viktiga när regionen tar fram riktlinjen?", None),
@@ -152,6 +156,26 @@ def test_sentence_kinds(sentence, kinds):
 )
 def test_answer_type(question, kind):
     assert answer_type(question) == kind
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "dated"),
+    [
+        ("När började den nya lagen gälla?", "Lagen trädde i kraft i januari 2026.", True),
+        ("När började den nya lagen gälla?", "Arbetet beräknas vara klart under 2026.", False),
+        ("Vilka gånger har ärendet skjutits upp?", "Bordlagt den 27 november 2024, § 98.", True),
+        ("When was the matter postponed?", "Ärendet bordläggs till nästa sammanträde.", True),
+        ("Vilka gånger har ärendet skjutits upp?", "Motionen inkom den 3 maj 2024.", False),
+    ],
+)
+def test_a_when_question_is_dated_by_the_words_of_its_event(question, sentence, dated):
+    import re
+
+    from rag.answer.asked import asked_event
+
+    event = asked_event(question)
+    assert event is not None
+    assert bool(re.search(event, sentence, re.IGNORECASE)) is dated
 
 
 # --- wording and checks ---

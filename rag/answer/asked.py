@@ -70,10 +70,12 @@ _EVENTS: tuple[tuple[str, str], ...] = (
     (r"\bantogs?\b|\bantagits?\b|\bantas\b|\badopted\b", r"\bantag|\bantog|\bantas\b|\bfastställ|\bbeslutad av"),
     (r"\bkom\b.{0,40}\bin\b|\binkom|\blamnades in|\bsubmitted\b", r"\binkom|\bkom in\b|\blämnades in"),
     (
-        r"\bborja gall|\bgall(?:a|er) fran|\bi kraft\b|\btake effect|\bapply from",
+        r"\bborja\w*\b.{0,60}\bgall|\bgall(?:a|er) fran|\bi kraft\b|\btake effect|\bapply from|\bcome into force",
         r"\bi kraft\b|\bgälla från|\bgäller från|\bfrån och med",
     ),
     (r"\banmal|\brapporterade|\brapporterades|\breported\b", r"\banmäl|\brapporter"),
+    # a matter put off: "Vilka gånger har ärendet skjutits upp?" is dated by "Bordlagt den 27 november ..."
+    (r"\bskjut\w* upp|\bskots upp|\bbordla|\bpostpone|\bdeferred\b|\btabled\b", r"\bbordl|\bskjuts upp|\buppskj"),
     (
         r"\bstartar\b|\bborjar\b|\bstarta\b|\binfors\b|\bstart\b|\bbegin",
         r"\bfrån och med|\bstart|\bbörja|\binför|\binförs",
