@@ -225,6 +225,16 @@ _SENTENCE_TYPES: dict[str, re.Pattern[str]] = {
     "reason": re.compile(
         r"\b(?:eftersom|därför|då det|för att|på grund av|mot bakgrund av|syftet|ser inte|anledning)", re.IGNORECASE
     ),
+    # how long: "i högst 72 timmar", "efter 48 timmar", "senast"
+    "duration": re.compile(
+        r"\b\d+[\d  ]*(?:timmar|timme|dygn|dagar|dag|veckor|vecka|månader|månad|år|minuter|sekunder)\b|\bsenast\b",
+        re.IGNORECASE,
+    ),
+    "percent": re.compile(r"\d\s*(?:procent|%)", re.IGNORECASE),
+    # a rule: what one may, must or may not do ("Öppna tjänster får inte användas", "krävs tillstånd")
+    "rule": re.compile(
+        r"\b(?:får|ska|skall|måste|krävs|kräver|tillåt\w*|förbjud\w*|aldrig|endast|bara)\b", re.IGNORECASE
+    ),
 }
 
 
@@ -238,7 +248,7 @@ _OCR_ONE = re.compile(
 @lru_cache(maxsize=8192)
 def sentence_kinds(sentence: str) -> frozenset[str]:
     """What a sentence states: a person by name, a role or body, a date, a number, an amount, a
-    frequency, a reason."""
+    frequency, a reason, a duration, a percentage, a rule."""
     # a list number ("1. Kommunstyrelsen beslutar") and an OCR "1" for "i" state no count
     sentence = _OCR_ONE.sub(" i ", _ENUMERATOR.sub("", sentence))
     return frozenset(kind for kind, pattern in _SENTENCE_TYPES.items() if pattern.search(sentence))

@@ -129,6 +129,9 @@ def test_a_lead_in_is_joined_to_the_list_it_introduces():
         ("Regeringen avsätter 100 miljoner kronor till satsningen.", {"money", "number"}),
         ("Utredningen ska redovisas senast den 1 juli 2025.", {"date", "number"}),
         ("Dnr KS 2023/01222 gäller ärendet.", set()),
+        ("Loggarna sparas i högst 30 dagar och raderas sedan.", {"duration", "number"}),
+        ("Handläggningstiden minskade med 12 procent under året.", {"percent", "number"}),
+        ("Privata konton får inte användas i tjänsten.", {"rule"}),
     ],
 )
 def test_sentence_kinds(sentence, kinds):
@@ -156,6 +159,24 @@ def test_sentence_kinds(sentence, kinds):
 )
 def test_answer_type(question, kind):
     assert answer_type(question) == kind
+
+
+@pytest.mark.parametrize(
+    ("question", "rule", "measure"),
+    [
+        ("Får jag använda en AI-tjänst med privat konto?", True, None),
+        ("Kan en elev underkännas för att ett verktyg slår larm?", True, None),
+        ("Does the city need a permit for the cameras?", True, None),
+        ("Vad beslutade nämnden om AI i skolan?", False, None),
+        ("Hur länge sparas loggarna?", False, "duration"),
+        ("Hur mycket kortare blev handläggningstiden?", False, "percent"),
+    ],
+)
+def test_a_yes_no_question_asks_for_a_rule_and_how_long_or_how_much_for_a_measure(question, rule, measure):
+    from rag.answer.asked import asked_measure, asks_rule
+
+    assert asks_rule(question) is rule
+    assert asked_measure(question) == measure
 
 
 @pytest.mark.parametrize(

@@ -90,6 +90,31 @@ def asked_event(question: str) -> str | None:
     return next((words for pattern, words in _EVENTS if re.search(pattern, folded)), None)
 
 
+# A yes/no question about what may, must or will be done ("Får jag använda ...?", "Kan en elev få
+# F för ...?", "Does X need a permit?"), answered by a sentence that states the rule (folded).
+_ASKS_RULE = re.compile(
+    r"^\W*(?:kan|far|fick|maste|behover|ska|skall|kommer|ar det (?:tillatet|ok)"
+    r"|can|may|must|should|will|does|do|is|are)\b"
+)
+# A measure asked for (folded): how long, or how much as a share.
+_ASKED_MEASURES: tuple[tuple[str, str], ...] = (
+    (r"\bhur lange\b|\bhow long\b", "duration"),
+    (r"\bhur mycket\b|\bhur stor\b|\bhow much\b|\bprocent", "percent"),
+)
+
+
+def asks_rule(question: str) -> bool:
+    """Whether a question asks yes or no about what may, must or will be done."""
+    return bool(_ASKS_RULE.match(fold(question)))
+
+
+def asked_measure(question: str) -> str | None:
+    """'duration' for "hur länge", 'percent' for "hur mycket"/"hur stor" (the kinds of
+    ``rag.sentences.sentence_kinds`` that answer them), else None."""
+    folded = fold(question)
+    return next((kind for pattern, kind in _ASKED_MEASURES if re.search(pattern, folded)), None)
+
+
 def asked_role(question: str) -> str | None:
     """'motionär', 'yrkande', 'reservation' or 'nej' (voted against) when a who-question asks for one."""
     folded = fold(question)

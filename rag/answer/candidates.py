@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from rag.answer.asked import _OFFICES, _stances, asked_event, asked_role, asked_stance
+from rag.answer.asked import _OFFICES, _stances, asked_event, asked_measure, asked_role, asked_stance, asks_rule
 from rag.answer.items import Items
 from rag.normalise import fold, key_set, repair
 from rag.sentences import decisive_spans, join_lead_ins, quotable, sentence_kinds, sentence_spans
@@ -30,28 +30,30 @@ SENTENCE_CACHE = 5000  # sentence embeddings kept (384 floats each: about 8 MB)
 # Weights of a sentence's signals (Assistant.score): a logistic model of "this sentence holds the
 # gold answer" over the candidates of the 225 answerable labelled questions (realdocs, devset A-C,
 # eval/dev_questions), cross-validated with whole documents held out (rag.sentence_model: fit,
-# held_out_first). Held out, the best sentence held the answer for realdocs 37/54, devset 93/145, dev
-# 18/26 (refitted 2026-12 after the informant, event and "från när" signals; before: 35, 93, 18), and
-# with ties broken by closeness to the question (break_ties) 39/54, 96/145, 18/26. The sentence's
-# embedding similarity as a further signal did no better than as the tie-break (37, 96, 18) and would
-# embed every candidate per query; a gradient-boosted model over the same signals did worse (32-34,
-# 82-83, 18-19), as did the sentence's own overlap, its length, its novelty against the question, a
-# norm-sentence ("får inte", "ska") signal for yes/no questions and finer answer types (duration,
-# percent): within one or two questions either way. A listwise (softmax) fit gave 34/54, 93/145, 18/26
-# before. "decisive" counts only for a question about a decision, "reporting" (Yrkanden,
-# Proposition, Ärendebeskrivning) only against one; "role" and "event" only for who- and
-# when-questions.
+# held_out_first). Held out, the best sentence held the answer for realdocs 37/54, devset 96/145, dev
+# 18/26 (refitted 2026-12 with the informant, event, "från när", rule and measure signals; before:
+# 35, 93, 18), and with ties broken by closeness to the question (break_ties) 39/54, 100/145, 18/26.
+# The sentence's embedding similarity as a further signal did no better than as the tie-break and
+# would embed every candidate per query; a gradient-boosted model over the same signals did worse
+# (32-34, 82-83, 18-19), as did the sentence's own overlap, its length and its novelty against the
+# question. A listwise (softmax) fit gave 34/54, 93/145, 18/26 before. "decisive" counts only for a
+# question about a decision, "reporting" (Yrkanden, Proposition, Ärendebeskrivning) only against
+# one; "role" and "event" only for who- and when-questions; "rule" (a sentence saying what may or
+# must be done) only for a yes/no question about it, "measure" (a duration, a percentage) only for
+# "hur länge" and "hur mycket".
 SENTENCE_WEIGHTS = {
-    "overlap": 2.23,
-    "passage": 3.41,
-    "rank": 2.24,
-    "section": -0.62,
-    "kind": 1.91,
-    "decisive": 3.14,
-    "title": -2.32,
-    "role": 1.2,
-    "reporting": -0.59,
-    "event": 1.6,
+    "overlap": 2.16,
+    "passage": 3.48,
+    "rank": 2.2,
+    "section": -0.53,
+    "kind": 1.98,
+    "decisive": 3.06,
+    "title": -2.26,
+    "role": 1.24,
+    "reporting": -0.54,
+    "event": 1.62,
+    "rule": 1.34,
+    "measure": 1.04,
 }
 _REPORTING_SECTIONS = frozenset({"Yrkanden", "Proposition", "Omröstning", "Ärendebeskrivning", "Bakgrund"})
 _NAME = re.compile(r"\b[A-ZÅÄÖ][a-zåäöé]+\s+[A-ZÅÄÖ][a-zåäöé]+")
@@ -150,6 +152,8 @@ class SentenceChoice(Items):
         role = asked_role(info.text) if who else None
         stance = asked_stance(info.text) if role == "yrkande" else None
         event = asked_event(info.text) if info.answer_type == "date" else None
+        rule = asks_rule(info.text)
+        measure = asked_measure(info.text)
         lexical = self.searcher.index
         weights = {k: lexical.idf(k) for k in keys}
         total = sum(weights.values()) or 1.0
@@ -172,6 +176,8 @@ class SentenceChoice(Items):
                 "role": self.role_match(role, c, stance) if role else 0.0,
                 "reporting": 1.0 if decision and section in _REPORTING_SECTIONS else 0.0,
                 "event": 1.0 if event and re.search(event, c.text, re.IGNORECASE) else 0.0,
+                "rule": 1.0 if rule and "rule" in sentence_kinds(c.text) else 0.0,
+                "measure": 1.0 if measure and measure in sentence_kinds(c.text) else 0.0,
             }
             value = sum(self.weights.get(name, 0.0) * v for name, v in parts.items())
             scored.append(
