@@ -227,6 +227,10 @@ def test_the_printed_report_keeps_every_figure_whole(capsys):
                     {"concurrency": 16, "requests": 400, "errors": 0, "rps": 163.5, "p50_ms": 92.33, "p95_ms": 148.87}
                     | {"p99_ms": 208.45}
                 ],
+                "mixed": [
+                    {"concurrency": 16, "requests": 400, "errors": 0, "rps": 101.7, "p50_ms": 140.5, "p95_ms": 250.25}
+                    | {"p99_ms": 297.75}
+                ],
             }
         ],
         "scale": [
@@ -251,5 +255,18 @@ def test_the_printed_report_keeps_every_figure_whole(capsys):
     printed = capsys.readouterr().out
     assert "…" not in printed  # no cell cut short
     words = set(re.findall(r"[\w.()]+", printed))
-    for figure in ("123.456", "0.734", "16.4", "(2559)", "490.9", "1188.8", "0.9812", "208.45", "1.63", "(61.25)"):
+    for figure in (
+        "123.456",
+        "0.734",
+        "16.4",
+        "(2559)",
+        "490.9",
+        "1188.8",
+        "0.9812",
+        "208.45",
+        "1.63",
+        "(61.25)",
+        "101.7",
+        "297.75",
+    ):
         assert figure in words

@@ -14,9 +14,12 @@ from typing import Any
 from rag.bench.common import percentiles
 from rag.net import free_port
 
+# A request of a workload: method, path and JSON body (None for a GET).
+Request = tuple[str, str, dict[str, Any] | None]
+
 
 async def _load(
-    base: str, paths: Sequence[str], concurrency: int, max_requests: int, max_seconds: float
+    base: str, requests: Sequence[Request], concurrency: int, max_requests: int, max_seconds: float
 ) -> dict[str, Any]:
     import httpx
 
@@ -28,11 +31,11 @@ async def _load(
     async def client(http: httpx.AsyncClient) -> None:
         nonlocal issued, errors
         while issued < max_requests and time.perf_counter() < deadline:
-            path = paths[issued % len(paths)]
+            method, path, body = requests[issued % len(requests)]
             issued += 1
             started = time.perf_counter()
             try:
-                response = await http.get(path)
+                response = await http.request(method, path, json=body)
                 if response.status_code != 200:
                     errors += 1
             except httpx.HTTPError:
@@ -60,8 +63,10 @@ def http(
     max_seconds: float,
     store: str | None = None,
 ) -> dict[str, Any]:
-    """Throughput and latency of /api/search against ``rag serve`` on loopback (serving from
-    PostgreSQL when ``store`` is a URL)."""
+    """Throughput and latency against ``rag serve`` on loopback (serving from PostgreSQL when
+    ``store`` is a URL): /api/search alone ("runs"), and half /api/ask, half /api/search as the chat
+    widget and the search page together load it ("mixed"; every other question is asked, the rest
+    searched, as in tests/test_load.py)."""
     from urllib.parse import urlencode
 
     port = free_port()
@@ -84,12 +89,16 @@ def http(
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_for(base, server)
-        paths = [f"/api/search?{urlencode({'q': q, 'k': 10})}" for q in asked]
-        asyncio.run(_load(base, paths[:20], 4, 40, 30))  # warm up: model, caches
+        search: list[Request] = [("GET", f"/api/search?{urlencode({'q': q, 'k': 10})}", None) for q in asked]
+        mixed: list[Request] = [
+            ("POST", "/api/ask", {"question": q}) if n % 2 == 0 else search[n] for n, q in enumerate(asked)
+        ]
+        asyncio.run(_load(base, mixed[:20], 4, 40, 30))  # warm up: model, caches
         return {
-            "endpoint": "/api/search (k=10, distinct questions cycled)",
+            "endpoint": "/api/search (k=10) and /api/ask, distinct questions cycled",
             "store": "postgresql" if store else "embedded",
-            "runs": [asyncio.run(_load(base, paths, c, max_requests, max_seconds)) for c in concurrencies],
+            "runs": [asyncio.run(_load(base, search, c, max_requests, max_seconds)) for c in concurrencies],
+            "mixed": [asyncio.run(_load(base, mixed, c, max_requests, max_seconds)) for c in concurrencies],
         }
     finally:
         server.terminate()

@@ -165,12 +165,13 @@ def _print_bench(report: dict[str, Any]) -> None:
         )
     out.print(table)
     table = Table(title=f"HTTP {report['http'][0]['endpoint']}")
-    for col in ("store", "clients", "requests", "errors", "req/s", "p50 ms", "p95 ms", "p99 ms"):
+    for col in ("store", "workload", "clients", "requests", "errors", "req/s", "p50 ms", "p95 ms", "p99 ms"):
         table.add_column(col, overflow="fold")
+    columns = ("concurrency", "requests", "errors", "rps", "p50_ms", "p95_ms", "p99_ms")
     for served in report["http"]:
-        for r in served["runs"]:
-            figures = (str(r[k]) for k in ("concurrency", "requests", "errors", "rps", "p50_ms", "p95_ms", "p99_ms"))
-            table.add_row(served.get("store", "embedded"), *figures)
+        for workload, runs in (("search", served["runs"]), ("half ask, half search", served.get("mixed", []))):
+            for r in runs:
+                table.add_row(served.get("store", "embedded"), workload, *(str(r[k]) for k in columns))
     out.print(table)
     if report["scale"]:
         table = Table(title="Scale: synthetic corpora (fresh processes; query latency with the real model)")
