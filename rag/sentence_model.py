@@ -5,7 +5,8 @@ weights do on documents they were not fitted on.
 
 ``candidate_rows`` asks the assistant for the scored candidates of each answerable question and
 labels them; ``fit`` and ``held_out_first`` are pure numpy. The figures in the comment above
-``SENTENCE_WEIGHTS`` came from these functions on realdocs, devset A-C and the dev questions.
+``SENTENCE_WEIGHTS`` came from these functions on realdocs, devset A-C and the dev questions;
+``rag weights`` runs them.
 """
 
 from __future__ import annotations
@@ -31,11 +32,18 @@ class Row:
     doc: str  # the gold document (folds are made of whole documents)
     signals: dict[str, float]
     label: bool
+    similarity: float = 0.0  # the sentence's cosine to the question, which breaks ties in answers
 
 
-def candidate_rows(assistant: Assistant, questions: Iterable[Question]) -> list[Row]:
+def signal_names(rows: Sequence[Row]) -> list[str]:
+    """The signals the rows carry, in the order the assistant computes them."""
+    return list(dict.fromkeys(name for r in rows for name in r.signals))
+
+
+def candidate_rows(assistant: Assistant, questions: Iterable[Question], similarity: bool = False) -> list[Row]:
     """The scored candidates of every answerable question, labelled by overlap with a gold quote
-    (for a precedent question, any of its ``support`` quotes too)."""
+    (for a precedent question, any of its ``support`` quotes too); with ``similarity`` each
+    candidate is embedded for its cosine to the question (slow: every candidate sentence)."""
     from rag.answer import PASSAGES_FOR_SENTENCES
     from rag.query import asks_for_decision, query_keys
 
@@ -55,9 +63,13 @@ def candidate_rows(assistant: Assistant, questions: Iterable[Question]) -> list[
         decision = asks_for_decision(q.question)
         named = [h for h in hits if h.chunk.organisation in info.organisations]
         spans = gold_spans(q, text_of)
-        for c in assistant.score(info, keys, assistant.candidates(named or hits, decision), decision):
+        ranked = assistant.score(info, keys, assistant.candidates(named or hits, decision), decision)
+        closeness = np.zeros(len(ranked))
+        if similarity and ranked:
+            closeness = assistant.sentence_vectors([c.text for c in ranked]) @ searcher.query_vector(q.question)
+        for c, near in zip(ranked, closeness, strict=True):
             label = any(c.start < e and s < c.end for s, e in spans.get(c.hit.chunk.doc, ()))
-            rows.append(Row(q.id, q.doc, dict(c.scores), label))
+            rows.append(Row(q.id, q.doc, dict(c.scores), label, float(near)))
     return rows
 
 
@@ -84,21 +96,26 @@ def fold_of(doc: str, folds: int = 5) -> int:
     return int(hashlib.sha256(doc.encode("utf-8")).hexdigest(), 16) % folds
 
 
-def held_out_first(rows: Sequence[Row], names: Sequence[str], folds: int = 5) -> dict[str, tuple[int, int]]:
+def held_out_first(
+    rows: Sequence[Row], names: Sequence[str], folds: int = 5, tie_break: bool = False
+) -> dict[str, tuple[int, int]]:
     """For each question, whether the sentence the model ranks first, fitted on the other folds'
-    documents only, holds the answer: {question id: (1 or 0, 1)}, to be summed by set."""
+    documents only, holds the answer: {question id: (1 or 0, 1)}, to be summed by set. With
+    ``tie_break``, of sentences that score the same the one closest to the question (``similarity``)
+    is first, as ``SentenceChoice.break_ties`` does; without, the first of them, as they stood."""
     scores = np.zeros(len(rows))
     fold = np.array([fold_of(r.doc, folds) for r in rows])
+    x, _ = _matrix(rows, names)
     for f in range(folds):
         train = [r for r, g in zip(rows, fold, strict=True) if g != f]
         if not train:
             continue
         w = fit(train, names)
-        x, _ = _matrix(rows, names)
         weights = np.array([w[n] for n in names] + [w["bias"]])
         scores[fold == f] = (x @ weights)[fold == f]
     best: dict[str, int] = {}
     for i, r in enumerate(rows):
-        if r.question not in best or scores[i] > scores[best[r.question]]:
+        j = best.get(r.question)
+        if j is None or (scores[i], tie_break * r.similarity) > (scores[j], tie_break * rows[j].similarity):
             best[r.question] = i
     return {q: (int(rows[i].label), 1) for q, i in best.items()}

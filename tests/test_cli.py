@@ -218,3 +218,23 @@ def test_calibrate_prints_the_threshold(indexed, tmp_path):
     result = runner.invoke(app, ["calibrate", str(questions), "--index", str(index)])
     assert result.exit_code == 0, result.output
     assert "Best threshold on this set" in result.output
+
+
+def test_weights_prints_held_out_firsts_per_set_and_the_fitted_weights(indexed, tmp_path):
+    _, index, _ = indexed
+    questions = tmp_path / "set" / "q.jsonl"
+    questions.parent.mkdir()
+    questions.write_text(
+        '{"id": "a", "question": "Hur ofta avrapporteras uppdraget?", "doc": "003_122012043ca4c196.txt", '
+        '"answer_quote": "Uppdraget avrapporteras halvårsvis till socialnämnden."}\n'
+        '{"id": "b", "question": "Har Malmö stad en AI-policy?", "doc": null}\n',
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["weights", str(questions), "--index", str(index), "--folds", "2"])
+    assert result.exit_code == 0, result.output
+    assert "First sentence holds the answer" in result.output and "set" in result.output
+    assert "in use" in result.output and "decisive" in result.output and "bias" in result.output
+    unanswerable = tmp_path / "u.jsonl"
+    unanswerable.write_text('{"id": "b", "question": "Har Malmö stad en AI-policy?", "doc": null}\n', encoding="utf-8")
+    result = runner.invoke(app, ["weights", str(unanswerable), "--index", str(index)])
+    assert result.exit_code != 0 and "give answerable questions" in str(result.exception)

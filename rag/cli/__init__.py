@@ -1,7 +1,7 @@
 """The ``rag`` command line: verbs mirror the pipeline. The only package besides the server that prints.
 
 One module per group of commands: ``index`` (index, model), ``ask`` (search, ask, matter), ``eval``
-(eval, calibrate), ``serve`` (serve, report), ``bench``, ``postgres`` (start, stop, status);
+(eval, calibrate, weights), ``serve`` (serve, report), ``bench``, ``postgres`` (start, stop, status);
 ``common`` holds the consoles and what the commands share. The commands are registered here, in
 the order ``rag --help`` lists them.
 """
@@ -38,6 +38,7 @@ app.command()(index.model)
 app.command()(ask.search)
 app.command("eval")(eval.eval_)
 app.command()(eval.calibrate)
+app.command()(eval.weights)
 app.command()(ask.ask)
 app.command()(serve.serve)
 app.command()(serve.report)

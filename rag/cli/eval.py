@@ -274,3 +274,54 @@ def calibrate(
     if write:
         save(calibration, [str(p) for p in questions])
         out.print(f"Wrote {CALIBRATION_FILE}.", markup=False, highlight=False)
+
+
+def weights(
+    questions: Annotated[list[Path], typer.Argument(help="Labelled question files (JSON lines); each folder one set.")],
+    index_dir: IndexOpt = None,
+    folds: Annotated[int, typer.Option(min=2, help="Cross-validation folds of whole documents.")] = 5,
+) -> None:
+    """Fit the sentence weights (rag.answer.SENTENCE_WEIGHTS) on the candidates of every answerable
+    question of all sets together, and print per set how often the first sentence holds the answer
+    when the weights are fitted without the question's document (folds of whole documents), with
+    and without the tie-break by closeness to the question, beside the weights in use. Every
+    candidate sentence is embedded, so it takes a minute or two.
+
+    Example: rag weights ../shared/realdocs/questions.jsonl ../shared/devset/questions_*.jsonl
+    ../shared/eval/dev_questions.jsonl --index index
+    """
+    from dataclasses import replace
+
+    from rag.answer import SENTENCE_WEIGHTS
+    from rag.evaluate import load_questions
+    from rag.sentence_model import candidate_rows, fit, held_out_first, signal_names
+
+    assistant = _assistant(_settings(index_dir))
+    sets: dict[str, str] = {}  # question key -> set
+    asked = []
+    for path in questions:
+        for q in load_questions(path):
+            key = f"{path.parent}:{q.id}"
+            sets[key] = str(path.parent)
+            asked.append(replace(q, id=key))
+    rows = candidate_rows(assistant, asked, similarity=True)
+    if not any(r.label for r in rows):
+        raise InputError("No candidate sentence holds a gold answer: give answerable questions of this index.")
+    names = signal_names(rows)
+    table = Table(title=f"First sentence holds the answer, weights fitted without its document ({folds} folds)")
+    for col in ("set", "questions", "held out", "held out, ties broken by closeness"):
+        table.add_column(col)
+    plain = held_out_first(rows, names, folds)
+    tied = held_out_first(rows, names, folds, tie_break=True)
+    for name in dict.fromkeys(sets.values()):
+        keys = [k for k in plain if sets[k] == name]
+        table.add_row(name, str(len(keys)), f"{sum(plain[k][0] for k in keys)}", f"{sum(tied[k][0] for k in keys)}")
+    out.print(table)
+    fitted = fit(rows, names)
+    table = Table(title="Weights fitted on all of them, beside the weights in use")
+    for col in ("signal", "fitted", "in use"):
+        table.add_column(col)
+    for name in [*names, "bias"]:
+        used = SENTENCE_WEIGHTS.get(name)
+        table.add_row(name, f"{fitted[name]:.2f}", "" if used is None else f"{used:.2f}")
+    out.print(table)
