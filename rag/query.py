@@ -293,3 +293,16 @@ def query_keys(info: QueryInfo, known: Callable[[str], bool] | None = None, *, e
     if info.language != "sv":
         extra.append(translate_terms(info.text))
     return list(dict.fromkeys(keys + analyse(" ".join(extra))))
+
+
+def answer_keys(info: QueryInfo, known: Callable[[str], bool]) -> list[str]:
+    """The keys an answer weighs a question's terms by (``query_keys`` without expansions), with an
+    unseen compound replaced by the two known keys it is made of ("avfallsföreskrifterna" ->
+    avfall, föreskrift; ``rag.compounds``): the whole can never occur in a passage, and as the
+    rarest key it would outweigh every key that can."""
+    from rag.compounds import compound_parts
+
+    out: dict[str, None] = {}
+    for key in query_keys(info, known, expand=False):
+        out.update(dict.fromkeys(compound_parts(key, known) or (key,)))
+    return list(out)

@@ -45,7 +45,7 @@ def candidate_rows(assistant: Assistant, questions: Iterable[Question], similari
     (for a precedent question, any of its ``support`` quotes too); with ``similarity`` each
     candidate is embedded for its cosine to the question (slow: every candidate sentence)."""
     from rag.answer import PASSAGES_FOR_SENTENCES
-    from rag.query import asks_for_decision, query_keys
+    from rag.query import answer_keys, asks_for_decision
 
     searcher = assistant.searcher
     documents = searcher.index.documents()
@@ -59,7 +59,7 @@ def candidate_rows(assistant: Assistant, questions: Iterable[Question], similari
             continue
         info = searcher.understand(q.question)
         hits = searcher.search(q.question, k=PASSAGES_FOR_SENTENCES)
-        keys = query_keys(info, lambda key: searcher.index.document_frequency(key) > 0, expand=False)
+        keys = answer_keys(info, lambda key: searcher.index.document_frequency(key) > 0)
         decision = asks_for_decision(q.question)
         named = [h for h in hits if h.chunk.organisation in info.organisations]
         spans = gold_spans(q, text_of)

@@ -29,7 +29,14 @@ from rag.config import Settings
 from rag.conversation import Turn, resolve
 from rag.errors import InputError
 from rag.matters import Matter
-from rag.query import asks_across_organisations, asks_for_decision, content_keys, counted_terms, place_key, query_keys
+from rag.query import (
+    answer_keys,
+    asks_across_organisations,
+    asks_for_decision,
+    content_keys,
+    counted_terms,
+    place_key,
+)
 from rag.search import Searcher
 from rag.sentences import counts, proposes_to
 from rag.types import Answer, Citation, Evidence, Filters, Hit
@@ -132,7 +139,7 @@ class Assistant(SentenceChoice, Constraints, LaterStep):
         across = asks_across_organisations(searched) and not info.organisations
         wanted = PRECEDENT_PASSAGES if across else PASSAGES_FOR_SENTENCES
         hits = self.searcher.search(searched, k=max(k, wanted), filters=filters)
-        keys = query_keys(info, lambda key: self.searcher.index.document_frequency(key) > 0, expand=False)
+        keys = answer_keys(info, lambda key: self.searcher.index.document_frequency(key) > 0)
         decision = asks_for_decision(searched) or across
         # a question about Västerås is answered from Västerås's documents when the search found any
         named = [h for h in hits[:PASSAGES_FOR_SENTENCES] if h.chunk.organisation in info.organisations]

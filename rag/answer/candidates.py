@@ -34,7 +34,7 @@ SENTENCE_CACHE = 5000  # sentence embeddings kept (384 floats each: about 8 MB)
 # 18/26 (refitted 2026-12 with the informant, event, "från när", rule and measure signals; before:
 # 35, 93, 18), and with ties broken by closeness to the question (break_ties) 39/54, 100/145, 18/26,
 # each set on the index CI evaluates it on. `rag weights` prints these figures for one index: on the
-# 50-document index (dev asked among all documents) 40/54, 100/145, 17/26, tie-break 41, 104, 16.
+# 50-document index (dev asked among all documents) 40/54, 101/145, 17/26, tie-break 41, 105, 16.
 # The sentence's embedding similarity as a further signal did no better than as the tie-break and
 # would embed every candidate per query; a gradient-boosted model over the same signals did worse
 # (32-34, 82-83, 18-19), as did the sentence's own overlap, its length and its novelty against the
