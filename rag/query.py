@@ -297,8 +297,8 @@ def query_keys(info: QueryInfo, known: Callable[[str], bool] | None = None, *, e
 
 def answer_keys(info: QueryInfo, known: Callable[[str], bool]) -> list[str]:
     """The keys an answer weighs a question's terms by (``query_keys`` without expansions), with an
-    unseen compound replaced by the two known keys it is made of ("avfallsföreskrifterna" ->
-    avfall, föreskrift; ``rag.compounds``): the whole can never occur in a passage, and as the
+    unseen compound replaced by the two known keys it is made of ("sekretessuppgifterna" ->
+    sekretess, uppgift; ``rag.compounds``): the whole can never occur in a passage, and as the
     rarest key it would outweigh every key that can."""
     from rag.compounds import compound_parts
 

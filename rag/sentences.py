@@ -225,13 +225,13 @@ _SENTENCE_TYPES: dict[str, re.Pattern[str]] = {
     "reason": re.compile(
         r"\b(?:eftersom|därför|då det|för att|på grund av|mot bakgrund av|syftet|ser inte|anledning)", re.IGNORECASE
     ),
-    # how long: "i högst 72 timmar", "efter 48 timmar", "senast"
+    # how long: "i högst 30 dagar", "efter 12 månader", "senast"
     "duration": re.compile(
         r"\b\d+[\d  ]*(?:timmar|timme|dygn|dagar|dag|veckor|vecka|månader|månad|år|minuter|sekunder)\b|\bsenast\b",
         re.IGNORECASE,
     ),
     "percent": re.compile(r"\d\s*(?:procent|%)", re.IGNORECASE),
-    # a rule: what one may, must or may not do ("Öppna tjänster får inte användas", "krävs tillstånd")
+    # a rule: what one may, must or may not do ("... får inte användas för ...", "krävs tillstånd")
     "rule": re.compile(
         r"\b(?:får|ska|skall|måste|krävs|kräver|tillåt\w*|förbjud\w*|aldrig|endast|bara)\b", re.IGNORECASE
     ),

@@ -165,8 +165,8 @@ def test_answer_type(question, kind):
     ("question", "rule", "measure"),
     [
         ("Får jag använda en AI-tjänst med privat konto?", True, None),
-        ("Kan en elev underkännas för att ett verktyg slår larm?", True, None),
-        ("Does the city need a permit for the cameras?", True, None),
+        ("Kan nämnden delegera beslutet till förvaltningen?", True, None),
+        ("Must the board publish its minutes online?", True, None),
         ("Vad beslutade nämnden om AI i skolan?", False, None),
         ("Hur länge sparas loggarna?", False, "duration"),
         ("Hur mycket kortare blev handläggningstiden?", False, "percent"),
@@ -184,7 +184,7 @@ def test_a_yes_no_question_asks_for_a_rule_and_how_long_or_how_much_for_a_measur
     [
         ("När började den nya lagen gälla?", "Lagen trädde i kraft i januari 2026.", True),
         ("När började den nya lagen gälla?", "Arbetet beräknas vara klart under 2026.", False),
-        ("Vilka gånger har ärendet skjutits upp?", "Bordlagt den 27 november 2024, § 98.", True),
+        ("Vilka gånger har ärendet skjutits upp?", "Bordlagt den 4 mars 2023, § 41.", True),
         ("When was the matter postponed?", "Ärendet bordläggs till nästa sammanträde.", True),
         ("Vilka gånger har ärendet skjutits upp?", "Motionen inkom den 3 maj 2024.", False),
     ],

@@ -455,8 +455,8 @@ def test_sentences_that_score_the_same_are_ordered_by_closeness_to_the_question(
         return Candidate(SimpleNamespace(chunk=SimpleNamespace(doc="d")), 1, 0, len(text), text, score)
 
     background = candidate("Nämnden har under året arbetat vidare med sin digitala strategi.", 5.0)
-    answer = candidate("Inspelningen raderas automatiskt efter 48 timmar.", 5.0)
-    lower = candidate("Inspelningar sparas i högst 48 timmar och raderas sedan.", 4.0)
+    answer = candidate("Inspelningen raderas automatiskt efter 30 dagar.", 5.0)
+    lower = candidate("Inspelningar sparas i högst 30 dagar och raderas sedan.", 4.0)
     ranked = assistant.break_ties("Hur länge sparas inspelningen?", [background, answer, lower])
     assert [c.text for c in ranked] == [answer.text, background.text, lower.text]
     alone = [answer, replace(background, score=4.5)]

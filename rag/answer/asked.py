@@ -74,7 +74,7 @@ _EVENTS: tuple[tuple[str, str], ...] = (
         r"\bi kraft\b|\bgälla från|\bgäller från|\bfrån och med",
     ),
     (r"\banmal|\brapporterade|\brapporterades|\breported\b", r"\banmäl|\brapporter"),
-    # a matter put off: "Vilka gånger har ärendet skjutits upp?" is dated by "Bordlagt den 27 november ..."
+    # a matter put off: "Vilka gånger har ärendet skjutits upp?" is dated by "Bordlagt den <datum>, § <n>"
     (r"\bskjut\w* upp|\bskots upp|\bbordla|\bpostpone|\bdeferred\b|\btabled\b", r"\bbordl|\bskjuts upp|\buppskj"),
     (
         r"\bstartar\b|\bborjar\b|\bstarta\b|\binfors\b|\bstart\b|\bbegin",
@@ -90,8 +90,8 @@ def asked_event(question: str) -> str | None:
     return next((words for pattern, words in _EVENTS if re.search(pattern, folded)), None)
 
 
-# A yes/no question about what may, must or will be done ("Får jag använda ...?", "Kan en elev få
-# F för ...?", "Does X need a permit?"), answered by a sentence that states the rule (folded).
+# A yes/no question about what may, must or will be done ("Får jag använda ...?", "Kan nämnden
+# ...?", "Must the board ...?"), answered by a sentence that states the rule (folded).
 _ASKS_RULE = re.compile(
     r"^\W*(?:kan|far|fick|maste|behover|ska|skall|kommer|ar det (?:tillatet|ok)"
     r"|can|may|must|should|will|does|do|is|are)\b"

@@ -128,7 +128,7 @@ class SentenceChoice(Items):
         named = "person" in sentence_kinds(c.text)
         if role == "nej":  # "Nej: Rasmus Olsson (V) ...", not the proposition "Den som vill avslå röstar nej"
             return 1.0 if _NO_VOTE.search(c.text) and named else 0.0
-        if role == "informant":  # "Jakob Rydén, avdelningschef ..., lämnar en återkoppling": the name leads
+        if role == "informant":  # "<Namn>, <titel>, lämnar en återkoppling ...": the name leads
             return 1.0 if _INFORMS.search(c.text) and (named or _NAME.search(c.text)) else 0.0
         if role in _OFFICES:  # "Anna Berg (S), ordförande", "Protokolljusterare Peter Wesley (KD)"
             return 1.0 if re.search(_OFFICES[role], c.text, re.IGNORECASE) and (named or _NAME.search(c.text)) else 0.0
