@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 
+from rag.compounds import compound_parts
 from rag.glossary import translate_terms
 from rag.normalise import analyse, fold, tokenize
 from rag.types import QueryInfo
@@ -300,8 +301,6 @@ def answer_keys(info: QueryInfo, known: Callable[[str], bool]) -> list[str]:
     unseen compound replaced by the two known keys it is made of ("sekretessuppgifterna" ->
     sekretess, uppgift; ``rag.compounds``): the whole can never occur in a passage, and as the
     rarest key it would outweigh every key that can."""
-    from rag.compounds import compound_parts
-
     out: dict[str, None] = {}
     for key in query_keys(info, known, expand=False):
         out.update(dict.fromkeys(compound_parts(key, known) or (key,)))

@@ -55,7 +55,7 @@ def candidate_rows(assistant: Assistant, questions: Iterable[Question], similari
 
     rows = []
     for q in questions:
-        if not q.doc or not q.answer_quote or q.doc not in searcher.index.documents():
+        if not q.doc or not q.answer_quote or q.doc not in documents:
             continue
         info = searcher.understand(q.question)
         hits = searcher.search(q.question, k=PASSAGES_FOR_SENTENCES)

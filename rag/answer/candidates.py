@@ -167,19 +167,20 @@ class SentenceChoice(Items):
             present = key_set(c.text) | key_set(c.hit.chunk.header())
             overlap = sum(w for k, w in weights.items() if k in present) / total
             section = c.section or c.hit.chunk.section
+            kinds = sentence_kinds(c.text)
             parts = {
                 "overlap": overlap,
                 "passage": c.hit.score / top,
                 "rank": 1.0 / c.rank,
                 "section": 1.0 if info.sections and c.hit.chunk.section in info.sections else 0.0,
-                "kind": _kind_match(info.answer_type, sentence_kinds(c.text)),
+                "kind": _kind_match(info.answer_type, kinds),
                 "decisive": 1.0 if decision and c.decisive else 0.0,
                 "title": 1.0 if self.is_title(c) else 0.0,
                 "role": self.role_match(role, c, stance) if role else 0.0,
                 "reporting": 1.0 if decision and section in _REPORTING_SECTIONS else 0.0,
                 "event": 1.0 if event and re.search(event, c.text, re.IGNORECASE) else 0.0,
-                "rule": 1.0 if rule and "rule" in sentence_kinds(c.text) else 0.0,
-                "measure": 1.0 if measure and measure in sentence_kinds(c.text) else 0.0,
+                "rule": 1.0 if rule and "rule" in kinds else 0.0,
+                "measure": 1.0 if measure and measure in kinds else 0.0,
             }
             value = sum(self.weights.get(name, 0.0) * v for name, v in parts.items())
             scored.append(
