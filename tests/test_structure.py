@@ -580,3 +580,20 @@ def test_continuations_attendance_lists_and_vote_appendices_are_not_items():
         ("§ 46", "Taxor", "bifall"),
         ("§ 47", "Motion om cykelbanor", "avslag"),
     ]
+
+
+def test_a_motions_signatures_are_its_motionarer():
+    text = (
+        "Motion till kommunfullmäktige\n\nBättre cykelvägar\n\nVi föreslår\n\natt fler cykelbanor byggs.\n\n\n"
+        "Ödeby 2025-03-04\n\nKarin Ås (C)\n\nOlle Berg (MP)\n"
+    )
+    item = parse_structure(text).items[0]
+    assert [(p.name, p.party, p.role) for p in item.persons] == [
+        ("Karin Ås", "C", "motionär"),
+        ("Olle Berg", "MP", "motionär"),
+    ]
+
+
+def test_names_at_the_end_of_a_text_that_is_no_motion_are_not_motionarer():
+    text = "Protokoll från ett möte om cykelvägar\n\nInformationen noteras.\n\nKarin Ås (C)\n"
+    assert [p.role for p in parse_structure(text).items[0].persons] == []

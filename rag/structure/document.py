@@ -185,7 +185,17 @@ def parse_structure(text: str) -> Structure:
         )
     if not heads:
         sections = _sections(text, body_start, len(text))
-        items.append(Item(start=body_start, end=len(text), body=doc_body, date=doc_date, sections=sections))
+        whole = text[body_start:]
+        items.append(
+            Item(
+                start=body_start,
+                end=len(text),
+                body=doc_body,
+                date=doc_date,
+                sections=sections,
+                persons=persons(whole, sections, body_start),
+            )
+        )
     if heads and doc_body is None:
         doc_body = _deciding_body(text, items)
         items = [replace(it, body=it.body or doc_body) for it in items]

@@ -16,9 +16,35 @@ _PERSON = re.compile(
 _ROLE_WORDS = ("ordförande", "ordföranden", "ledamoten", "ledamot", "ersättaren", "motionären", "motionärerna")
 
 
+# A line that holds only a place and a date, as above a motion's signatures ("Karlstad 2025-01-27")
+_PLACE_DATE = re.compile(r"[A-ZÅÄÖ][\w -]*?,?\s*(?:den\s+)?(?:\d{4}-\d\d-\d\d|\d{1,2}\s+[a-zåäö]+\s+\d{4})")
+
+
+def _signed(text: str) -> set[int]:
+    """Where the signatures of a motion stand: the persons alone on their lines at the end of a text
+    that opens as a motion ("Motion till kommunfullmäktige ... Emma Sjödin (L)"), below its last
+    sentence; the offsets of their matches."""
+    if not re.search(r"\bmotion", fold(text[:300])):
+        return set()
+    signed: set[int] = set()
+    end = len(text)
+    for line in reversed(text.splitlines(keepends=True)):
+        start = end - len(line)
+        stripped = line.strip()
+        m = _PERSON.fullmatch(stripped)
+        if m:
+            signed.add(start + line.index(stripped))
+        elif stripped and not _PLACE_DATE.fullmatch(stripped):
+            break
+        end = start
+    return signed
+
+
 def persons(text: str, sections: tuple[Section, ...], offset: int) -> tuple[Person, ...]:
-    """Named persons with party and role (motionär, yrkande, reservation) in an item's text."""
+    """Named persons with party and role (motionär, yrkande, reservation) in an item's text; a
+    motion's signatures are its motionärer."""
     found: dict[tuple[str, str], Person] = {}
+    signed = _signed(text)
     for m in _PERSON.finditer(text):
         party = m.group("party")
         if party not in PARTIES:
@@ -39,7 +65,7 @@ def persons(text: str, sections: tuple[Section, ...], offset: int) -> tuple[Pers
             r"yrka|yrkande|foreslar (bifall|avslag|att)", sentence
         ):
             role = "yrkande"
-        elif re.search(r"\b(en|sin|i) motion\b|motion (inkom|fran|av)\b|\bmotionar", sentence):
+        elif m.start() in signed or re.search(r"\b(en|sin|i) motion\b|motion (inkom|fran|av)\b|\bmotionar", sentence):
             role = "motionär"
         else:
             continue
