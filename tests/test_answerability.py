@@ -461,3 +461,12 @@ def test_sentences_that_score_the_same_are_ordered_by_closeness_to_the_question(
     assert [c.text for c in ranked] == [answer.text, background.text, lower.text]
     alone = [answer, replace(background, score=4.5)]
     assert assistant.break_ties("Hur länge sparas inspelningen?", alone) == alone
+
+
+def test_a_who_question_about_a_role_gets_the_sentences_naming_those_persons_in_the_item():
+    from rag.answer.candidates import _role_spans
+
+    text = "Beslut\n\nNämnden bifaller förslaget.\n\nYrkanden\n\nPer Ek (S) yrkar avslag. Mötet avslutas."
+    item = {"start": 0, "end": len(text), "persons": [{"name": "Per Ek", "role": "yrkande"}]}
+    assert [text[s:e] for s, e in _role_spans(text, item, "yrkande")] == ["Per Ek (S) yrkar avslag."]
+    assert _role_spans(text, item, "reservation") == []

@@ -64,6 +64,8 @@ _INFORMS = re.compile(
     r"|(?:lämnar|ger|håller)\s+(?:en\s+)?(?:muntlig\s+)?(?:lägesrapport|information|återkoppling|redovisning|dragning|rapport))\b",
     re.IGNORECASE,
 )
+# The roles an item's structure records for its persons (rag.structure.people).
+ITEM_ROLES = frozenset({"motionär", "yrkande", "reservation"})
 _NO_VOTE = re.compile(r"\bnej\b|\brösta[rd]e? nej\b|\bröstar emot\b", re.IGNORECASE)
 
 
@@ -98,19 +100,22 @@ class SentenceChoice(Items):
     _sentence_cache: OrderedDict[str, np.ndarray]
     _cache_lock: threading.Lock
 
-    def candidates(self, hits: Sequence[Hit], decision: bool = False) -> list[Candidate]:
+    def candidates(self, hits: Sequence[Hit], decision: bool = False, role: str | None = None) -> list[Candidate]:
         """Quotable sentences of the best passages, each once (passages overlap); for a question
-        about a decision also the decisive sentence of each passage's item, wherever it stands."""
+        about a decision also the decisive sentence of each passage's item, wherever it stands, and
+        for a question about who played a role in an item (moved a yrkande, reserved, wrote the
+        motion) the sentences of the item that name the persons in that role."""
         seen: set[tuple[str, int, int]] = set()
         out = []
         for rank, hit in enumerate(hits[:PASSAGES_FOR_SENTENCES], start=1):
             doc = self.searcher.index.documents()[hit.chunk.doc]
             decisive: list[tuple[int, int]] = []
-            item = self.item_at(hit.chunk.doc, hit.chunk.start) if decision else None
-            if item is not None:
+            item = self.item_at(hit.chunk.doc, hit.chunk.start) if decision or role in ITEM_ROLES else None
+            if item is not None and decision:
                 decisive = decisive_spans(doc.text, item)
+            named = _role_spans(doc.text, item, role) if item is not None and role in ITEM_ROLES else []
             spans = join_lead_ins(doc.text, sentence_spans(doc.text, hit.chunk.start, hit.chunk.end))
-            for s, e in [*decisive, *spans]:
+            for s, e in [*decisive, *named, *spans]:
                 key = (hit.chunk.doc, s, e)
                 text = doc.text[s:e]
                 if key in seen or not quotable(text):
@@ -136,7 +141,10 @@ class SentenceChoice(Items):
         names = [p["name"] for p in item.get("persons") or () if p.get("role") == role]
         if not any(name and name in c.text for name in names):
             return 0.0
-        return 1.0 if stance is None or stance in _stances(c.text) else 0.0
+        if stance is None:
+            return 1.0
+        stated = _stances(c.text)  # a yrkande worded without bifall/avslag half meets the asked stance
+        return 1.0 if stance in stated else 0.0 if stated else 0.5
 
     def is_title(self, c: Candidate) -> bool:
         """Whether a candidate is only its item's heading ("Svar på motion om AI ...")."""
@@ -150,9 +158,7 @@ class SentenceChoice(Items):
         """Candidates scored and sorted best first."""
         if not candidates:
             return []
-        who = info.answer_type == "person" or re.match(r"\W*(?:och |men )?(?:vem|vilka|vilken|who)\b", fold(info.text))
-        role = asked_role(info.text) if who else None
-        stance = asked_stance(info.text) if role == "yrkande" else None
+        role, stance = asked_person_role(info)
         event = asked_event(info.text) if info.answer_type == "date" else None
         rule = asks_rule(info.text)
         measure = asked_measure(info.text)
@@ -251,6 +257,22 @@ class SentenceChoice(Items):
             seen.add(c.hit.chunk.organisation)
             chosen.append(c)
         return chosen
+
+
+def _role_spans(text: str, item: dict[str, Any], role: str | None) -> list[tuple[int, int]]:
+    """The sentences of an item that name a person it records in ``role``."""
+    names = [p["name"] for p in item.get("persons") or () if p.get("role") == role and p.get("name")]
+    if not names:
+        return []
+    spans = join_lead_ins(text, sentence_spans(text, item["start"], item["end"]))
+    return [(s, e) for s, e in spans if any(name in text[s:e] for name in names)]
+
+
+def asked_person_role(info: QueryInfo) -> tuple[str | None, str | None]:
+    """The role a who-question asks about (``asked_role``) and, for a yrkande, the stance asked."""
+    who = info.answer_type == "person" or re.match(r"\W*(?:och |men )?(?:vem|vilka|vilken|who)\b", fold(info.text))
+    role = asked_role(info.text) if who else None
+    return role, asked_stance(info.text) if role == "yrkande" else None
 
 
 def _section_at(item: dict[str, Any], offset: int) -> str | None:
