@@ -24,7 +24,7 @@ SCHEMA_VERSION = 1
 # 5: merged chunks labelled by the decision's section; no context line on chunks under header_min_chars.
 # 6: structure read on any layout (rag.structure, rag.decision): items, Dnr, outcomes, decisive spans,
 #    proposal_to, a guideline's decided_by in the stored summary.
-# 7: a motion's signatures are its motionärer (rag.structure.people).
+# 7: a motion's signatures are its motionärer (rag.structure.people); a document without § records its persons.
 ANALYSIS_VERSION = 7
 # The kinds of personal data counted in the manifest and the build report.
 PERSONAL_DATA = ("personnummer", "email", "phone")

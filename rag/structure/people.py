@@ -16,13 +16,13 @@ _PERSON = re.compile(
 _ROLE_WORDS = ("ordförande", "ordföranden", "ledamoten", "ledamot", "ersättaren", "motionären", "motionärerna")
 
 
-# A line that holds only a place and a date, as above a motion's signatures ("Karlstad 2025-01-27")
+# A line that holds only a place and a date, as above a motion's signatures ("Ödeby 2025-03-04")
 _PLACE_DATE = re.compile(r"[A-ZÅÄÖ][\w -]*?,?\s*(?:den\s+)?(?:\d{4}-\d\d-\d\d|\d{1,2}\s+[a-zåäö]+\s+\d{4})")
 
 
 def _signed(text: str) -> set[int]:
     """Where the signatures of a motion stand: the persons alone on their lines at the end of a text
-    that opens as a motion ("Motion till kommunfullmäktige ... Emma Sjödin (L)"), below its last
+    that opens as a motion ("Motion till kommunfullmäktige ... Karin Ås (C)"), below its last
     sentence; the offsets of their matches."""
     if not re.search(r"\bmotion", fold(text[:300])):
         return set()
