@@ -45,7 +45,6 @@ def candidate_rows(assistant: Assistant, questions: Iterable[Question], similari
     (for a precedent question, any of its ``support`` quotes too); with ``similarity`` each
     candidate is embedded for its cosine to the question (slow: every candidate sentence)."""
     from rag.answer import PASSAGES_FOR_SENTENCES
-    from rag.answer.candidates import asked_person_role
     from rag.query import answer_keys, asks_for_decision
 
     searcher = assistant.searcher
@@ -64,9 +63,7 @@ def candidate_rows(assistant: Assistant, questions: Iterable[Question], similari
         decision = asks_for_decision(q.question)
         named = [h for h in hits if h.chunk.organisation in info.organisations]
         spans = gold_spans(q, text_of)
-        ranked = assistant.score(
-            info, keys, assistant.candidates(named or hits, decision, asked_person_role(info)[0]), decision
-        )
+        ranked = assistant.ranked(info, keys, named or hits, decision)
         closeness = np.zeros(len(ranked))
         if similarity and ranked:
             closeness = assistant.sentence_vectors([c.text for c in ranked]) @ searcher.query_vector(q.question)

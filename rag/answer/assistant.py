@@ -21,7 +21,6 @@ from rag.answer.candidates import (
     SENTENCE_WEIGHTS,
     Candidate,
     SentenceChoice,
-    asked_person_role,
 )
 from rag.answer.compose import _abstain_reason, compose, source_label
 from rag.answer.constraints import Constraints
@@ -145,7 +144,7 @@ class Assistant(SentenceChoice, Constraints, LaterStep):
         # a question about Västerås is answered from Västerås's documents when the search found any
         named = [h for h in hits[:PASSAGES_FOR_SENTENCES] if h.chunk.organisation in info.organisations]
         pool = hits[:PRECEDENT_PASSAGES] if across else named or hits
-        ranked = self.score(info, keys, self.candidates(pool, decision, asked_person_role(info)[0]), decision)
+        ranked = self.ranked(info, keys, pool, decision)
         # a question naming a figure ("förslaget 13181", "600 medarbetare") is answered where it stands
         figures = _FIGURE.findall(searched)
         ranked = [c for c in ranked if self.states_figures(c, figures)] or ranked

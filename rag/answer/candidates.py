@@ -107,13 +107,12 @@ class SentenceChoice(Items):
         motion) the sentences of the item that name the persons in that role."""
         seen: set[tuple[str, int, int]] = set()
         out = []
+        by_role = role in ITEM_ROLES
         for rank, hit in enumerate(hits[:PASSAGES_FOR_SENTENCES], start=1):
             doc = self.searcher.index.documents()[hit.chunk.doc]
-            decisive: list[tuple[int, int]] = []
-            item = self.item_at(hit.chunk.doc, hit.chunk.start) if decision or role in ITEM_ROLES else None
-            if item is not None and decision:
-                decisive = decisive_spans(doc.text, item)
-            named = _role_spans(doc.text, item, role) if item is not None and role in ITEM_ROLES else []
+            item = self.item_at(hit.chunk.doc, hit.chunk.start) if decision or by_role else None
+            decisive = decisive_spans(doc.text, item) if item is not None and decision else []
+            named = _role_spans(doc.text, item, role) if item is not None and by_role else []
             spans = join_lead_ins(doc.text, sentence_spans(doc.text, hit.chunk.start, hit.chunk.end))
             for s, e in [*decisive, *named, *spans]:
                 key = (hit.chunk.doc, s, e)
@@ -135,7 +134,7 @@ class SentenceChoice(Items):
             return 1.0 if _NO_VOTE.search(c.text) and named else 0.0
         if role == "informant":  # "<Namn>, <titel>, lämnar en återkoppling ...": the name leads
             return 1.0 if _INFORMS.search(c.text) and (named or _NAME.search(c.text)) else 0.0
-        if role in _OFFICES:  # "Anna Berg (S), ordförande", "Protokolljusterare Peter Wesley (KD)"
+        if role in _OFFICES:  # "Anna Berg (S), ordförande", "Protokolljusterare Per Ek (S)"
             return 1.0 if re.search(_OFFICES[role], c.text, re.IGNORECASE) and (named or _NAME.search(c.text)) else 0.0
         item = self.item_at(c.hit.chunk.doc, c.start) or {}
         names = [p["name"] for p in item.get("persons") or () if p.get("role") == role]
@@ -145,6 +144,12 @@ class SentenceChoice(Items):
             return 1.0
         stated = _stances(c.text)  # a yrkande worded without bifall/avslag half meets the asked stance
         return 1.0 if stance in stated else 0.0 if stated else 0.5
+
+    def ranked(
+        self, info: QueryInfo, keys: Sequence[str], hits: Sequence[Hit], decision: bool = False
+    ) -> list[Candidate]:
+        """The candidate sentences of the best passages for the question, scored and sorted best first."""
+        return self.score(info, keys, self.candidates(hits, decision, asked_person_role(info)[0]), decision)
 
     def is_title(self, c: Candidate) -> bool:
         """Whether a candidate is only its item's heading ("Svar på motion om AI ...")."""
