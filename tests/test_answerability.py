@@ -470,3 +470,24 @@ def test_a_who_question_about_a_role_gets_the_sentences_naming_those_persons_in_
     item = {"start": 0, "end": len(text), "persons": [{"name": "Per Ek", "role": "yrkande"}]}
     assert [text[s:e] for s, e in _role_spans(text, item, "yrkande")] == ["Per Ek (S) yrkar avslag."]
     assert _role_spans(text, item, "reservation") == []
+
+
+def test_a_field_line_states_an_office_or_a_date_by_its_label_and_value_once():
+    from rag.answer.asked import _OFFICES, asked_event
+    from rag.answer.candidates import field_lines
+
+    text = (
+        "EXEMPELBY KOMMUN      PROTOKOLL\nSammanträdesdatum 2031-04-02\n\nOrdförande    ..............\n"
+        "Protokolljusterare Lisa Holm (C)\nLars Berg (S), ordförande\n\nVal av justerare och tid för justering\n"
+        "§ 3 Motion\nEn motion kom in i höstas och justeras\nsedan. Sammanträdesdatum 2031-04-02\n"
+        "Sammanträdesdatum 2031-04-02\n"
+    )
+    lines = lambda label, value: [text[s:e] for s, e in field_lines(text, label, value)]  # noqa: E731
+    # a label with a name after it, or a name before the office; not an unsigned line or an agenda title
+    assert lines(_OFFICES["justerare"], "person") == ["Protokolljusterare Lisa Holm (C)"]
+    assert lines(_OFFICES["ordförande"], "person") == ["Lars Berg (S), ordförande"]
+    # the date of the meeting once, though the page header repeats it; never a line in lower case
+    meeting = asked_event("När sammanträdde nämnden?")
+    assert meeting is not None
+    assert lines(meeting, "date") == ["Sammanträdesdatum 2031-04-02"]
+    assert lines(asked_event("När kom motionen in?") or "", "date") == []

@@ -17,6 +17,7 @@ from rag.answer.asked import _OFFICES, _stances, asked_event, asked_measure, ask
 from rag.answer.items import Items
 from rag.normalise import fold, key_set, repair
 from rag.sentences import decisive_spans, join_lead_ins, quotable, sentence_kinds, sentence_spans
+from rag.store.filters import body_matches
 from rag.types import Hit, QueryInfo
 
 # How many of the best passages candidate sentences are taken from; for a precedent question, which
@@ -100,14 +101,29 @@ class SentenceChoice(Items):
     _sentence_cache: OrderedDict[str, np.ndarray]
     _cache_lock: threading.Lock
 
-    def candidates(self, hits: Sequence[Hit], decision: bool = False, role: str | None = None) -> list[Candidate]:
+    def candidates(
+        self, hits: Sequence[Hit], decision: bool = False, role: str | None = None, event: str | None = None
+    ) -> list[Candidate]:
         """Quotable sentences of the best passages, each once (passages overlap); for a question
-        about a decision also the decisive sentence of each passage's item, wherever it stands, and
-        for a question about who played a role in an item (moved a yrkande, reserved, wrote the
-        motion) the sentences of the item that name the persons in that role."""
+        about a decision also the decisive sentence of each passage's item, wherever it stands; for
+        a question about who played a role in an item (moved a yrkande, reserved, wrote the motion)
+        the sentences of the item that name the persons in that role; and for a question about an
+        office at the meeting or the date of a meeting or a submission, the document's field lines
+        that state it ("Protokolljusterare <namn>", "Sammanträdesdatum <datum>", "Inkom <datum>"),
+        which stand in the head or a page header, seldom in the passages found, and are no sentences."""
         seen: set[tuple[str, int, int]] = set()
         out = []
         by_role = role in ITEM_ROLES
+        field = _OFFICES.get(role or "") or event
+        if field:
+            first: dict[str, tuple[int, Hit]] = {}
+            for rank, hit in enumerate(hits[:PASSAGES_FOR_SENTENCES], start=1):
+                first.setdefault(hit.chunk.doc, (rank, hit))
+            for doc_id, (rank, hit) in first.items():
+                text = self.searcher.index.documents()[doc_id].text
+                for s, e in field_lines(text, field, "person" if role else "date"):
+                    seen.add((doc_id, s, e))
+                    out.append(Candidate(hit, rank, s, e, text[s:e]))
         for rank, hit in enumerate(hits[:PASSAGES_FOR_SENTENCES], start=1):
             doc = self.searcher.index.documents()[hit.chunk.doc]
             item = self.item_at(hit.chunk.doc, hit.chunk.start) if decision or by_role else None
@@ -149,7 +165,11 @@ class SentenceChoice(Items):
         self, info: QueryInfo, keys: Sequence[str], hits: Sequence[Hit], decision: bool = False
     ) -> list[Candidate]:
         """The candidate sentences of the best passages for the question, scored and sorted best first."""
-        return self.score(info, keys, self.candidates(hits, decision, asked_person_role(info)[0]), decision)
+        role = asked_person_role(info)[0]
+        event = asked_event(info.text) if info.answer_type == "date" else None
+        if role in _OFFICES and info.bodies:  # the chair of the valnämnd's meeting is in its own protocol
+            hits = [h for h in hits if any(body_matches(h.chunk.body, b) for b in info.bodies)] or hits
+        return self.score(info, keys, self.candidates(hits, decision, role, event), decision)
 
     def is_title(self, c: Candidate) -> bool:
         """Whether a candidate is only its item's heading ("Svar på motion om AI ...")."""
@@ -262,6 +282,40 @@ class SentenceChoice(Items):
             seen.add(c.hit.chunk.organisation)
             chosen.append(c)
         return chosen
+
+
+# A field line: a label near the line's start and its value after it on the same line.
+_FIELD_LABEL_CHARS = 25
+_FIELD_LINE_CHARS = 160
+
+
+def field_lines(text: str, label: str, value: str) -> list[tuple[int, int]]:
+    """The lines of a document that state a field: ``label`` (a pattern) within the line's first
+    words and a value of the kind ``value`` ('person': a name; 'date') after it, each wording once
+    (a page header repeats its date on every page): "Protokolljusterare Per Ek (KD)",
+    "Sammanträdesdatum: 2024-09-30", "Inkom 2024-09-23", "Anna Berg (S), ordförande"."""
+    found: dict[str, tuple[int, int]] = {}
+    for m in re.finditer(r"[^\n]+", text):
+        line = m.group().strip()
+        # a label opens the line ("Inkom", "Justerare"); a line in lower case continues a sentence
+        if len(line) > _FIELD_LINE_CHARS or line in found or not line[:1].isupper():
+            continue
+        at = re.search(label, line, re.IGNORECASE)
+        if at is None:
+            continue
+        rest = line[at.end() :] if at.start() <= _FIELD_LABEL_CHARS else ""
+        before = line[: at.start()]  # "Anna Berg (S), ordförande": the value first
+        kinds = sentence_kinds(rest)
+        if value == "person":
+            stated = (
+                "person" in kinds or _NAME.search(rest) or ("person" in sentence_kinds(before) and len(before) < 60)
+            )
+        else:
+            stated = "date" in kinds
+        if stated:
+            start = m.start() + len(m.group()) - len(m.group().lstrip())
+            found[line] = (start, start + len(line))
+    return list(found.values())
 
 
 def _role_spans(text: str, item: dict[str, Any], role: str | None) -> list[tuple[int, int]]:
