@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from rag.answer import Assistant
 from rag.baseline import MODES, Baseline, VectorCache, text_hash
 from rag.chunk import chunk_configured, embed_text, lexical_text
 from rag.config import Settings
@@ -89,6 +90,7 @@ VARIANTS: tuple[Variant, ...] = (
         {"boost_organisation": 1.0, "boost_body": 1.0, "boost_year": 1.0, "boost_exact": 1.0, "boost_section": 1.0},
     ),
     Variant("no diversification", {"same_document_decay": 1.0}),
+    Variant("fused order (no passage order by answer signals)", {"passage_order": False}),
     Variant("item-level scoring (item weight 0.3)", {"item_weight": 0.3}),
     Variant("document-level scoring (document weight 0.3)", {"document_weight": 0.3}),
     Variant("fusion rrf", {"fusion": "rrf"}),
@@ -183,6 +185,7 @@ def ablate(
         if key not in indexes:
             indexes[key] = variant_index(base, variant_settings, queries, cache)
         searcher = Searcher(indexes[key], queries, variant_settings)
+        Assistant(searcher)  # installs the passage order by answer signals, as the product's search has it
         rows.append((variant.name, _measure(_product(searcher), sets, indexes[key])))
         if progress:
             progress(f"  {summary(rows[-1][1])}")

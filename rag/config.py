@@ -62,6 +62,10 @@ class Settings(BaseSettings):
     # of its item (§) / its document (0 = off).
     item_weight: float = 0.0
     document_weight: float = 0.0
+    # The best passages ordered by the best sentence each holds, scored by the answer's learned
+    # signals (rag.answer.SentenceChoice.order_passages): the Beslut passage first for a decision,
+    # the Yrkanden passage for who moved what, the dated one for "när". Off: fused order.
+    passage_order: bool = True
     # Stage switches, measured one by one by 'rag eval --ablate' (README: ablation); the defaults are
     # the product. Off: chunks are fixed-size pieces of the whole text instead of following items and
     # sections; no context line (organisation, body, §, title, date, section) before the chunk text

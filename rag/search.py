@@ -11,7 +11,7 @@ import logging
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -167,6 +167,9 @@ class Searcher:
         self._dnr = {dnr: normalise_dnr(dnr) for dnr in index.values("dnr")}  # once per Dnr, not per chunk
         self._query_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_lock = threading.Lock()
+        # A later stage that orders the best passages by what they answer: the assistant built over
+        # this search installs its own (rag.answer.SentenceChoice.order_passages); None: fused order.
+        self.reorder: Callable[[QueryInfo, list[Hit]], list[Hit]] | None = None
 
     def query_vector(self, text: str) -> np.ndarray:
         """The query's embedding; the last few hundred are cached (a chat asks, then searches, the same)."""
@@ -245,11 +248,14 @@ class Searcher:
             factor *= b.exact
         return factor
 
-    def search(self, query: str, k: int = 10, filters: Filters | None = None, mode: str = "hybrid") -> list[Hit]:
-        """The ``k`` best passages for ``query``: fused, boosted, filtered and diversified."""
+    def search(
+        self, query: str, k: int = 10, filters: Filters | None = None, mode: str = "hybrid", reorder: bool = True
+    ) -> list[Hit]:
+        """The ``k`` best passages for ``query``: fused, boosted, filtered and diversified, and with
+        ``reorder`` (hybrid only) the best ones ordered by what they answer (``self.reorder``)."""
         if not 1 <= k <= 1000:
             raise InputError(f"k: {k} is out of range. Use a number from 1 to 1000.", field="k")
-        return self.rank(query, limit=k, filters=filters, mode=mode)
+        return self.rank(query, limit=k, filters=filters, mode=mode, reorder=reorder)
 
     def results(
         self, query: str, filters: Filters | None = None, mode: str = "hybrid", relative_floor: float = 0.25
@@ -260,10 +266,12 @@ class Searcher:
         hits = self.rank(query, limit=2 * self.settings.candidates, filters=filters, mode=mode)
         if not hits:
             return []
-        floor = hits[0].score * relative_floor
+        floor = max(h.score for h in hits) * relative_floor  # the first may be reordered
         return [h for h in hits if h.score >= floor]
 
-    def rank(self, query: str, limit: int, filters: Filters | None = None, mode: str = "hybrid") -> list[Hit]:
+    def rank(
+        self, query: str, limit: int, filters: Filters | None = None, mode: str = "hybrid", reorder: bool = True
+    ) -> list[Hit]:
         if not query.strip():
             raise InputError("query: the query is empty. Give a question or some words to search for.", field="q")
         if mode not in MODES:
@@ -297,7 +305,10 @@ class Searcher:
         )
         lex_rank = {cid: r for r, (cid, _) in enumerate(lexical, start=1)}
         dense_rank = {cid: r for r, (cid, _) in enumerate(dense, start=1)}
-        return [self.hit(cid, round(scored[cid], 6), lex_rank.get(cid), dense_rank.get(cid)) for cid in top]
+        hits = [self.hit(cid, round(scored[cid], 6), lex_rank.get(cid), dense_rank.get(cid)) for cid in top]
+        if reorder and mode == "hybrid" and self.reorder is not None and self.settings.passage_order:
+            hits = self.reorder(info, hits)
+        return hits
 
     def hit(self, cid: int, score: float, lexical_rank: int | None = None, dense_rank: int | None = None) -> Hit:
         """Chunk ``cid`` as a hit, with its document's path."""

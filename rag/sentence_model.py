@@ -58,7 +58,7 @@ def candidate_rows(assistant: Assistant, questions: Iterable[Question], similari
         if not q.doc or not q.answer_quote or q.doc not in documents:
             continue
         info = searcher.understand(q.question)
-        hits = searcher.search(q.question, k=PASSAGES_FOR_SENTENCES)
+        hits = searcher.search(q.question, k=PASSAGES_FOR_SENTENCES, reorder=False)
         keys = answer_keys(info, lambda key: searcher.index.document_frequency(key) > 0)
         decision = asks_for_decision(q.question)
         named = [h for h in hits if h.chunk.organisation in info.organisations]

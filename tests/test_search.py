@@ -129,3 +129,29 @@ def test_blend_groups_lifts_passages_of_the_best_item_and_is_off_at_zero():
     blended = blend_groups(scored, [0, 0, 1], 0.5)
     assert blended == pytest.approx({0: 1.5, 1: 1.1, 2: 1.05})
     assert sorted(blended, key=lambda c: -blended[c]) == [0, 1, 2]
+
+
+def test_the_best_passages_are_ordered_by_what_they_answer(searcher):
+    from rag.answer import Assistant
+
+    question = "Vad blev beslutet om motionen i Tibro?"
+    fused = searcher.search(question, k=8)
+    assistant = Assistant(searcher)  # installs its order as the searcher's reorder stage
+    try:
+        info = searcher.understand(question)
+        # whatever order the best five come in, the passage with the item's decision comes first
+        shuffled = [*reversed(fused[:5]), *fused[5:]]
+        assert "beslutar" not in shuffled[0].chunk.text
+        ordered = assistant.order_passages(info, shuffled)
+        assert "Kommunfullmäktige beslutar" in ordered[0].chunk.text
+        assert sorted(h.chunk_id for h in ordered[:5]) == sorted(h.chunk_id for h in fused[:5])
+        assert ordered[5:] == fused[5:]
+        # the fused order on request, and in the lexical and dense diagnostics
+        assert searcher.search(question, k=8, reorder=False) == fused
+        lexical = searcher.search(question, k=8, mode="lexical")
+        assert searcher.search(question, k=8, mode="lexical", reorder=False) == lexical
+        assert [h.chunk_id for h in searcher.search(question, k=8)] == [
+            h.chunk_id for h in assistant.order_passages(info, fused)
+        ]
+    finally:
+        searcher.reorder = None

@@ -84,6 +84,7 @@ class Assistant(SentenceChoice, Constraints, LaterStep):
         self._bodies: dict[str, str | None] = {}  # a document's body when its structure has none, read lazily
         self._matters: dict[str, list[Matter]] = {}  # a document's matters across documents, read lazily
         self._place_stems = {k.split()[0].rstrip("s") for k in self._place_keys if k}
+        searcher.reorder = self.order_passages  # the search this answers from ranks by what passages answer
 
     @classmethod
     def open(cls, settings: Settings, embedder: Embedder | None = None) -> Assistant:
@@ -138,7 +139,8 @@ class Assistant(SentenceChoice, Constraints, LaterStep):
         # precedent: what each organisation did, from more passages than one matter needs
         across = asks_across_organisations(searched) and not info.organisations
         wanted = PRECEDENT_PASSAGES if across else PASSAGES_FOR_SENTENCES
-        hits = self.searcher.search(searched, k=max(k, wanted), filters=filters)
+        # in fused order: a sentence's rank signal was learned on it (the reordered one follows from it)
+        hits = self.searcher.search(searched, k=max(k, wanted), filters=filters, reorder=False)
         keys = answer_keys(info, lambda key: self.searcher.index.document_frequency(key) > 0)
         decision = asks_for_decision(searched) or across
         # a question about Västerås is answered from Västerås's documents when the search found any

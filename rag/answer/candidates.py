@@ -16,6 +16,7 @@ import numpy as np
 from rag.answer.asked import _OFFICES, _stances, asked_event, asked_measure, asked_role, asked_stance, asks_rule
 from rag.answer.items import Items
 from rag.normalise import fold, key_set, repair
+from rag.query import answer_keys, asks_for_decision
 from rag.sentences import decisive_spans, join_lead_ins, quotable, sentence_kinds, sentence_spans
 from rag.store.filters import body_matches
 from rag.types import Hit, QueryInfo
@@ -140,6 +141,24 @@ class SentenceChoice(Items):
                 section = _section_at(item, s) if is_decisive and item is not None else None
                 out.append(Candidate(hit, rank, s, e, text, decisive=is_decisive, section=section))
         return out
+
+    def order_passages(self, info: QueryInfo, hits: list[Hit]) -> list[Hit]:
+        """The best passages (``PASSAGES_FOR_SENTENCES``) ordered by the best sentence each holds,
+        scored as an answer's sentences are (``ranked``): the fused order ranks a passage by its
+        words, this one by whether it says what was asked (the item's decision, the yrkande of the
+        person asked about, the date of the asked event). A passage holding no candidate goes after
+        those that do; ties and the passages further down keep the fused order. Installed as the
+        searcher's ``reorder`` stage (``Settings.passage_order``)."""
+        head = hits[:PASSAGES_FOR_SENTENCES]
+        if len(head) < 2:
+            return hits
+        keys = answer_keys(info, lambda key: self.searcher.index.document_frequency(key) > 0)
+        best: dict[int, float] = {}
+        for c in self.ranked(info, keys, head, asks_for_decision(info.text)):
+            for h in head:  # the passage that holds the sentence (a decisive span may stand in another)
+                if h.chunk.doc == c.hit.chunk.doc and h.chunk.start <= c.start < h.chunk.end:
+                    best[h.chunk_id] = max(best.get(h.chunk_id, -np.inf), c.score)
+        return sorted(head, key=lambda h: -best.get(h.chunk_id, -np.inf)) + hits[PASSAGES_FOR_SENTENCES:]
 
     def role_match(self, role: str, c: Candidate, stance: str | None = None) -> float:
         """1 when a sentence names a person who plays the asked role in its item (a motionär, one who

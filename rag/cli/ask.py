@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 
 from rag.api.paths import roots
-from rag.cli.common import IndexOpt, _assistant, _searcher, _settings, out
+from rag.cli.common import IndexOpt, _assistant, _settings, out
 from rag.errors import InputError
 from rag.types import Answer, Filters, Hit
 
@@ -81,7 +81,7 @@ def search(
         raise InputError("Give either a QUERY or --queries FILE.jsonl, not both or neither.")
     settings = _settings(index_dir)
     filters = _filters(organisation, body, date_from, date_to, doc_type, outcome)
-    searcher = _searcher(settings)
+    searcher = _assistant(settings).searcher  # the product's search: with the passage order by answer signals
     folders = roots(settings)  # documents named as the API names them, never by this machine's paths
     if queries is not None:
         for row in _read_queries(queries):
