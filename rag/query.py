@@ -83,6 +83,11 @@ _COUNTED = re.compile(
     r"\b(?:hur manga|antal(?:et)?|how many|the number of)\s+(?:(?:av|of|de|the)\s+)*(\w+)(?:\s+(\w+))?"
 )
 
+# "utöka antalet licenser", "minska antalet platser": a number changed, not a count asked (folded)
+_CHANGED_COUNT = re.compile(
+    r"\b(?:utoka|oka|minska|begransa|halvera|fordubbla|hoja|sanka|behalla|increase|reduce|raise|cut|limit)\w*\s+$"
+)
+
 
 def counted_terms(text: str) -> tuple[str, ...]:
     """The keys of what a question counts ("hur många elever" -> elev), the word after the
@@ -91,8 +96,9 @@ def counted_terms(text: str) -> tuple[str, ...]:
     something unnamed cannot be checked."""
     from rag.glossary import GLOSSARY
 
-    match = _COUNTED.search(fold(text))
-    if not match:
+    folded = fold(text)
+    match = _COUNTED.search(folded)
+    if not match or _CHANGED_COUNT.search(folded[: match.start()]):
         return ()
     words = [w for w in match.groups() if w]
     if re.match(r"\W*(?:how|the)\b", match.group(0)):

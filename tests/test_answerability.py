@@ -253,6 +253,8 @@ def test_no_one_set_pays_for_another_in_the_threshold():
         ("How many pupils were caught cheating?", ("elev",)),
         ("How many widgets were bought?", ()),  # an English noun the glossary does not know: unchecked
         ("Vad beslutade nämnden om AI?", ()),
+        ("Vad var antalet sökande?", ("sok",)),
+        ("Vem ville utöka antalet platser i skolan?", ()),  # a number changed, not a count asked
     ],
 )
 def test_what_a_question_counts(question, counted):
