@@ -51,7 +51,11 @@ _ANSWER_TYPES: tuple[tuple[str, str], ...] = (
         "money",
     ),
     (r"\bhur (?:manga|mycket|stor)|\bhow (?:many|much)\b", "number"),
-    (r"^\W*(?:och |men )?vem\b|\bvilka (?:ledamoter|personer|politiker)|^\W*(?:and |but )?who\b|\bwhom\b", "person"),
+    (
+        r"^\W*(?:och |men )?vem\b|\bvilk(?:a|en) (?:ledamot\w*|person\w*|politiker\w*)"
+        r"|^\W*(?:och |men )?vilka (?:i|inom)\b|^\W*(?:and |but )?who\b|\bwhom\b",  # "Vilka i nämnden ..."
+        "person",
+    ),
     (
         r"\bvilket (?:foretag|bolag)|\bvilken leverantor|\bvilka leverantorer|\bvem (?:vann|levererar|fick avtalet)"
         r"|\bwhich (?:company|supplier|vendor)|\bwho won\b",
