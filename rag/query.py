@@ -64,16 +64,18 @@ _ANSWER_TYPES: tuple[tuple[str, str], ...] = (
     (r"\bvarfor\b|\bwhy\b", "reason"),
 )
 # A question that asks what was decided, by its words or as a yes/no question about an action
-# ("Får hemtjänsten ...?", "Blev det något av förslaget?"), folded.
+# ("Får hemtjänsten ...?", "Blev det något av förslaget?"), folded; not one about what the asker
+# may do ("Får jag ...?", a rule) or what an organisation has ("Har kommunen en AI-strategi?").
 _DECISION_QUESTION = re.compile(
     r"\bbeslut|\bbestam|\bbifol|\bavslo|\bsa(?:gt)? (?:ja|nej)\b|\bgick .{0,60}igenom|\bfick .{0,60}igenom"
     r"|\bblev (?:det|beslutet|utfallet|resultatet|svaret)\b|\bhur (?:slutade|gick|blev|stallde|ställde)"
     r"|\bvad vill\b.{0,60}\b(?:svara|besluta|gora med)|\bblir det\b|\bhanterade\b"
     r"|\bskickade .{0,40}svar|\bvad ska .{0,60}svara"
     r"|\bvad (?:hande|gjorde|tyckte|tycker|rekommenderade|ville|svarade|blev|sa|sade)\b"
-    r"|\bantog|\bantagit|\bgodkan|\bklubba|\butfall|\bavgjord|\bsvar pa motion|\bdecide|\bdecision|\bvalde\b|\bchose\b"
+    r"|\bantog|\bantagit|\bgodkan|\bbevilj|\bforbj[ou]d"
+    r"|\bklubba|\butfall|\bavgjord|\bsvar pa motion|\bdecide|\bdecision|\bvalde\b|\bchose\b"
     r"|\bapprov|\breject|\boutcome|\badopt|\bturn(?:ed)? down|\bwhat happened"
-    r"|\bja eller nej\b|^\W*(?:och |men )?(?:far|ska|blir|kommer|fick|blev|tog|har|gick|sa|did|has)\b"
+    r"|\bja eller nej\b|^\W*(?:och |men )?(?:far|ska|blir|kommer|fick|blev|tog|gick|sa|did)\b(?!\s+(?:jag|vi|du|man)\b)"
 )
 
 

@@ -45,6 +45,10 @@ def test_markup_is_removed_and_a_question_without_content_words_is_seen(question
         ("Vilka reserverade sig mot beslutet?", False),
         ("När antogs riktlinjen?", False),
         ("Hur mycket kostar piloten?", False),
+        ("Får jag använda en chattbot i tjänsten?", False),  # what the asker may do: a rule
+        ("Har kommunen en AI-strategi?", False),  # what an organisation has
+        ("Har fullmäktige beviljat pengarna?", True),
+        ("Har staden förbjudit chattbotar i skolan?", True),
     ],
 )
 def test_decision_questions_are_recognised(question, decision):
