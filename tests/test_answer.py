@@ -190,6 +190,10 @@ def test_a_yes_no_question_asks_for_a_rule_and_how_long_or_how_much_for_a_measur
         ("Vilka gånger har ärendet skjutits upp?", "Bordlagt den 4 mars 2023, § 41.", True),
         ("When was the matter postponed?", "Ärendet bordläggs till nästa sammanträde.", True),
         ("Vilka gånger har ärendet skjutits upp?", "Motionen inkom den 3 maj 2024.", False),
+        ("Från när ska skolorna använda verktyget?", "Verktyget införs från och med den 1 mars 2027.", True),
+        ("Från vilket datum gäller riktlinjen?", "Giltig från 2027-01-01", True),
+        ("Sedan när testar skolan verktyget?", "Sedan mars 2026 har tolv lärare använt det.", True),
+        ("Sedan när testar skolan verktyget?", "Sedan dess har fler skolor anslutit.", False),
     ],
 )
 def test_a_when_question_is_dated_by_the_words_of_its_event(question, sentence, dated):

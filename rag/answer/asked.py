@@ -64,6 +64,7 @@ def _stances(sentence: str) -> set[str]:
     return {stance for pattern, stance in _STATED_STANCES if re.search(pattern, folded)}
 
 
+_MONTHS = "januari|februari|mars|april|maj|juni|juli|augusti|september|oktober|november|december"
 # The event a when-question asks the date of, by its verb (folded), and how protocols and
 # guidelines word that event: "När antogs policyn?" is dated by "Antagen av kommunfullmäktige ...".
 _EVENTS: tuple[tuple[str, str], ...] = (
@@ -81,6 +82,16 @@ _EVENTS: tuple[tuple[str, str], ...] = (
         r"\bfrån och med|\bstart|\bbörja|\binför|\binförs",
     ),
     (r"\bsammantradde|\bmotet\b|\bsammantradet\b|\bmeeting\b", r"\bsammanträdesdatum|\bsammanträde"),
+    # the start asked without its verb: "Från när ...?", "Från vilket datum ...?", "Vilket startdatum ...?"
+    (
+        r"\bfran (?:nar|vilket datum|vilken dag)\b|\bstartdatum|\bfrom (?:when|what date)\b|\bstart date",
+        r"\bfrån och med|\bfrån den\b|\bgäll(?:a|er) från|\bgiltig från|\bi kraft\b|\bstart|\bbörja|\binförs",
+    ),
+    # "Sedan när ...?" is dated by "sedan <datum>", "från och med <datum>"
+    (
+        r"\bsedan nar\b|\bsince when\b",
+        rf"\bsedan\s+(?:den\s+|år\s+|hösten\s+|våren\s+)?(?:\d|{_MONTHS})|\bfrån och med",
+    ),
 )
 
 

@@ -305,7 +305,7 @@ class SentenceChoice(Items):
 
 # A field line: a label near the line's start and its value after it on the same line.
 _FIELD_LABEL_CHARS = 25
-_FIELD_LINE_CHARS = 160
+_FIELD_LINE_CHARS = 80
 
 
 def field_lines(text: str, label: str, value: str) -> list[tuple[int, int]]:
