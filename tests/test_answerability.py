@@ -497,3 +497,26 @@ def test_a_field_line_states_an_office_or_a_date_by_its_label_and_value_once():
     assert meeting is not None
     assert lines(meeting, "date") == ["Sammanträdesdatum 2031-04-02"]
     assert lines(asked_event("När kom motionen in?") or "", "date") == []
+
+
+def test_in_questions_and_answers_the_sentence_after_a_question_answers_it():
+    from rag.answer.candidates import Candidate, _answering
+    from rag.types import Chunk, Hit
+
+    text = "Får jag spela in möten?\nJa, om alla har informerats. Spara inte filen.\n\nVem ansvarar?\nDu gör det."
+    chunk = Chunk(doc="faq.txt", start=0, end=len(text), text=text)
+    hit = Hit(0, chunk, 1.0)
+
+    def candidate(sentence: str) -> Candidate:
+        start = text.index(sentence)
+        return Candidate(hit, 1, start, start + len(sentence), sentence)
+
+    question, second = candidate("Får jag spela in möten?"), candidate("Vem ansvarar?")
+    first, later, other = (
+        candidate("Ja, om alla har informerats."),
+        candidate("Spara inte filen."),
+        candidate("Du gör det."),
+    )
+    assert _answering(first, [question, second], text).answers == "Får jag spela in möten?"
+    assert _answering(later, [question, second], text).answers == ""  # only the first sentence after it
+    assert _answering(other, [question, second], text).answers == "Vem ansvarar?"

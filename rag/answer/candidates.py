@@ -8,7 +8,7 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -59,6 +59,8 @@ SENTENCE_WEIGHTS = {
     "rule": 1.34,
     "measure": 1.04,
 }
+# A question about a question asked in a document ("Vad frågade ...", "Vilken interpellation ..."), folded.
+_ASKS_FOR_QUESTION = re.compile(r"\bfrag(?:a|an|ade|or|orna|ade)\b|\binterpellation|\bundrade\b|\basked\b|\bquestion")
 _REPORTING_SECTIONS = frozenset({"Yrkanden", "Proposition", "Omröstning", "Ärendebeskrivning", "Bakgrund"})
 _NAME = re.compile(r"\b[A-ZÅÄÖ][a-zåäöé]+\s+[A-ZÅÄÖ][a-zåäöé]+")
 _INFORMS = re.compile(
@@ -84,6 +86,7 @@ class Candidate:
     scores: dict[str, float] = field(default_factory=dict)
     decisive: bool = False  # the span states its item's decision
     section: str | None = None  # the section the span stands in, when it is known better than the hit's
+    answers: str = ""  # the document's question this sentence answers first, as in questions and answers
 
 
 def _kind_match(asked: str | None, stated: frozenset[str]) -> float:
@@ -188,7 +191,15 @@ class SentenceChoice(Items):
         event = asked_event(info.text) if info.answer_type == "date" else None
         if role in _OFFICES and info.bodies:  # the chair of the valnämnd's meeting is in its own protocol
             hits = [h for h in hits if any(body_matches(h.chunk.body, b) for b in info.bodies)] or hits
-        return self.score(info, keys, self.candidates(hits, decision, role, event), decision)
+        found = self.candidates(hits, decision, role, event)
+        if not _ASKS_FOR_QUESTION.search(fold(info.text)):
+            # a document's own question ("Får jag använda ...?" in questions and answers, an
+            # interpellation's) is worded like the question asked, but answers nothing: the
+            # sentences after it do
+            asked = [c for c in found if c.text.rstrip().endswith("?")]
+            found = [c for c in found if c not in asked] or found
+            found = [_answering(c, asked, self.searcher.index.documents()[c.hit.chunk.doc].text) for c in found]
+        return self.score(info, keys, found, decision)
 
     def is_title(self, c: Candidate) -> bool:
         """Whether a candidate is only its item's heading ("Svar på motion om AI ...")."""
@@ -213,8 +224,8 @@ class SentenceChoice(Items):
         scored = []
         for c in candidates:
             # the passage's context line counts as said by the sentence: "Tibro" is in the header,
-            # not in every sentence of a Tibro protocol
-            present = key_set(c.text) | key_set(c.hit.chunk.header())
+            # not in every sentence of a Tibro protocol; so does the question a sentence answers
+            present = key_set(c.text) | key_set(c.hit.chunk.header()) | key_set(c.answers)
             overlap = sum(w for k, w in weights.items() if k in present) / total
             section = c.section or c.hit.chunk.section
             kinds = sentence_kinds(c.text)
@@ -233,9 +244,7 @@ class SentenceChoice(Items):
                 "measure": 1.0 if measure and measure in kinds else 0.0,
             }
             value = sum(self.weights.get(name, 0.0) * v for name, v in parts.items())
-            scored.append(
-                Candidate(c.hit, c.rank, c.start, c.end, c.text, value, parts, decisive=c.decisive, section=c.section)
-            )
+            scored.append(replace(c, score=value, scores=parts))
         return sorted(scored, key=lambda c: -c.score)
 
     def break_ties(self, question: str, ranked: list[Candidate]) -> list[Candidate]:
@@ -335,6 +344,15 @@ def field_lines(text: str, label: str, value: str) -> list[tuple[int, int]]:
             start = m.start() + len(m.group()) - len(m.group().lstrip())
             found[line] = (start, start + len(line))
     return list(found.values())
+
+
+def _answering(c: Candidate, asked: Sequence[Candidate], text: str) -> Candidate:
+    """``c`` with the document's question it directly follows (nothing but white space between):
+    in questions and answers the first sentence after a question answers it ("Ja, men bara ...")."""
+    for q in asked:
+        if q.hit.chunk.doc == c.hit.chunk.doc and q.end <= c.start and not text[q.end : c.start].strip():
+            return replace(c, answers=q.text)
+    return c
 
 
 def _role_spans(text: str, item: dict[str, Any], role: str | None) -> list[tuple[int, int]]:
