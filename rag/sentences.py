@@ -341,6 +341,10 @@ def decisive_spans(text: str, item: Mapping[str, Any]) -> list[tuple[int, int]]:
                 best = next(iter(spans), None)
             if best:
                 return [best]
+    if item.get("paragraph") is None and not item.get("outcome"):
+        # a document without § and without a stated outcome (a guideline, a report, questions and
+        # answers): its rules ("får använda ...") are not decisions of an item
+        return []
     reporting = [(x["start"], x["end"]) for x in sections if x["heading"] in _NOT_DECIDING]
     title = fold(item.get("title") or "")
     for s, e in join_lead_ins(text, sentence_spans(text, item["start"], item["end"])):

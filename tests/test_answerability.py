@@ -95,6 +95,7 @@ def test_the_decisive_span_is_the_decision_not_the_motion_or_the_yrkande():
     item = {
         "start": 0,
         "end": len(ITEM_TEXT),
+        "paragraph": "§ 5",
         "title": "Svar på motion om AI i skolan",
         "sections": [
             _section("Ärendebeskrivning", "Yrkanden"),
@@ -105,8 +106,11 @@ def test_the_decisive_span_is_the_decision_not_the_motion_or_the_yrkande():
     [(s, e)] = decisive_spans(ITEM_TEXT, item)
     assert ITEM_TEXT[s:e].startswith("Kommunstyrelsen föreslår kommunfullmäktige besluta")
     # without sections, the reporting sentences are still passed over
-    [(s, e)] = decisive_spans(ITEM_TEXT, {"start": 0, "end": len(ITEM_TEXT), "sections": []})
+    [(s, e)] = decisive_spans(ITEM_TEXT, {"start": 0, "end": len(ITEM_TEXT), "paragraph": "§ 5", "sections": []})
     assert ITEM_TEXT[s:e].startswith("Kommunstyrelsen föreslår")
+    # a document without § and without an outcome (a guideline) states rules, not an item's decision
+    guideline = "Riktlinje för AI\n\nMedarbetare får använda godkända verktyg. Kommunen beslutar om undantag."
+    assert decisive_spans(guideline, {"start": 0, "end": len(guideline), "paragraph": None, "sections": []}) == []
     # the structure's own decision span wins
     assert decisive_spans(ITEM_TEXT, {"start": 0, "end": 10, "decision": (3, 9)}) == [(3, 9)]
 
