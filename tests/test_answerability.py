@@ -524,3 +524,15 @@ def test_in_questions_and_answers_the_sentence_after_a_question_answers_it():
     assert _answering(first, [question, second], text).answers == "Får jag spela in möten?"
     assert _answering(later, [question, second], text).answers == ""  # only the first sentence after it
     assert _answering(other, [question, second], text).answers == "Vem ansvarar?"
+
+
+def test_a_precedent_answer_passes_over_items_that_only_noted_information():
+    items = {10: {"outcome": "noterad"}, 50: {"outcome": "bifall"}}
+    owner = SimpleNamespace(item_at=lambda doc, start: items.get(start))
+
+    def candidate(start: int, decisive: bool) -> SimpleNamespace:
+        return SimpleNamespace(hit=SimpleNamespace(chunk=SimpleNamespace(doc="p.txt")), start=start, decisive=decisive)
+
+    assert Assistant.only_noted(owner, candidate(10, True))  # "Informationen noteras till protokollet."
+    assert not Assistant.only_noted(owner, candidate(10, False))  # what the information said
+    assert not Assistant.only_noted(owner, candidate(50, True))

@@ -155,6 +155,8 @@ class Assistant(SentenceChoice, Constraints, LaterStep):
         if counted:
             topical = self.distinctive(self.matter_keys(info, keys, counted))
             ranked = [c for c in ranked if counts(c.text, counted, topical)] or ranked
+        if across:  # precedent: what organisations decided on the matter, not information they noted
+            ranked = [c for c in ranked if not self.only_noted(c)] or ranked
         chosen = self.choose_across(ranked) if across else self.choose(self.break_ties(info.text, ranked))
         evidence = Evidence(
             similarity=self.similarity(info.text, chosen[0].text) if chosen else 0.0,

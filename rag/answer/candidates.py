@@ -297,6 +297,11 @@ class SentenceChoice(Items):
             chosen.append(c)
         return chosen
 
+    def only_noted(self, c: Candidate) -> bool:
+        """Whether a candidate is the decisive sentence of an item that only noted information
+        ("Informationen noteras till protokollet", "... läggs till handlingarna")."""
+        return c.decisive and (self.item_at(c.hit.chunk.doc, c.start) or {}).get("outcome") == "noterad"
+
     @staticmethod
     def choose_across(ranked: Sequence[Candidate], limit: int = MAX_QUOTES) -> list[Candidate]:
         """For a precedent question: the best sentence of each organisation, best first, up to ``limit``."""
