@@ -536,3 +536,24 @@ def test_a_precedent_answer_passes_over_items_that_only_noted_information():
     assert Assistant.only_noted(owner, candidate(10, True))  # "Informationen noteras till protokollet."
     assert not Assistant.only_noted(owner, candidate(10, False))  # what the information said
     assert not Assistant.only_noted(owner, candidate(50, True))
+
+
+def test_a_question_abstains_when_its_matter_stands_in_another_organisations_documents():
+    from rag.answer.constraints import Constraints
+    from rag.types import QueryInfo
+
+    def hit(org: str, share: float) -> SimpleNamespace:
+        return SimpleNamespace(chunk=SimpleNamespace(organisation=org), share=share)
+
+    owner = SimpleNamespace(matter_text=lambda h: h, matter_share=lambda info, keys, h: h.share)
+    info = QueryInfo(text="Hur gick piloten i Exempelby?", language="sv", organisations=("Exempelby kommun",))
+
+    def elsewhere(named: list, others: list) -> bool:
+        return Constraints.matter_elsewhere(owner, info, [], named, [*named, *others])
+
+    # the named municipality's item is on another matter; another's is on this one
+    assert elsewhere([hit("Exempelby kommun", 0.2)], [hit("Annanstad kommun", 0.9)])
+    # both hold the matter, or neither much: the named one's documents are not ruled out
+    assert not elsewhere([hit("Exempelby kommun", 0.6)], [hit("Annanstad kommun", 0.9)])
+    assert not elsewhere([hit("Exempelby kommun", 0.1)], [hit("Annanstad kommun", 0.3)])
+    assert not elsewhere([hit("Exempelby kommun", 0.2)], [])

@@ -136,16 +136,17 @@ class Assistant(SentenceChoice, Constraints, LaterStep):
         if not content_keys(searched):
             return self._abstain(question, searched, Evidence(0.0, 0.0, unmet=("words",)), (), "no-content")
         info = self.searcher.understand(searched)
-        # precedent: what each organisation did, from more passages than one matter needs
+        # precedent: what each organisation did, from more passages than one matter needs; a question
+        # naming an organisation looks at as many, to see whether its matter stands elsewhere
         across = asks_across_organisations(searched) and not info.organisations
-        wanted = PRECEDENT_PASSAGES if across else PASSAGES_FOR_SENTENCES
+        wanted = PRECEDENT_PASSAGES if across or info.organisations else PASSAGES_FOR_SENTENCES
         # in fused order: a sentence's rank signal was learned on it (the reordered one follows from it)
         hits = self.searcher.search(searched, k=max(k, wanted), filters=filters, reorder=False)
         keys = answer_keys(info, lambda key: self.searcher.index.document_frequency(key) > 0)
         decision = asks_for_decision(searched) or across
         # a question about Västerås is answered from Västerås's documents when the search found any
         named = [h for h in hits[:PASSAGES_FOR_SENTENCES] if h.chunk.organisation in info.organisations]
-        pool = hits[:PRECEDENT_PASSAGES] if across else named or hits
+        pool = hits[:PRECEDENT_PASSAGES] if across else named or hits[:PASSAGES_FOR_SENTENCES]
         ranked = self.ranked(info, keys, pool, decision)
         # a question naming a figure ("förslaget 13181", "600 medarbetare") is answered where it stands
         figures = _FIGURE.findall(searched)
@@ -166,7 +167,8 @@ class Assistant(SentenceChoice, Constraints, LaterStep):
             or any(c.scores["kind"] for c in ranked[:KIND_CANDIDATES]),
             missing=self.missing_terms(keys),
             unknown_places=self.unknown_places(info, decision),
-            unmet=self.unmet(searched, info, keys, chosen[0] if chosen else None, bool(named), decision and not across),
+            unmet=self.unmet(searched, info, keys, chosen[0] if chosen else None, bool(named), decision and not across)
+            + (("matter-elsewhere",) if not across and self.matter_elsewhere(info, keys, named, hits) else ()),
             decision=decision,
         )
         confidence = self.confidence(evidence)

@@ -53,6 +53,12 @@ _UNMET = {
         "None of the matching passages is from the organisation the question names.",
         "Inget av de träffade styckena kommer från den organisation frågan nämner.",
     ),
+    "matter-elsewhere": (
+        "The documents of the organisation the question names are about something else; the matter "
+        "stands in another organisation's documents, listed as related reading.",
+        "Dokumenten från den organisation frågan nämner handlar om annat; ärendet finns i en annan "
+        "organisations dokument, som visas som relaterad läsning.",
+    ),
     "body": (
         "The documents hold no decision of the body the question asks about; the nearest passages "
         "(another body's decision or proposal) are listed as related reading.",
