@@ -172,6 +172,7 @@ def test_answer_type(question, kind):
         ("Must the board publish its minutes online?", True, None),
         ("Vad beslutade nämnden om AI i skolan?", False, None),
         ("Hur länge sparas loggarna?", False, "duration"),
+        ("How quickly must an incident be reported?", False, "duration"),
         ("Hur mycket kortare blev handläggningstiden?", False, "percent"),
     ],
 )

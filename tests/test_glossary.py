@@ -11,3 +11,9 @@ def test_english_terms_become_swedish_search_terms_longest_phrase_first():
         "socialnämnden redovisa rapport avrapportera återrapportering"
     )
     assert translate_terms("Nothing known here") == ""
+
+
+def test_the_data_protection_vocabulary_has_its_swedish_terms():
+    assert translate_terms("Who must report a data breach to the privacy authority?") == (
+        "redovisa rapport avrapportera återrapportering personuppgiftsincident incident Integritetsskyddsmyndigheten IMY"
+    )

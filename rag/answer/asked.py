@@ -109,7 +109,7 @@ _ASKS_RULE = re.compile(
 )
 # A measure asked for (folded): how long, or how much as a share.
 _ASKED_MEASURES: tuple[tuple[str, str], ...] = (
-    (r"\bhur lange\b|\bhow long\b", "duration"),
+    (r"\bhur lange\b|\bhur snabbt\b|\bhur fort\b|\bhow long\b|\bhow (?:quickly|fast)\b", "duration"),
     (r"\bhur mycket\b|\bhur stor\b|\bhow much\b|\bprocent", "percent"),
 )
 
