@@ -9,6 +9,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -205,7 +206,7 @@ class SentenceChoice(Items):
         """Whether a candidate is only its item's heading ("Svar på motion om AI ...")."""
         item = self.item_at(c.hit.chunk.doc, c.start)
         title = (item or {}).get("title") or c.hit.chunk.title
-        return isinstance(title, str) and " ".join(fold(c.text).split()) in " ".join(fold(title).split())
+        return isinstance(title, str) and _squeezed(c.text) in _squeezed(title)
 
     def score(
         self, info: QueryInfo, keys: Sequence[str], candidates: list[Candidate], decision: bool = False
@@ -349,6 +350,13 @@ def field_lines(text: str, label: str, value: str) -> list[tuple[int, int]]:
             start = m.start() + len(m.group()) - len(m.group().lstrip())
             found[line] = (start, start + len(line))
     return list(found.values())
+
+
+@lru_cache(maxsize=20000)
+def _squeezed(text: str) -> str:
+    """``text`` folded, its white space one space: how a sentence is compared with its item's title
+    (kept: every search and answer compares the same few thousand sentences and titles)."""
+    return " ".join(fold(text).split())
 
 
 def _answering(c: Candidate, asked: Sequence[Candidate], text: str) -> Candidate:
