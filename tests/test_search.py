@@ -153,5 +153,8 @@ def test_the_best_passages_are_ordered_by_what_they_answer(searcher):
         assert [h.chunk_id for h in searcher.search(question, k=8)] == [
             h.chunk_id for h in assistant.order_passages(info, fused)
         ]
+        # kept by question and passages: asked again, the same order without scoring again
+        assert (question, tuple((h.chunk_id, h.score) for h in fused[:5])) in assistant._order_cache
+        assert assistant.order_passages(info, fused) == searcher.search(question, k=8)
     finally:
         searcher.reorder = None

@@ -72,6 +72,7 @@ class Assistant(SentenceChoice, Constraints, LaterStep):
         self.searcher = searcher
         self.max_chars = max_chars
         self._sentence_cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._order_cache: OrderedDict[tuple[str, tuple[tuple[int, float], ...]], tuple[int, ...]] = OrderedDict()
         self._cache_lock = threading.Lock()
         self.weights = weights or dict(SENTENCE_WEIGHTS)
         self.threshold = threshold

@@ -30,6 +30,7 @@ PRECEDENT_PASSAGES = 10
 MAX_QUOTES = 3
 QUOTE_MARGIN = 1.5  # in the units of the learned sentence score (a logit)
 SENTENCE_CACHE = 5000  # sentence embeddings kept (384 floats each: about 8 MB)
+ORDER_CACHE = 4096  # passage orders kept (order_passages), by question and passages
 # Weights of a sentence's signals (Assistant.score): a logistic model of "this sentence holds the
 # gold answer" over the candidates of the 225 answerable labelled questions (realdocs, devset A-C,
 # eval/dev_questions), cross-validated with whole documents held out (rag.sentence_model: fit,
@@ -104,6 +105,7 @@ class SentenceChoice(Items):
 
     weights: dict[str, float]
     _sentence_cache: OrderedDict[str, np.ndarray]
+    _order_cache: OrderedDict[tuple[str, tuple[tuple[int, float], ...]], tuple[int, ...]]
     _cache_lock: threading.Lock
 
     def candidates(
@@ -156,13 +158,24 @@ class SentenceChoice(Items):
         head = hits[:PASSAGES_FOR_SENTENCES]
         if len(head) < 2:
             return hits
-        keys = answer_keys(info, lambda key: self.searcher.index.document_frequency(key) > 0)
-        best: dict[int, float] = {}
-        for c in self.ranked(info, keys, head, asks_for_decision(info.text)):
-            for h in head:  # the passage that holds the sentence (a decisive span may stand in another)
-                if h.chunk.doc == c.hit.chunk.doc and h.chunk.start <= c.start < h.chunk.end:
-                    best[h.chunk_id] = max(best.get(h.chunk_id, -np.inf), c.score)
-        return sorted(head, key=lambda h: -best.get(h.chunk_id, -np.inf)) + hits[PASSAGES_FOR_SENTENCES:]
+        # the same question over the same passages orders them the same (a chat asks, then searches)
+        memo = (info.text, tuple((h.chunk_id, h.score) for h in head))
+        with self._cache_lock:
+            order = self._order_cache.get(memo)
+        if order is None:
+            keys = answer_keys(info, lambda key: self.searcher.index.document_frequency(key) > 0)
+            best: dict[int, float] = {}
+            for c in self.ranked(info, keys, head, asks_for_decision(info.text)):
+                for h in head:  # the passage that holds the sentence (a decisive span may stand in another)
+                    if h.chunk.doc == c.hit.chunk.doc and h.chunk.start <= c.start < h.chunk.end:
+                        best[h.chunk_id] = max(best.get(h.chunk_id, -np.inf), c.score)
+            order = tuple(h.chunk_id for h in sorted(head, key=lambda h: -best.get(h.chunk_id, -np.inf)))
+            with self._cache_lock:
+                self._order_cache[memo] = order
+                while len(self._order_cache) > ORDER_CACHE:
+                    self._order_cache.popitem(last=False)
+        by_id = {h.chunk_id: h for h in head}
+        return [by_id[cid] for cid in order] + hits[PASSAGES_FOR_SENTENCES:]
 
     def role_match(self, role: str, c: Candidate, stance: str | None = None) -> float:
         """1 when a sentence names a person who plays the asked role in its item (a motionär, one who
