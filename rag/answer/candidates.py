@@ -62,7 +62,7 @@ SENTENCE_WEIGHTS = {
     "measure": 1.04,
 }
 # A question about a question asked in a document ("Vad frågade ...", "Vilken interpellation ..."), folded.
-_ASKS_FOR_QUESTION = re.compile(r"\bfrag(?:a|an|ade|or|orna|ade)\b|\binterpellation|\bundrade\b|\basked\b|\bquestion")
+_ASKS_FOR_QUESTION = re.compile(r"\bfrag(?:a|an|ade|or|orna)\b|\binterpellation|\bundrade\b|\basked\b|\bquestion")
 _REPORTING_SECTIONS = frozenset({"Yrkanden", "Proposition", "Omröstning", "Ärendebeskrivning", "Bakgrund"})
 _NAME = re.compile(r"\b[A-ZÅÄÖ][a-zåäöé]+\s+[A-ZÅÄÖ][a-zåäöé]+")
 _INFORMS = re.compile(
@@ -121,14 +121,14 @@ class SentenceChoice(Items):
         seen: set[tuple[str, int, int]] = set()
         out = []
         by_role = role in ITEM_ROLES
-        field = _OFFICES.get(role or "") or event
-        if field:
+        label = _OFFICES.get(role or "") or event
+        if label:
             first: dict[str, tuple[int, Hit]] = {}
             for rank, hit in enumerate(hits[:PASSAGES_FOR_SENTENCES], start=1):
                 first.setdefault(hit.chunk.doc, (rank, hit))
             for doc_id, (rank, hit) in first.items():
                 text = self.searcher.index.documents()[doc_id].text
-                for s, e in field_lines(text, field, "person" if role else "date"):
+                for s, e in field_lines(text, label, "person" if role else "date"):
                     seen.add((doc_id, s, e))
                     out.append(Candidate(hit, rank, s, e, text[s:e]))
         for rank, hit in enumerate(hits[:PASSAGES_FOR_SENTENCES], start=1):
@@ -336,7 +336,8 @@ _FIELD_LABEL_CHARS = 25
 _FIELD_LINE_CHARS = 80
 
 
-def field_lines(text: str, label: str, value: str) -> list[tuple[int, int]]:
+@lru_cache(maxsize=1024)  # a document's lines are read again by every question about its head
+def field_lines(text: str, label: str, value: str) -> tuple[tuple[int, int], ...]:
     """The lines of a document that state a field: ``label`` (a pattern) within the line's first
     words and a value of the kind ``value`` ('person': a name; 'date') after it, each wording once
     (a page header repeats its date on every page): "Protokolljusterare Per Ek (KD)",
@@ -362,7 +363,7 @@ def field_lines(text: str, label: str, value: str) -> list[tuple[int, int]]:
         if stated:
             start = m.start() + len(m.group()) - len(m.group().lstrip())
             found[line] = (start, start + len(line))
-    return list(found.values())
+    return tuple(found.values())
 
 
 @lru_cache(maxsize=20000)
