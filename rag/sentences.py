@@ -245,6 +245,10 @@ _OCR_ONE = re.compile(
 )
 
 
+# A date as sentence_kinds reads one ("2024-09-30", "1 oktober 2025", "hösten 2024", "2025").
+DATE = _SENTENCE_TYPES["date"]
+
+
 @lru_cache(maxsize=8192)
 def sentence_kinds(sentence: str) -> frozenset[str]:
     """What a sentence states: a person by name, a role or body, a date, a number, an amount, a

@@ -335,3 +335,17 @@ def test_snippets_mark_matched_words_with_document_offsets():
     assert GOTLAND_TEXT[s.start : s.end] == s.text and len(s.text) <= 240
     words = [GOTLAND_TEXT[a:b] for a, b in s.highlights]
     assert "halvårsvis" in words and "avrapporteras" in words
+
+
+def test_the_event_is_dated_by_a_date_beside_its_words():
+    from rag.answer.asked import asked_event
+    from rag.answer.candidates import _dates_event
+
+    event = asked_event("Från vilket datum ska reglerna börja gälla?")
+    assert event is not None
+    assert _dates_event(event, "Reglerna fastställs och träder i kraft 2031-01-01.") == 1.0
+    # the event worded, but the date is another one's: half
+    assert (
+        _dates_event(event, "Stadgan, antagen 1999-06-21, upphör att gälla när de nya reglerna träder i kraft.") == 0.5
+    )
+    assert _dates_event(event, "Reglerna gäller alla torg.") == 0.0

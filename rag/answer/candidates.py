@@ -18,7 +18,7 @@ from rag.answer.asked import _OFFICES, _stances, asked_event, asked_measure, ask
 from rag.answer.items import Items
 from rag.normalise import fold, key_set, repair
 from rag.query import answer_keys, asks_for_decision
-from rag.sentences import decisive_spans, join_lead_ins, quotable, sentence_kinds, sentence_spans
+from rag.sentences import DATE, decisive_spans, join_lead_ins, quotable, sentence_kinds, sentence_spans
 from rag.store.filters import body_matches
 from rag.types import Hit, QueryInfo
 
@@ -253,7 +253,7 @@ class SentenceChoice(Items):
                 "title": 1.0 if self.is_title(c) else 0.0,
                 "role": self.role_match(role, c, stance) if role else 0.0,
                 "reporting": 1.0 if decision and section in _REPORTING_SECTIONS else 0.0,
-                "event": 1.0 if event and re.search(event, c.text, re.IGNORECASE) else 0.0,
+                "event": _dates_event(event, c.text) if event else 0.0,
                 "rule": 1.0 if rule and "rule" in kinds else 0.0,
                 "measure": 1.0 if measure and measure in kinds else 0.0,
             }
@@ -364,6 +364,23 @@ def field_lines(text: str, label: str, value: str) -> tuple[tuple[int, int], ...
             start = m.start() + len(m.group()) - len(m.group().lstrip())
             found[line] = (start, start + len(line))
     return tuple(found.values())
+
+
+# How near a date must follow the words of the asked event to date it: "träder i kraft 2026-01-01".
+_EVENT_DATE_CHARS = 40
+
+
+def _dates_event(event: str, sentence: str) -> float:
+    """1 when the sentence words the asked event with a date right after (or just before) it, 0.5
+    when it words the event with no date at hand ("upphör att gälla när ... träder i kraft"), else 0."""
+    found = list(re.finditer(event, sentence, re.IGNORECASE))
+    if not found:
+        return 0.0
+    for m in found:
+        after = sentence[m.end() : m.end() + _EVENT_DATE_CHARS]
+        if DATE.search(after) or DATE.search(sentence[max(0, m.start() - 20) : m.start()]):
+            return 1.0
+    return 0.5
 
 
 @lru_cache(maxsize=20000)
