@@ -66,10 +66,14 @@ def test_a_client_over_the_limit_gets_429_with_retry_after(root):
         assert [far.get("/api/health").status_code for _ in range(3)] == [200, 200, 200]
         limited = far.get("/api/search", params={"q": "AI"})
         assert limited.status_code == 429
-        assert limited.json() == {
-            "detail": "Too many requests from 203.0.113.9: the limit is 6 a minute. Try again in 10 s."
-        }
-        assert limited.headers["retry-after"] == "10"
+        said = re.fullmatch(
+            r"Too many requests from 203\.0\.113\.9: the limit is 6 a minute\. Try again in (\d+) s\.",
+            limited.json()["detail"],
+        )
+        # the next token comes 10 s after the bucket ran dry, less what the three requests took (a
+        # loaded CI machine took over a second for them)
+        assert said is not None and 7 <= int(said.group(1)) <= 10
+        assert limited.headers["retry-after"] == said.group(1)
         assert far.post("/api/ask", json={"question": "AI"}).status_code == 429
         assert other.get("/api/health").status_code == 200, "another address has its own bucket"
         assert far.get("/").status_code == 200 and far.get("/static/style.css").status_code == 200, (
