@@ -533,7 +533,7 @@ def test_a_precedent_answer_passes_over_items_that_only_noted_information():
     def candidate(start: int, decisive: bool) -> SimpleNamespace:
         return SimpleNamespace(hit=SimpleNamespace(chunk=SimpleNamespace(doc="p.txt")), start=start, decisive=decisive)
 
-    assert Assistant.only_noted(owner, candidate(10, True))  # "Informationen noteras till protokollet."
+    assert Assistant.only_noted(owner, candidate(10, True))  # the item's "<the report> noteras."
     assert not Assistant.only_noted(owner, candidate(10, False))  # what the information said
     assert not Assistant.only_noted(owner, candidate(50, True))
 

@@ -211,8 +211,10 @@ class SentenceChoice(Items):
             # interpellation's) is worded like the question asked, but answers nothing: the
             # sentences after it do
             asked = [c for c in found if c.text.rstrip().endswith("?")]
-            found = [c for c in found if c not in asked] or found
-            found = [_answering(c, asked, self.searcher.index.documents()[c.hit.chunk.doc].text) for c in found]
+            if asked:
+                documents = self.searcher.index.documents()
+                found = [c for c in found if c not in asked] or found
+                found = [_answering(c, asked, documents[c.hit.chunk.doc].text) for c in found]
         return self.score(info, keys, found, decision)
 
     def is_title(self, c: Candidate) -> bool:
@@ -313,7 +315,7 @@ class SentenceChoice(Items):
 
     def only_noted(self, c: Candidate) -> bool:
         """Whether a candidate is the decisive sentence of an item that only noted information
-        ("Informationen noteras till protokollet", "... läggs till handlingarna")."""
+        (its outcome "noterad": "<the report> noteras", "<the report> läggs till handlingarna")."""
         return c.decisive and (self.item_at(c.hit.chunk.doc, c.start) or {}).get("outcome") == "noterad"
 
     @staticmethod
