@@ -180,6 +180,7 @@ def counts(text: str, counted: Sequence[str], topical: Sequence[str] = ()) -> bo
 
 
 _PARTY = "|".join(sorted(PARTIES, key=len, reverse=True))
+_MONTH_NAMES = "januari|februari|mars|april|maj|juni|juli|augusti|september|oktober|november|december"
 _SENTENCE_TYPES: dict[str, re.Pattern[str]] = {
     # who, by name: "Sara Holm (KD)", "digitaliseringsdirektör Antonios Arvanitidis", "professor Fredrik Heintz"
     "person": re.compile(
@@ -201,9 +202,10 @@ _SENTENCE_TYPES: dict[str, re.Pattern[str]] = {
         r"|november|december)\s+(?:19|20)\d\d\b|(?<![/\d-])\b(?:19|20)\d\d\b(?![/-]\d)",
         re.IGNORECASE,
     ),
-    # a count or amount, not a year, date, § or case number
+    # a count or amount, not a year, date ("1 november"), week ("v.50"), § or case number
     "number": re.compile(
-        r"(?<![\d/§-])(?<!§ )\b(?!(?:19|20)\d\d\b)\d[\d  ]*(?:[,.]\d+)?\b(?![/-]\d)"
+        r"(?<![\d/§-])(?<!§ )(?<!\bv\.)(?<!\bv\. )(?<!\bvecka )\b(?!(?:19|20)\d\d\b)\d[\d  ]*(?:[,.]\d+)?\b(?![/-]\d)"
+        rf"(?!\s*(?i:{_MONTH_NAMES})\b)"
         r"|\b(?:två|tre|fyra|fem|sex|sju|åtta|nio|tio|elva|tolv|tjugo|hundra|tusen|miljon|miljard)\w*\b",
         re.IGNORECASE,
     ),
