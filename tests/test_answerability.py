@@ -503,6 +503,21 @@ def test_a_field_line_states_an_office_or_a_date_by_its_label_and_value_once():
     assert lines(asked_event("När kom motionen in?") or "", "date") == []
 
 
+def test_an_office_is_read_from_a_head_set_in_columns_and_a_vice_chair_does_not_chair():
+    from rag.answer.asked import _OFFICES, asked_role
+    from rag.answer.candidates import field_lines
+
+    text = (
+        "Beslutande\nOlle Vik (S), ordförande           Stina Ås (S), tjänstgörande § 3–9\n"
+        "Per Lund (V), förste vice ordförande      Eva Berg (C)\n"
+    )
+    lines = lambda label: [text[s:e] for s, e in field_lines(text, label, "person")]  # noqa: E731
+    assert asked_role("Vem ledde nämndens sammanträde?") == "ordförande"
+    assert lines(_OFFICES["ordförande"]) == ["Olle Vik (S), ordförande"]
+    assert asked_role("Vem är vice ordförande i nämnden?") == "vice ordförande"
+    assert lines(_OFFICES["vice ordförande"]) == ["Per Lund (V), förste vice ordförande"]
+
+
 def test_in_questions_and_answers_the_sentence_after_a_question_answers_it():
     from rag.answer.candidates import Candidate, _answering
     from rag.types import Chunk, Hit

@@ -26,6 +26,7 @@ _ASKED_ROLES: tuple[tuple[str, str], ...] = (
         r"|\bwho (?:informed|presented|reported)",
         "informant",
     ),
+    (r"\bvice (?:ordforande|chair)", "vice ordförande"),
     (r"\bledde\b|\bordforande\b|\bchair(?:ed|man|person)?\b", "ordförande"),
     (r"\bjuster", "justerare"),
     (r"\bhandlaggare\b|\bcase officer\b", "handläggare"),
@@ -34,7 +35,8 @@ _ASKED_ROLES: tuple[tuple[str, str], ...] = (
 )
 # Offices a who-question can ask about, as the protocol's head or signature writes them.
 _OFFICES = {
-    "ordförande": r"\bordförande\b",
+    "ordförande": r"(?<!vice )\bordförande\b",  # who chaired, not "andre vice ordförande"
+    "vice ordförande": r"\bvice ordförande\b",
     "justerare": r"juster",  # also "Protokolljusterare"
     "handläggare": r"\bhandläggare\b",
     "sekreterare": r"\bsekreterare\b",

@@ -345,7 +345,8 @@ def field_lines(text: str, label: str, value: str) -> tuple[tuple[int, int], ...
     (a page header repeats its date on every page): "Protokolljusterare Per Ek (KD)",
     "Sammanträdesdatum: 2024-09-30", "Inkom 2024-09-23", "Anna Berg (S), ordförande"."""
     found: dict[str, tuple[int, int]] = {}
-    for m in re.finditer(r"[^\n]+", text):
+    # a line, or a cell of a line set in columns ("Anna Berg (S), ordförande      Per Ek (S), ledamot")
+    for m in re.finditer(r"[^\n]+?(?=\s{3,}\S|\n|$)", text):
         line = m.group().strip()
         # a label opens the line ("Inkom", "Justerare"); a line in lower case continues a sentence
         if len(line) > _FIELD_LINE_CHARS or line in found or not line[:1].isupper():
