@@ -141,6 +141,9 @@ QUESTION_WORDS = frozenset(
         "yrkade yrkande yrkanden bifall avslag avslog reserverade reservation reserverat röstade omröstning "
         "svarade kommunen regionen staden kommun region stad själva sedan också samma fråga frågan ärendet där "
         "gjorde hände handlar finns gäller säga säger veta vill undrar "
+        # the frame of a who-question: the person asked for and the part played, not the matter
+        "ledamot ledamöter ledamoten politiker politikerna person personer lämnade väckte skrev stod bakom "
+        "informerade ledde "
         "what who which when why how did does do decide decided decision vote voted proposed about they there "
         "same matter question municipality region city also then happened tell know"
     )

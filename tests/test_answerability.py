@@ -572,3 +572,16 @@ def test_a_question_abstains_when_its_matter_stands_in_another_organisations_doc
     assert not elsewhere([hit("Exempelby kommun", 0.6)], [hit("Annanstad kommun", 0.9)])
     assert not elsewhere([hit("Exempelby kommun", 0.1)], [hit("Annanstad kommun", 0.3)])
     assert not elsewhere([hit("Exempelby kommun", 0.2)], [])
+
+
+def test_the_frame_of_a_who_question_is_no_part_of_its_matter():
+    from rag.answer.constraints import Constraints
+    from rag.query import analyse, parse_query
+
+    # "which members filed" is what is asked of the matter, not the matter: another organisation's
+    # item that mentions members filing something does not hold the motion asked about better
+    info = parse_query("Vilka ledamöter lämnade motionen om cykelbanor i Exempelby?")
+    keys = analyse(info.text)
+    matter = Constraints.matter_keys(info, keys)
+    assert set(analyse("motionen cykelbanor")) <= set(matter)
+    assert not set(analyse("ledamöter lämnade vilka")) & set(matter)
