@@ -194,6 +194,8 @@ _SENTENCE_TYPES: dict[str, re.Pattern[str]] = {
         r"(?i:(?:direktör|direktören|ordförande|ordföranden|professor|minister|ministern|chef|chefen|samordnare"
         r"|ledamot|ledamöter|ledamoten|motionär|motionären|motionärerna|ansvarig)\b"
         r"|\b\w*(?:nämnden|styrelsen|fullmäktige|kommissionen|kansliet|myndigheten|verket|kassan|utskottet)\b)"
+        # the agent of a passive: "projektet leds av AI Sweden", "drivs av Inera"
+        r"|\b(?:leds|drivs|ägs|samordnas|koordineras|finansieras|förvaltas|utförs|genomförs)\s+av\s+[A-ZÅÄÖ]"
     ),
     "date": re.compile(
         r"\b(?:19|20)\d\d-[01]\d-[0-3]\d\b|\b[0-3]?\d\s+(?:januari|februari|mars|april|maj|juni|juli|augusti"

@@ -132,6 +132,7 @@ def test_a_lead_in_is_joined_to_the_list_it_introduces():
         ("Loggarna sparas i högst 30 dagar och raderas sedan.", {"duration", "number"}),
         ("Handläggningstiden minskade med 12 procent under året.", {"percent", "number"}),
         ("Privata konton får inte användas i tjänsten.", {"rule"}),
+        ("Staden deltar i projektet, som leds av Exempelinstitutet.", {"role"}),  # who leads: an agent
     ],
 )
 def test_sentence_kinds(sentence, kinds):
