@@ -187,7 +187,7 @@ _SENTENCE_TYPES: dict[str, re.Pattern[str]] = {
         rf"\b[A-ZÅÄÖ][a-zåäöéü]+(?:[ -][A-ZÅÄÖ][a-zåäöéü]+)*\s*\((?:{_PARTY})\)"
         r"|(?i:(?:direktör|ordförande|ordföranden|professor|minister|ministern|chef|samordnare|ledamot|ledamoten))"
         r"\s+[A-ZÅÄÖ][a-zåäöé]+\s+[A-ZÅÄÖ][a-zåäöé]+"
-        r"|(?<=[a-zåäö,] )[A-ZÅÄÖ][a-zåäöé]+\s+[A-ZÅÄÖ][a-zåäöé]+"
+        r"|(?<=[a-zåäö,] )(?!Region\b|Regionen\b|Landstinget\b)[A-ZÅÄÖ][a-zåäöé]+\s+[A-ZÅÄÖ][a-zåäöé]+"
     ),
     # who, by role or body: "ordföranden", "motionärerna", "AI-kommissionen", "Regeringskansliet"
     "role": re.compile(

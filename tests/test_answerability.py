@@ -585,3 +585,21 @@ def test_the_frame_of_a_who_question_is_no_part_of_its_matter():
     matter = Constraints.matter_keys(info, keys)
     assert set(analyse("motionen cykelbanor")) <= set(matter)
     assert not set(analyse("ledamöter lämnade vilka")) & set(matter)
+
+
+def test_an_organisation_of_the_index_is_an_actor_not_a_person():
+    import re
+
+    from rag.answer.candidates import SentenceChoice
+    from rag.sentences import sentence_kinds
+
+    owner = SimpleNamespace(_organisation_names=re.compile(r"\b(?:Exempelby Stad)s?\b"))
+    owner.without_organisations = lambda text: SentenceChoice.without_organisations(owner, text)
+    kinds = lambda text: SentenceChoice.kinds(owner, text)  # noqa: E731
+    # two capitalised words, as a name is; the region is who takes over, as a body would be
+    assert "person" in sentence_kinds("Regionen överlåter varumärket till Exempelby Stad.")
+    assert kinds("Regionen överlåter varumärket till Exempelby Stad.") >= {"role"}
+    assert "person" not in kinds("Regionen överlåter varumärket till Exempelby Stad.")
+    assert "person" in kinds("Direktören Lisa Holm informerar om den riktlinje som Exempelby Stad tar fram.")
+    # a region the index does not hold is no person either
+    assert "person" not in sentence_kinds("Business Region Annanstad AB får i uppdrag att bidra.")

@@ -77,6 +77,10 @@ class Assistant(SentenceChoice, Constraints, LaterStep):
         self.weights = weights or dict(SENTENCE_WEIGHTS)
         self.threshold = threshold
         self._place_keys = {place_key(o) for o in searcher.organisations}
+        names = sorted((o for o in searcher.organisations if o), key=len, reverse=True)
+        self._organisation_names = (
+            re.compile(r"\b(?:" + "|".join(re.escape(o) for o in names) + r")s?\b") if names else None
+        )
         documents = searcher.index.documents().values()
         self._mentioned = {p for d in documents for p in d.structure.get("places", ())}
         self._mentioned_as_organisation = {p for d in documents for p in d.structure.get("organisations", ())}

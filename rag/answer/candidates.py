@@ -107,6 +107,7 @@ class SentenceChoice(Items):
     _sentence_cache: OrderedDict[str, np.ndarray]
     _order_cache: OrderedDict[tuple[str, tuple[tuple[int, float], ...]], tuple[int, ...]]
     _cache_lock: threading.Lock
+    _organisation_names: re.Pattern[str] | None  # the index's organisations, longest first
 
     def candidates(
         self, hits: Sequence[Hit], decision: bool = False, role: str | None = None, event: str | None = None
@@ -181,13 +182,14 @@ class SentenceChoice(Items):
         """1 when a sentence names a person who plays the asked role in its item (a motionär, one who
         moved a yrkande or reserved, with the asked ``stance`` when there is one), holds the asked
         office at the meeting, or states the no side of a vote; else 0."""
-        named = "person" in sentence_kinds(c.text)
+        text = self.without_organisations(c.text)
+        named = "person" in sentence_kinds(text)
         if role == "nej":  # "Nej: Rasmus Olsson (V) ...", not the proposition "Den som vill avslå röstar nej"
             return 1.0 if _NO_VOTE.search(c.text) and named else 0.0
         if role == "informant":  # "<Namn>, <titel>, lämnar en återkoppling ...": the name leads
-            return 1.0 if _INFORMS.search(c.text) and (named or _NAME.search(c.text)) else 0.0
+            return 1.0 if _INFORMS.search(text) and (named or _NAME.search(text)) else 0.0
         if role in _OFFICES:  # "Anna Berg (S), ordförande", "Protokolljusterare Per Ek (S)"
-            return 1.0 if re.search(_OFFICES[role], c.text, re.IGNORECASE) and (named or _NAME.search(c.text)) else 0.0
+            return 1.0 if re.search(_OFFICES[role], text, re.IGNORECASE) and (named or _NAME.search(text)) else 0.0
         item = self.item_at(c.hit.chunk.doc, c.start) or {}
         names = [p["name"] for p in item.get("persons") or () if p.get("role") == role]
         if not any(name and name in c.text for name in names):
@@ -217,6 +219,18 @@ class SentenceChoice(Items):
                 found = [_answering(c, asked, documents[c.hit.chunk.doc].text) for c in found]
         return self.score(info, keys, found, decision)
 
+    def without_organisations(self, text: str) -> str:
+        """``text`` with the index's organisations taken out: "Region Gotland" is two capitalised
+        words, as a person's name is, but names no person."""
+        names = getattr(self, "_organisation_names", None)  # none before the assistant has read the index
+        return names.sub(" ", text) if names is not None else text
+
+    def kinds(self, text: str) -> frozenset[str]:
+        """What a sentence states (``sentence_kinds``), an organisation of the index read as an
+        actor, as a body is ("överlåter varumärket till Region Exempel"), not as a person."""
+        bare = self.without_organisations(text)
+        return sentence_kinds(bare) | {"role"} if bare != text else sentence_kinds(text)
+
     def is_title(self, c: Candidate) -> bool:
         """Whether a candidate is only its item's heading ("Svar på motion om AI ...")."""
         item = self.item_at(c.hit.chunk.doc, c.start)
@@ -244,7 +258,7 @@ class SentenceChoice(Items):
             present = key_set(c.text) | key_set(c.hit.chunk.header()) | key_set(c.answers)
             overlap = sum(w for k, w in weights.items() if k in present) / total
             section = c.section or c.hit.chunk.section
-            kinds = sentence_kinds(c.text)
+            kinds = self.kinds(c.text)
             parts = {
                 "overlap": overlap,
                 "passage": c.hit.score / top,
