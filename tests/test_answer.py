@@ -198,6 +198,26 @@ def test_a_yes_no_question_asks_for_a_rule_and_how_long_or_how_much_for_a_measur
 
 
 @pytest.mark.parametrize(
+    ("question", "thing"),
+    [
+        ("Vilka principer styr arbetet med riktlinjen?", "principer"),
+        ("Vilken licens ska koden släppas under?", "licens"),
+        ("Vilket ärendehanteringssystem blev det?", "ärendehanteringssystem"),
+        ("Which tools are approved for staff?", "tools"),
+        ("Vilken organisation samarbetar staden med?", ""),  # named by its name, not by "organisation"
+        ("Vad beslutade nämnden?", ""),
+        ("What did the board decide?", ""),
+    ],
+)
+def test_a_which_question_asks_to_have_a_thing_named(question, thing):
+    from rag.answer.asked import asked_thing
+    from rag.normalise import analyse
+
+    # the words after "Vilka/Vilken/Which", not the verb that follows them; none without such a word
+    assert asked_thing(question) == tuple(analyse(thing))
+
+
+@pytest.mark.parametrize(
     ("question", "sentence", "dated"),
     [
         ("När började den nya lagen gälla?", "Lagen trädde i kraft i januari 2026.", True),

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from rag.normalise import fold
+from rag.normalise import analyse, fold
 from rag.vocab import BODY_ABBREVIATIONS
 
 # The role a who-question asks for, from its words (folded), as ``Person.role`` names it; a vote
@@ -126,6 +126,38 @@ def asked_measure(question: str) -> str | None:
     ``rag.sentences.sentence_kinds`` that answer them), else None."""
     folded = fold(question)
     return next((kind for pattern, kind in _ASKED_MEASURES if re.search(pattern, folded)), None)
+
+
+# "Vilka principer ...", "Vilken licens ...", "Which tools ...": the thing a question asks to have named
+_ASKED_THING = re.compile(
+    r"^\W*(?:och |men |and |but )?"
+    r"(?:vilk(?:a|en|et)\s+(?:[\w-]+[aet]\s+)?[\w-]+|(?:which|what)\s+(?:[\w-]+\s+)?[\w-]+)"
+)
+# verbs that end the asked thing: "Vilken licens ska ...", "Which tools are ..."
+_AUXILIARY = re.compile(
+    r"\s+(?:ska|skall|är|var|har|hade|kan|får|fick|blev|blir|finns|gäller|ingår|is|are|was|were|does|do|did|will|can|has|have)$"
+)
+
+
+# Words that name the kind of answer, which the answer names by its own name: "Vilken organisation
+# ..." is answered "tillsammans med ABF", not by a sentence that says "organisation"
+_CATEGORIES = frozenset(
+    analyse(
+        "organisation organisationer företag bolag leverantör leverantörer system kommun kommuner region "
+        "regioner myndighet myndigheter nämnd nämnder aktör aktörer organization company supplier vendor"
+    )
+)
+
+
+def asked_thing(question: str) -> tuple[str, ...]:
+    """The keys of the words after "Vilka/Vilken/Vilket/Which" (the thing asked to be named, with an
+    adjective before it: "Vilket nytt system"), without question words."""
+    from rag.query import QUESTION_WORDS
+
+    m = _ASKED_THING.match(question.lower())
+    if m is None:
+        return ()
+    return tuple(k for k in analyse(_AUXILIARY.sub("", m.group())) if k not in QUESTION_WORDS | _CATEGORIES)
 
 
 def asked_role(question: str) -> str | None:

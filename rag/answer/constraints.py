@@ -19,7 +19,7 @@ from rag.answer.asked import (
     PENDING_OUTCOMES,
     asked_bodies,
 )
-from rag.answer.candidates import PRECEDENT_PASSAGES, Candidate
+from rag.answer.candidates import DISTINCTIVE_IDF, PRECEDENT_PASSAGES, Candidate
 from rag.answer.items import Items
 from rag.normalise import analyse, fold, key_set, repair
 from rag.query import QUESTION_WORDS, counted_terms, named_places, names_decision
@@ -27,8 +27,6 @@ from rag.sentences import counts, decides, key_in
 from rag.types import Hit, QueryInfo
 from rag.vocab import BODY_ABBREVIATIONS
 
-# A key in a fifth or more of the passages does not pick out a matter: ln(1 + 0.8/0.2) in BM25's idf.
-DISTINCTIVE_IDF = 1.6
 # Below this idf-weighted share of the question's matter keys in the cited item, the item is about
 # something else. All matter keys count, weighted, not only the rare ones: in a small index of AI
 # motions "motion" and "AI" are common, and the rare keys left are the question's phrasing
