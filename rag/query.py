@@ -50,7 +50,8 @@ _ANSWER_TYPES: tuple[tuple[str, str], ...] = (
         r"|\bhow much money\b|\bcosts?\b|\bspen[dt]\b|\ballocated?\b",
         "money",
     ),
-    (r"\bhur (?:manga|mycket|stor)|\bhow (?:many|much)\b", "number"),
+    # a vote's figures are asked as "hur jämnt", "röstetalet": "40 Ja mot 41 Nej"
+    (r"\bhur (?:manga|mycket|stor|jamn)|\brostetal|\brostsiffr|\bhow (?:many|much|close)\b|\bvote count", "number"),
     (
         r"^\W*(?:och |men )?vem\b|\bvilk(?:a|en) (?:ledamot\w*|person\w*|politiker\w*)"
         r"|^\W*(?:och |men )?vilka (?:i|inom)\b|^\W*(?:and |but )?who\b|\bwhom\b",  # "Vilka i nämnden ..."

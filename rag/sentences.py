@@ -204,9 +204,11 @@ _SENTENCE_TYPES: dict[str, re.Pattern[str]] = {
         r"|november|december)\s+(?:19|20)\d\d\b|(?<![/\d-])\b(?:19|20)\d\d\b(?![/-]\d)",
         re.IGNORECASE,
     ),
-    # a count or amount, not a year, date ("1 november"), week ("v.50"), § or case number
+    # a count or amount, not a year, date ("1 november"), week ("v.50"), § or case number, nor a
+    # reference ("bilaga 5", "artikel 35")
     "number": re.compile(
-        r"(?<![\d/§-])(?<!§ )(?<!\bv\.)(?<!\bv\. )(?<!\bvecka )\b(?!(?:19|20)\d\d\b)\d[\d  ]*(?:[,.]\d+)?\b(?![/-]\d)"
+        r"(?<![\d/§-])(?<!§ )(?<!\bv\.)(?<!\bv\. )(?<!\bvecka )(?<!bilaga )(?<!punkt )(?<!sidan )(?<!kapitel )"
+        r"(?<!artikel )(?<!kap\. )(?<!art\. )\b(?!(?:19|20)\d\d\b)\d[\d  ]*(?:[,.]\d+)?\b(?![/-]\d)"
         rf"(?!\s*(?i:{_MONTH_NAMES})\b)"
         r"|\b(?:två|tre|fyra|fem|sex|sju|åtta|nio|tio|elva|tolv|tjugo|hundra|tusen|miljon|miljard)\w*\b",
         re.IGNORECASE,

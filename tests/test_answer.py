@@ -147,9 +147,11 @@ def test_sentence_kinds(sentence, kinds):
         "Utredningen ska redovisas senast den 1 juli 2025.",
         "Under perioden 3 november - 28 december 2024 har skrivelser inkommit.",
         "Nyhetsbrevet från v.50 och vecka 12 redovisas.",
+        "Hur var och en röstar framgår av bilaga 5.",
+        "En konsekvensbedömning enligt artikel 35 har gjorts.",
     ],
 )
-def test_a_day_of_the_month_or_a_week_is_no_count(sentence):
+def test_a_day_of_the_month_a_week_or_a_reference_is_no_count(sentence):
     # "hur många" and "hur stort" are answered by a count or an amount, not by the date an item lists
     assert "number" not in sentence_kinds(sentence)
 
@@ -158,6 +160,7 @@ def test_a_day_of_the_month_or_a_week_is_no_count(sentence):
     ("question", "kind"),
     [
         ("Vad kostar Tibros AI-satsning i kronor?", "money"),
+        ("Hur jämnt var röstetalet när nämnden röstade?", "number"),  # a vote's figures
         ("Hur ofta ska uppdraget avrapporteras?", "frequency"),
         ("När sammanträdde fullmäktige?", "date"),
         ("Från när gäller riktlinjen?", "date"),
