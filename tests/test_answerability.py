@@ -603,3 +603,29 @@ def test_an_organisation_of_the_index_is_an_actor_not_a_person():
     assert "person" in kinds("Direktören Lisa Holm informerar om den riktlinje som Exempelby Stad tar fram.")
     # a region the index does not hold is no person either
     assert "person" not in sentence_kinds("Business Region Annanstad AB får i uppdrag att bidra.")
+
+
+def test_a_field_line_of_an_item_goes_with_the_passage_found_in_that_item():
+    from rag.answer.asked import asked_event
+    from rag.types import Chunk, Hit
+
+    text = (
+        "Sammanträdesdatum 2031-04-02\n\n"
+        "§ 1 Cykelbanor\nBordlagt den 5 mars 2031, § 10.\nÄrendet avgörs.\n\n"
+        "§ 2 Parkeringsnormer\nBordlagt den 12 mars 2031, § 22.\nÄrendet avgörs.\n"
+    )
+    first, second = text.index("§ 1"), text.index("§ 2")
+    items = [
+        {"start": first, "end": second, "paragraph": "1", "title": "Cykelbanor"},
+        {"start": second, "end": len(text), "paragraph": "2", "title": "Parkeringsnormer"},
+    ]
+    assistant = Assistant.__new__(Assistant)
+    assistant._items, assistant._item_starts = {"p.txt": items}, {"p.txt": [it["start"] for it in items]}
+    documents = {"p.txt": SimpleNamespace(text=text)}
+    assistant.searcher = SimpleNamespace(index=SimpleNamespace(documents=lambda: documents))
+    found = Hit(0, Chunk(doc="p.txt", start=second, end=len(text), text=text[second:]), 1.0)
+    event = asked_event("Hur många gånger har ärendet bordlagts?")
+    lines = {c.text: c.rank for c in assistant.candidates([found], event=event) if c.text.startswith("Bordlagt")}
+    # the line of the item the passage is in ranks with it; another item's line after every passage
+    assert lines["Bordlagt den 12 mars 2031, § 22."] == 1
+    assert lines["Bordlagt den 5 mars 2031, § 10."] > 5
