@@ -146,15 +146,15 @@ class SentenceChoice(Items):
                 item = self.item_at(hit.chunk.doc, hit.chunk.start)
                 if item is not None:
                     found_in.setdefault((hit.chunk.doc, item["start"]), (rank, hit))
-            for doc_id, (rank, hit) in first.items():
+            for doc_id, head in first.items():
                 text = self.searcher.index.documents()[doc_id].text
                 for s, e in field_lines(text, label, "person" if role else "date"):
                     # a line of an item ("Bordlagt den ..." of one §) goes with the passage found in
                     # that item, or after every passage when none was; a line of the head with the document
                     item = self.item_at(doc_id, s)
-                    at = first[doc_id]
+                    at = head
                     if item is not None and item.get("paragraph"):
-                        at = found_in.get((doc_id, item["start"]), (PASSAGES_FOR_SENTENCES + 1, hit))
+                        at = found_in.get((doc_id, item["start"]), (PASSAGES_FOR_SENTENCES + 1, head[1]))
                     seen.add((doc_id, s, e))
                     out.append(Candidate(at[1], at[0], s, e, text[s:e]))
         for rank, hit in enumerate(hits[:PASSAGES_FOR_SENTENCES], start=1):
