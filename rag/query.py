@@ -39,7 +39,8 @@ _INTENTS: tuple[tuple[str, tuple[str, ...]], ...] = (
 _ANSWER_TYPES: tuple[tuple[str, str], ...] = (
     (r"\bhur ofta\b|\bhow often\b", "frequency"),
     (
-        r"^\W*(?:och |men )?nar\b|\b(?:fran|sedan|till) nar\b|\bvilket datum\b|\bvilken dag\b|\bvilket ar\b"
+        r"^\W*(?:och |men )?nar\b|\b(?:fran|sedan|till) nar\b|\bvilket \w*datum\b|\b(?:start|slut)datum"
+        r"|\bvilken dag\b|\bvilket ar\b"
         r"|\bhur snart\b|\bnar i tiden\b|\bvilka ganger\b"
         r"|^\W*(?:and |but )?when\b|\b(?:since|from|until) when\b|\bwhat date\b|\bwhich year\b|\bhow soon\b",
         "date",

@@ -165,6 +165,7 @@ def test_a_day_of_the_month_a_week_or_a_reference_is_no_count(sentence):
         ("När sammanträdde fullmäktige?", "date"),
         ("Från när gäller riktlinjen?", "date"),
         ("Sedan när har nämnden ansvaret för systemet?", "date"),
+        ("Vilket startdatum föreslog förvaltningen för de automatiserade besluten?", "date"),
         ("Vilka gånger har ärendet bordlagts?", "date"),
         ("Since when has the board been responsible?", "date"),
         ("Vem yrkade bifall?", "person"),
@@ -386,3 +387,18 @@ def test_the_event_is_dated_by_a_date_beside_its_words():
         _dates_event(event, "Stadgan, antagen 1999-06-21, upphör att gälla när de nya reglerna träder i kraft.") == 0.5
     )
     assert _dates_event(event, "Reglerna gäller alla torg.") == 0.0
+
+
+@pytest.mark.parametrize(
+    ("question", "proposal"),
+    [
+        ("Vilket startdatum föreslog förvaltningen?", True),
+        ("Vad föreslår styrelsen fullmäktige?", True),
+        ("Vad ville styrelsen att fullmäktige skulle besluta?", True),
+        ("Vilket startdatum beslutade nämnden?", False),
+    ],
+)
+def test_a_question_about_what_was_proposed_is_answered_by_the_proposal(question, proposal):
+    from rag.answer.asked import asks_about_proposal
+
+    assert asks_about_proposal(question) is proposal

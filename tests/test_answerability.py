@@ -355,6 +355,10 @@ def test_an_office_is_matched_by_its_word_beside_a_name_and_a_stance_by_the_yrka
     assert assistant.role_match("yrkande", back, "återremiss") == 1.0
     assert assistant.role_match("yrkande", yes, "återremiss") == 0.0
     assert assistant.role_match("yrkande", yes) == 1.0
+    # who joins in another's yrkande half plays the role; a name in the genitive is another's yrkande
+    joins = candidate("Eva Berg (C) och Per Ek (M) instämmer i Maria Sands (S) yrkande om återremiss.")
+    assert assistant.role_match("yrkande", joins, "återremiss") == 0.5
+    assert assistant.role_match("yrkande", candidate("Ledamöterna bifaller Maria Sands (S) yrkande.")) == 0.0
     assert assistant.role_match("nej", candidate("Den som vill avslå förslaget röstar nej.")) == 0.0
     assert assistant.role_match("nej", candidate("Nej: Rasmus Olsson (V), Therese Björk (MP)")) == 1.0
 

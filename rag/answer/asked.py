@@ -185,6 +185,15 @@ _LATER_STAGE = re.compile(
 _ENDING = re.compile(rf"\bhur (?:slutade|gick det|blev det)\b|\bhow did .{{0,60}}\bend\b|{_LATER_STAGE.pattern}")
 
 
+_PROPOSAL = re.compile(r"\bforesl|\bforslag|\bpropos|\bville?\b.{0,80}\bbesluta")
+
+
+def asks_about_proposal(question: str) -> bool:
+    """Whether a question asks what was proposed ("Vilket datum föreslog förvaltningen?", "Vad ville
+    styrelsen att fullmäktige skulle besluta?"), which a proposal answers though nothing was decided."""
+    return bool(_PROPOSAL.search(fold(question)))
+
+
 _VOTE = re.compile(r"\brostade|\bomrostning|\bvoter?d?\b")
 # A yes/no question whose actor is an authority named by its acronym: "Har IMY gett Kiruna tillstånd?"
 _ASKED_ACTOR = re.compile(

@@ -87,6 +87,8 @@ _INFORMS = re.compile(
 )
 # The roles an item's structure records for its persons (rag.structure.people).
 ITEM_ROLES = frozenset({"motionär", "yrkande", "reservation"})
+# who joins in a yrkande rather than moves it: "Eva Berg (C) instämmer i yrkandet"
+_JOINS_IN = re.compile(r"\binstämmer\b|\bställer sig bakom\b", re.IGNORECASE)
 _NO_VOTE = re.compile(r"\bnej\b|\brösta[rd]e? nej\b|\bröstar emot\b", re.IGNORECASE)
 
 
@@ -217,8 +219,12 @@ class SentenceChoice(Items):
             return 1.0 if re.search(_OFFICES[role], text, re.IGNORECASE) and (named or _NAME.search(text)) else 0.0
         item = self.item_at(c.hit.chunk.doc, c.start) or {}
         names = [p["name"] for p in item.get("persons") or () if p.get("role") == role]
-        if not any(name and name in c.text for name in names):
+        # the person as the one who acts ("Per Ek (M) yrkar"), not in the genitive of one who joins
+        # in ("instämmer i Per Eks (M) yrkande")
+        if not any(name and re.search(re.escape(name) + r"(?!s\b)", c.text) for name in names):
             return 0.0
+        if role == "yrkande" and _JOINS_IN.search(c.text):
+            return 0.5
         if stance is None:
             return 1.0
         stated = _stances(c.text)  # a yrkande worded without bifall/avslag half meets the asked stance

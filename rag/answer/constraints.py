@@ -18,6 +18,7 @@ from rag.answer.asked import (
     NO_FINAL_OUTCOMES,
     PENDING_OUTCOMES,
     asked_bodies,
+    asks_about_proposal,
 )
 from rag.answer.candidates import DISTINCTIVE_IDF, PRECEDENT_PASSAGES, Candidate
 from rag.answer.items import Items
@@ -156,7 +157,7 @@ class Constraints(Items):
             unmet.append("stage")
         elif decision and outcome in NO_FINAL_OUTCOMES and _ASKS_CHOICE.match(fold(question)):
             unmet.append("undecided")  # "Vilket system valde KS?" of an item that was tabled or noted
-        asks_proposal = bool(re.search(r"\bforesla|\bforslag|\bpropos|\bvill\b.{0,80}\bbesluta", fold(question)))
+        asks_proposal = asks_about_proposal(question)
         if decision and not asks_proposal and not (best.decisive or decides(best.text)):
             unmet.append("no-decision")  # a proposal, a motion or background: nothing decided
         asks_stated = decision or info.answer_type in ("date", "money", "number")
