@@ -146,6 +146,8 @@ QUESTION_WORDS = frozenset(
         # the frame of a who-question: the person asked for and the part played, not the matter
         "ledamot ledamöter ledamoten politiker politikerna person personer lämnade väckte skrev stod bakom "
         "informerade ledde "
+        # ... and of a question for a date, a sum or a count: what kind of answer, not what it is about
+        "datum startdatum slutdatum belopp beloppet maxbelopp maxbeloppet summa summan antal antalet "
         "what who which when why how did does do decide decided decision vote voted proposed about they there "
         "same matter question municipality region city also then happened tell know"
     )
@@ -181,6 +183,18 @@ def _zipf(word: str, lang: str) -> float:
     import wordfreq
 
     return float(wordfreq.zipf_frequency(word, lang))
+
+
+# A word this frequent in the language (Zipf scale: 5.6 is about once in 2,500 words) names no
+# matter: "ska", "nya", "alla", "finns", "inom"; "regler", "köpa", "kommun" are below it.
+COMMON_ZIPF = 5.6
+
+
+@lru_cache(maxsize=4096)
+def common_keys(text: str, lang: str) -> frozenset[str]:
+    """The keys of the words of ``text`` that are among the commonest of its language."""
+    words = {t.word.lower() for t in tokenize(text) if not t.word.isdigit()}
+    return frozenset(k for w in words if _zipf(w, "en" if lang == "en" else "sv") >= COMMON_ZIPF for k in analyse(w))
 
 
 def detect_language(text: str) -> str:

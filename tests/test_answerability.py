@@ -633,3 +633,17 @@ def test_a_field_line_of_an_item_goes_with_the_passage_found_in_that_item():
     # the line of the item the passage is in ranks with it; another item's line after every passage
     assert lines["Bordlagt den 12 mars 2031, § 22."] == 1
     assert lines["Bordlagt den 5 mars 2031, § 10."] > 5
+
+
+def test_the_commonest_words_and_the_kind_of_answer_asked_are_no_part_of_a_matter():
+    from rag.answer.constraints import Constraints
+    from rag.query import analyse, common_keys, parse_query
+
+    info = parse_query("Från vilket datum gäller de nya reglerna för cykelbanor i Exempelby?")
+    matter = Constraints.matter_keys(info, analyse(info.text))
+    # "nya" is among the language's commonest words, "datum" the kind of answer asked for
+    assert set(analyse("nya")) <= common_keys(info.text, "sv")
+    assert not set(analyse("nya datum")) & set(matter)
+    assert set(analyse("reglerna cykelbanor")) <= set(matter)
+    info = parse_query("Vad är maxbeloppet för upphandlingen av cykelbanor?")
+    assert not set(analyse("maxbeloppet")) & set(Constraints.matter_keys(info, analyse(info.text)))

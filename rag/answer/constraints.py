@@ -23,7 +23,7 @@ from rag.answer.asked import (
 from rag.answer.candidates import DISTINCTIVE_IDF, PRECEDENT_PASSAGES, Candidate
 from rag.answer.items import Items
 from rag.normalise import analyse, fold, key_set, repair
-from rag.query import QUESTION_WORDS, counted_terms, named_places, names_decision
+from rag.query import QUESTION_WORDS, common_keys, counted_terms, named_places, names_decision
 from rag.sentences import counts, decides, key_in
 from rag.types import Hit, QueryInfo
 from rag.vocab import BODY_ABBREVIATIONS
@@ -192,9 +192,11 @@ class Constraints(Items):
 
     @staticmethod
     def matter_keys(info: QueryInfo, keys: Sequence[str], counted: Sequence[str] = ()) -> list[str]:
-        """The question's keys that name its matter: not a place, not a question word, not what it counts."""
+        """The question's keys that name its matter: not a place, not a question word, not what it
+        counts, not a word of the language's commonest ("ska", "nya", "alla": ``common_keys``)."""
         places = {k for p in info.places for k in analyse(p)}
-        return [k for k in keys if k not in places and k not in QUESTION_WORDS and k not in counted]
+        common = common_keys(info.text, info.language)
+        return [k for k in keys if k not in places and k not in QUESTION_WORDS and k not in counted and k not in common]
 
     def distinctive(self, keys: Sequence[str]) -> list[str]:
         """The keys that pick out a matter in this index: not in a fifth or more of its passages
