@@ -237,6 +237,12 @@ _SENTENCE_TYPES: dict[str, re.Pattern[str]] = {
         re.IGNORECASE,
     ),
     "percent": re.compile(r"\d\s*(?:procent|%)", re.IGNORECASE),
+    # a change by an amount: "minskade från 9,5 till 4,1 minuter", "ökade med 12 procent"
+    "change": re.compile(
+        r"\b(?:minskade|minskat|minskar|ökade|ökat|ökar|sjönk|sjunkit|steg|stigit|halverades|halverats"
+        r"|förkortades|förkortats|kortades|sänktes|sänkts|höjdes|höjts)\b.{0,60}?\b(?:från|med|till)\s+(?:omkring\s+|cirka\s+|ca\s+)?\d",
+        re.IGNORECASE,
+    ),
     # a rule: what one may, must or may not do ("... får inte användas för ...", "krävs tillstånd")
     "rule": re.compile(
         r"\b(?:får|ska|skall|måste|krävs|kräver|tillåt\w*|förbjud\w*|aldrig|endast|bara)\b", re.IGNORECASE

@@ -130,7 +130,8 @@ def test_a_lead_in_is_joined_to_the_list_it_introduces():
         ("Utredningen ska redovisas senast den 1 juli 2025.", {"date"}),
         ("Dnr KS 2023/01222 gäller ärendet.", set()),
         ("Loggarna sparas i högst 30 dagar och raderas sedan.", {"duration", "number"}),
-        ("Handläggningstiden minskade med 12 procent under året.", {"percent", "number"}),
+        ("Handläggningstiden minskade med 12 procent under året.", {"percent", "number", "change"}),
+        ("Tiden per besök minskade från 9,5 till 4,1 minuter.", {"change", "duration"}),
         ("Privata konton får inte användas i tjänsten.", {"rule"}),
         ("Staden deltar i projektet, som leds av Exempelinstitutet.", {"role"}),  # who leads: an agent
     ],
@@ -191,7 +192,9 @@ def test_answer_type(question, kind):
         ("Vad beslutade nämnden om AI i skolan?", False, None),
         ("Hur länge sparas loggarna?", False, "duration"),
         ("How quickly must an incident be reported?", False, "duration"),
-        ("Hur mycket kortare blev handläggningstiden?", False, "percent"),
+        ("Hur mycket kortare blev handläggningstiden?", False, "change"),
+        ("Blev handläggarna snabbare, och i så fall hur mycket?", False, "change"),
+        ("Hur mycket av budgeten gick till utbildning?", False, "percent"),
     ],
 )
 def test_a_yes_no_question_asks_for_a_rule_and_how_long_or_how_much_for_a_measure(question, rule, measure):

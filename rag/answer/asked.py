@@ -112,6 +112,9 @@ _ASKS_RULE = re.compile(
 # A measure asked for (folded): how long, or how much as a share.
 _ASKED_MEASURES: tuple[tuple[str, str], ...] = (
     (r"\bhur lange\b|\bhur snabbt\b|\bhur fort\b|\bhow long\b|\bhow (?:quickly|fast)\b", "duration"),
+    # how much faster, shorter, fewer: by how much it changed
+    (r"\b(?:hur mycket|how much)\b.{0,30}\b(?:snabbare|kortare|langre|fler|farre|mer|mindre|billigare|dyrare|faster|shorter|less|more|fewer)\b"
+     r"|\b(?:snabbare|kortare|faster|shorter)\b.{0,60}\b(?:hur mycket|how much)\b", "change"),
     (r"\bhur mycket\b|\bhur stor\b|\bhow much\b|\bprocent", "percent"),
 )
 
@@ -122,8 +125,8 @@ def asks_rule(question: str) -> bool:
 
 
 def asked_measure(question: str) -> str | None:
-    """'duration' for "hur länge", 'percent' for "hur mycket"/"hur stor" (the kinds of
-    ``rag.sentences.sentence_kinds`` that answer them), else None."""
+    """'duration' for "hur länge", 'change' for "hur mycket snabbare/kortare", 'percent' for "hur
+    mycket"/"hur stor" (the kinds of ``rag.sentences.sentence_kinds`` that answer them), else None."""
     folded = fold(question)
     return next((kind for pattern, kind in _ASKED_MEASURES if re.search(pattern, folded)), None)
 

@@ -59,8 +59,8 @@ ORDER_CACHE = 4096  # passage orders kept (order_passages), by question and pass
 # question. A listwise (softmax) fit gave 34/54, 93/145, 18/26 before. "decisive" counts only for a
 # question about a decision, "reporting" (Yrkanden, Proposition, Ärendebeskrivning) only against
 # one; "role" and "event" only for who- and when-questions; "rule" (a sentence saying what may or
-# must be done) only for a yes/no question about it, "measure" (a duration, a percentage) only for
-# "hur länge" and "hur mycket".
+# must be done) only for a yes/no question about it, "measure" (a duration, a percentage, a change
+# by an amount) only for "hur länge", "hur mycket" and "hur mycket snabbare".
 SENTENCE_WEIGHTS = {
     "overlap": 2.16,
     "passage": 3.48,
