@@ -113,8 +113,11 @@ _ASKS_RULE = re.compile(
 _ASKED_MEASURES: tuple[tuple[str, str], ...] = (
     (r"\bhur lange\b|\bhur snabbt\b|\bhur fort\b|\bhow long\b|\bhow (?:quickly|fast)\b", "duration"),
     # how much faster, shorter, fewer: by how much it changed
-    (r"\b(?:hur mycket|how much)\b.{0,30}\b(?:snabbare|kortare|langre|fler|farre|mer|mindre|billigare|dyrare|faster|shorter|less|more|fewer)\b"
-     r"|\b(?:snabbare|kortare|faster|shorter)\b.{0,60}\b(?:hur mycket|how much)\b", "change"),
+    (
+        r"\b(?:hur mycket|how much)\b.{0,30}\b(?:snabbare|kortare|langre|fler|farre|mer|mindre|billigare|dyrare"
+        r"|faster|shorter|less|more|fewer)\b|\b(?:snabbare|kortare|faster|shorter)\b.{0,60}\b(?:hur mycket|how much)\b",
+        "change",
+    ),
     (r"\bhur mycket\b|\bhur stor\b|\bhow much\b|\bprocent", "percent"),
 )
 
