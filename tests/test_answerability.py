@@ -647,3 +647,34 @@ def test_the_commonest_words_and_the_kind_of_answer_asked_are_no_part_of_a_matte
     assert set(analyse("reglerna cykelbanor")) <= set(matter)
     info = parse_query("Vad är maxbeloppet för upphandlingen av cykelbanor?")
     assert not set(analyse("maxbeloppet")) & set(Constraints.matter_keys(info, analyse(info.text)))
+
+
+def test_the_event_of_a_when_question_is_no_part_of_its_matter():
+    from rag.answer.asked import event_words
+    from rag.answer.constraints import Constraints
+    from rag.query import analyse, parse_query
+
+    assert event_words("När antogs cykelpolicyn?") == "antogs"
+    assert event_words("När kom motionen om cykelbanor in?") == "kom in"  # the verb's words, not the gap
+    info = parse_query("När antogs cykelpolicyn i Exempelby?")
+    matter = Constraints.matter_keys(info, analyse(info.text))
+    assert set(analyse("cykelpolicyn")) <= set(matter)
+    assert not set(analyse("antogs")) & set(matter)
+
+
+def test_a_matter_is_held_by_its_words_that_pick_something_out():
+    from rag.answer.constraints import Constraints
+    from rag.query import analyse, parse_query
+
+    idf = {"ai": 0.5, "cykelpolicy": 5.0}
+    owner = SimpleNamespace(
+        searcher=SimpleNamespace(index=SimpleNamespace(idf=lambda k: idf.get(k, 3.0))),
+        matter_keys=Constraints.matter_keys,
+    )
+    owner.distinctive = lambda keys: Constraints.distinctive(owner, keys)
+    info = parse_query("Vad säger AI-cykelpolicyn om hjälm?")
+    keys = analyse(info.text)
+    share = lambda text: Constraints.matter_share(owner, info, keys, text)  # noqa: E731
+    # a text that says only "AI" (in a fifth of all passages) holds none of the matter
+    assert share("AI används i skolan.") == 0.0
+    assert share("Cykelpolicyn säger att hjälm ska bäras.") == 1.0

@@ -97,6 +97,15 @@ _EVENTS: tuple[tuple[str, str], ...] = (
 )
 
 
+def event_words(question: str) -> str:
+    """The words of a when-question that name its event ("antogs", "kom ... in", "bordlades"), folded:
+    what is asked of the matter, not the matter."""
+    folded = fold(question)
+    m = next((m for pattern, _ in _EVENTS if (m := re.search(pattern, folded))), None)
+    words = m.group().split() if m else []
+    return " ".join(words[:1] + words[1:][-1:])  # "kom motionen om AI in": the verb's words, not the gap
+
+
 def asked_event(question: str) -> str | None:
     """For a when-question, a pattern of the words that date the asked event in a document."""
     folded = fold(question)

@@ -19,6 +19,7 @@ from rag.answer.asked import (
     PENDING_OUTCOMES,
     asked_bodies,
     asks_about_proposal,
+    event_words,
 )
 from rag.answer.candidates import DISTINCTIVE_IDF, PRECEDENT_PASSAGES, Candidate
 from rag.answer.items import Items
@@ -196,6 +197,8 @@ class Constraints(Items):
         counts, not a word of the language's commonest ("ska", "nya", "alla": ``common_keys``)."""
         places = {k for p in info.places for k in analyse(p)}
         common = common_keys(info.text, info.language)
+        if info.answer_type == "date":  # "När antogs policyn?": the event is asked of the matter
+            common |= set(analyse(event_words(info.text)))
         return [k for k in keys if k not in places and k not in QUESTION_WORDS and k not in counted and k not in common]
 
     def distinctive(self, keys: Sequence[str]) -> list[str]:
@@ -207,7 +210,9 @@ class Constraints(Items):
     def matter_share(self, info: QueryInfo, keys: Sequence[str], text: str) -> float:
         """The idf-weighted share of the question's matter keys that ``text`` holds (a compound holds
         its parts); 1 when the question has none (nothing to check)."""
-        wanted = {k: self.searcher.index.idf(k) for k in self.matter_keys(info, keys)}
+        matter = self.matter_keys(info, keys)
+        matter = self.distinctive(matter) or matter  # "AI" in a corpus about AI picks out nothing
+        wanted = {k: self.searcher.index.idf(k) for k in matter}
         if not wanted:
             return 1.0
         present = key_set(text)
