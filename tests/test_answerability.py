@@ -678,3 +678,15 @@ def test_a_matter_is_held_by_its_words_that_pick_something_out():
     # a text that says only "AI" (in a fifth of all passages) holds none of the matter
     assert share("AI används i skolan.") == 0.0
     assert share("Cykelpolicyn säger att hjälm ska bäras.") == 1.0
+
+
+def test_the_organisation_asked_about_is_no_part_of_the_matter():
+    from rag.answer.constraints import Constraints
+    from rag.query import analyse, parse_query
+
+    # "Regeringen" names who is asked about, as a place does; its documents all say "regeringen"
+    info = parse_query("Vad föreslog Regeringen om cykelbanor?", organisations=["Regeringen", "Exempelby kommun"])
+    assert info.organisations == ("Regeringen",)
+    matter = Constraints.matter_keys(info, analyse(info.text))
+    assert set(analyse("cykelbanor")) <= set(matter)
+    assert not set(analyse("Regeringen")) & set(matter)

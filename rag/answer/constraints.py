@@ -195,7 +195,7 @@ class Constraints(Items):
     def matter_keys(info: QueryInfo, keys: Sequence[str], counted: Sequence[str] = ()) -> list[str]:
         """The question's keys that name its matter: not a place, not a question word, not what it
         counts, not a word of the language's commonest ("ska", "nya", "alla": ``common_keys``)."""
-        places = {k for p in info.places for k in analyse(p)}
+        places = {k for p in (*info.places, *info.organisations) for k in analyse(p)}  # who, not what
         common = common_keys(info.text, info.language)
         if info.answer_type == "date":  # "När antogs policyn?": the event is asked of the matter
             common |= set(analyse(event_words(info.text)))
