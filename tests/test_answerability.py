@@ -690,3 +690,27 @@ def test_the_organisation_asked_about_is_no_part_of_the_matter():
     matter = Constraints.matter_keys(info, analyse(info.text))
     assert set(analyse("cykelbanor")) <= set(matter)
     assert not set(analyse("Regeringen")) & set(matter)
+
+
+def test_an_office_of_a_named_bodys_meeting_must_come_from_that_bodys_protocol():
+    from rag.answer import Candidate
+    from rag.query import parse_query
+
+    text = "Socialnämnden\nProtokoll 2031-03-12\nOlle Vik (S), ordförande\n"
+    items = [{"start": 0, "end": len(text), "paragraph": None, "dnr": None, "date": "2031-03-12"}]
+    docs = {"sn.txt": _stored("sn.txt", text, items)}
+    docs["sn.txt"].body = "Socialnämnden"
+    assistant = Assistant.__new__(Assistant)
+    index = SimpleNamespace(documents=lambda: docs, document_frequency=lambda k: 1, idf=lambda k: 2.0)
+    assistant.searcher = SimpleNamespace(index=index)
+    assistant._bodies = {}
+    assistant.item_at = lambda doc, offset: items[0]  # type: ignore[method-assign]
+    line = "Olle Vik (S), ordförande"
+    hit = SimpleNamespace(chunk=SimpleNamespace(doc="sn.txt", body="Socialnämnden", text=text, header=lambda: ""))
+    best = Candidate(hit, 1, text.index(line), text.index(line) + len(line), line)
+    bodies = ["Kommunstyrelsen", "Socialnämnden"]
+    info = parse_query("Vem ledde kommunstyrelsen i mars?", bodies=bodies)
+    # the chair of the socialnämnd's meeting does not answer who chaired the kommunstyrelse's
+    assert "body" in assistant.unmet("Vem ledde kommunstyrelsen i mars?", info, [], best, True, False)
+    info = parse_query("Vem ledde socialnämnden i mars?", bodies=bodies)
+    assert "body" not in assistant.unmet("Vem ledde socialnämnden i mars?", info, [], best, True, False)

@@ -14,6 +14,7 @@ from rag.answer.asked import (
     _ASKS_CHOICE,
     _FIGURE,
     _LATER_STAGE,
+    _OFFICES,
     _VOTE,
     NO_FINAL_OUTCOMES,
     PENDING_OUTCOMES,
@@ -21,7 +22,7 @@ from rag.answer.asked import (
     asks_about_proposal,
     event_words,
 )
-from rag.answer.candidates import DISTINCTIVE_IDF, PRECEDENT_PASSAGES, Candidate
+from rag.answer.candidates import DISTINCTIVE_IDF, PRECEDENT_PASSAGES, Candidate, asked_person_role
 from rag.answer.items import Items
 from rag.normalise import analyse, fold, key_set, repair
 from rag.query import QUESTION_WORDS, common_keys, counted_terms, named_places, names_decision
@@ -134,7 +135,9 @@ class Constraints(Items):
             or _body_in(repair(best.text), subject=True)
             or self.document_body(best.hit.chunk.doc)
         )
-        about_decision = decision or names_decision(question) or _VOTE.search(fold(question))
+        # a decision, a vote or an office of a body's meeting ("Vem ledde regionstyrelsen?") is the named body's
+        office = asked_person_role(info)[0] in _OFFICES
+        about_decision = decision or office or names_decision(question) or _VOTE.search(fold(question))
         asked = asked_bodies(question, info.bodies) if about_decision else ()
         if asked and body and not any(_same_body(b, body) for b in asked):
             unmet.append("body")
