@@ -714,3 +714,18 @@ def test_an_office_of_a_named_bodys_meeting_must_come_from_that_bodys_protocol()
     assert "body" in assistant.unmet("Vem ledde kommunstyrelsen i mars?", info, [], best, True, False)
     info = parse_query("Vem ledde socialnämnden i mars?", bodies=bodies)
     assert "body" not in assistant.unmet("Vem ledde socialnämnden i mars?", info, [], best, True, False)
+
+
+def test_a_question_for_an_office_abstains_when_no_sentence_names_one():
+    from rag.answer import Candidate
+    from rag.query import parse_query
+
+    def scored(role: float) -> Candidate:
+        return Candidate(SimpleNamespace(), 1, 0, 1, "x", scores={"role": role})
+
+    chair = parse_query("Vem ledde sammanträdet i mars?")
+    # a yrkande's mover named, no chair: the documents do not say who chaired
+    assert Assistant.office_unstated(chair, [scored(0.0), scored(0.0)])
+    assert not Assistant.office_unstated(chair, [scored(0.0), scored(1.0)])
+    assert not Assistant.office_unstated(parse_query("Vem yrkade bifall?"), [scored(0.0)])
+    assert Assistant.confidence(Evidence(0.9, 0.9, unmet=("office",))) == 0

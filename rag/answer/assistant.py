@@ -14,13 +14,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from rag.answer.asked import _FIGURE
+from rag.answer.asked import _FIGURE, _OFFICES
 from rag.answer.candidates import (
     PASSAGES_FOR_SENTENCES,
     PRECEDENT_PASSAGES,
     SENTENCE_WEIGHTS,
     Candidate,
     SentenceChoice,
+    asked_person_role,
 )
 from rag.answer.compose import _abstain_reason, compose, source_label
 from rag.answer.constraints import Constraints
@@ -39,7 +40,7 @@ from rag.query import (
 )
 from rag.search import Searcher
 from rag.sentences import counts, proposes_to
-from rag.types import Answer, Citation, Evidence, Filters, Hit
+from rag.types import Answer, Citation, Evidence, Filters, Hit, QueryInfo
 
 if TYPE_CHECKING:
     from rag.embed import Embedder
@@ -119,6 +120,13 @@ class Assistant(SentenceChoice, Constraints, LaterStep):
             return 0.0
         return round(max(0.0, min(1.0, evidence.similarity * evidence.coverage)), 4)
 
+    @staticmethod
+    def office_unstated(info: QueryInfo, ranked: Sequence[Candidate]) -> bool:
+        """Whether a question asks who held an office at a meeting ("Vem ledde sammanträdet?") and
+        none of the best sentences names one in it: a yrkande's mover is not the chair."""
+        office = asked_person_role(info)[0] in _OFFICES
+        return office and not any(c.scores.get("role") for c in ranked[:KIND_CANDIDATES])
+
     def ask(
         self,
         question: str,
@@ -173,7 +181,8 @@ class Assistant(SentenceChoice, Constraints, LaterStep):
             missing=self.missing_terms(keys),
             unknown_places=self.unknown_places(info, decision),
             unmet=self.unmet(searched, info, keys, chosen[0] if chosen else None, bool(named), decision and not across)
-            + (("matter-elsewhere",) if not across and self.matter_elsewhere(info, keys, named, hits) else ()),
+            + (("matter-elsewhere",) if not across and self.matter_elsewhere(info, keys, named, hits) else ())
+            + (("office",) if self.office_unstated(info, ranked) else ()),
             decision=decision,
         )
         confidence = self.confidence(evidence)

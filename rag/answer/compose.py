@@ -59,6 +59,12 @@ _UNMET = {
         "Dokumenten från den organisation frågan nämner handlar om annat; ärendet finns i en annan "
         "organisations dokument, som visas som relaterad läsning.",
     ),
+    "office": (
+        "None of the matching passages says who held that office at the meeting (chair, secretary, "
+        "adjuster); the nearest passages are listed as related reading.",
+        "Inget av de träffade styckena säger vem som hade det uppdraget vid sammanträdet (ordförande, "
+        "sekreterare, justerare); de närmaste styckena visas som relaterad läsning.",
+    ),
     "body": (
         "The documents hold no decision of the body the question asks about; the nearest passages "
         "(another body's decision or proposal) are listed as related reading.",
