@@ -237,7 +237,7 @@ _SENTENCE_TYPES: dict[str, re.Pattern[str]] = {
         re.IGNORECASE,
     ),
     "percent": re.compile(r"\d\s*(?:procent|%)", re.IGNORECASE),
-    # a change by an amount: "minskade från 9,5 till 4,1 minuter", "ökade med 12 procent"
+    # a change by an amount: "minskade från 12 till 7 minuter", "ökade med 12 procent"
     "change": re.compile(
         r"\b(?:minskade|minskat|minskar|ökade|ökat|ökar|sjönk|sjunkit|steg|stigit|halverades|halverats"
         r"|förkortades|förkortats|kortades|sänktes|sänkts|höjdes|höjts)\b.{0,60}?\b(?:från|med|till)\s+(?:omkring\s+|cirka\s+|ca\s+)?\d",

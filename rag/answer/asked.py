@@ -9,6 +9,7 @@ import re
 from collections.abc import Sequence
 
 from rag.normalise import analyse, fold
+from rag.query import QUESTION_WORDS
 from rag.vocab import BODY_ABBREVIATIONS
 
 # The role a who-question asks for, from its words (folded), as ``Person.role`` names it; a vote
@@ -167,8 +168,6 @@ _CATEGORIES = frozenset(
 def asked_thing(question: str) -> tuple[str, ...]:
     """The keys of the words after "Vilka/Vilken/Vilket/Which" (the thing asked to be named, with an
     adjective before it: "Vilket nytt system"), without question words."""
-    from rag.query import QUESTION_WORDS
-
     m = _ASKED_THING.match(question.lower())
     if m is None:
         return ()

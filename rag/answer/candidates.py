@@ -124,7 +124,7 @@ class SentenceChoice(Items):
     _sentence_cache: OrderedDict[str, np.ndarray]
     _order_cache: OrderedDict[tuple[str, tuple[tuple[int, float], ...]], tuple[int, ...]]
     _cache_lock: threading.Lock
-    _organisation_names: re.Pattern[str] | None  # the index's organisations, longest first
+    _organisation_names: re.Pattern[str] | None = None  # the index's organisations, longest first
 
     def candidates(
         self, hits: Sequence[Hit], decision: bool = False, role: str | None = None, event: str | None = None
@@ -253,7 +253,7 @@ class SentenceChoice(Items):
     def without_organisations(self, text: str) -> str:
         """``text`` with the index's organisations taken out: "Region Gotland" is two capitalised
         words, as a person's name is, but names no person."""
-        names = getattr(self, "_organisation_names", None)  # none before the assistant has read the index
+        names = self._organisation_names
         return names.sub(" ", text) if names is not None else text
 
     def kinds(self, text: str) -> frozenset[str]:
